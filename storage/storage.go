@@ -1,0 +1,75 @@
+package storage
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"path"
+	"strings"
+)
+
+// ErrInvalidPath is returned for a resource path that is not clean, not
+// absolute, or holds a control character (bytes below 0x20 separate the
+// parts of a store key).
+var ErrInvalidPath = errors.New("storage: invalid resource path")
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("storage: store closed")
+
+// Store keeps the dead properties of resources.
+//
+// A resource path is absolute, slash-separated and clean ("/", "/a",
+// "/a/b"; see CleanPath). A property's value is the property element
+// itself as standalone XML (it declares every namespace it uses), stored and
+// returned byte for byte.
+//
+// A Store is safe for concurrent use. Every mutating method is atomic and
+// durable when it returns nil: after a crash either all of its change is
+// visible or none of it.
+type Store interface {
+	// Props returns the dead properties of one resource; an empty map when
+	// it has none.
+	Props(ctx context.Context, path string) (map[xml.Name][]byte, error)
+
+	// FolderProps returns, in one read, the properties of dir itself and of
+	// its direct children, keyed by resource path. Resources without
+	// properties are absent from the map.
+	FolderProps(ctx context.Context, dir string) (map[string]map[xml.Name][]byte, error)
+
+	// PatchProps sets and then removes properties of one resource in one
+	// durable transaction. A name both in set and in remove ends removed;
+	// removing an absent property is not an error.
+	PatchProps(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name) error
+
+	// CopyTree replaces the properties of dst and all its descendants with a
+	// copy of those of src and its descendants, in one transaction.
+	CopyTree(ctx context.Context, src, dst string) error
+
+	// MoveTree is CopyTree followed by DeleteTree(src), in one transaction.
+	MoveTree(ctx context.Context, src, dst string) error
+
+	// DeleteTree removes the properties of path and all its descendants in
+	// one transaction.
+	DeleteTree(ctx context.Context, path string) error
+
+	// Close waits for pending commits and releases the store.
+	Close() error
+}
+
+// CleanPath returns the canonical store path of a slash-separated resource
+// path: absolute, no trailing slash (except the root "/"), no dot segments.
+// It fails with ErrInvalidPath on control characters.
+func CleanPath(p string) (string, error) {
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 {
+			return "", ErrInvalidPath
+		}
+	}
+	return path.Clean("/" + p), nil
+}
+
+// ValidPath reports whether p is already a canonical store path.
+func ValidPath(p string) bool {
+	c, err := CleanPath(p)
+	return err == nil && c == p && strings.HasPrefix(p, "/")
+}

@@ -1,0 +1,143 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/atomdav/atomdav/storage"
+)
+
+// maxGroup bounds the writes committed in one transaction.
+const maxGroup = 256
+
+// States of a queued write; the writer and the waiting caller race for it
+// with compare-and-swap.
+const (
+	queued    int32 = iota
+	taken           // in a group: it will be answered on done
+	abandoned       // its caller gave up; the writer skips it
+)
+
+// write is one mutation waiting for the group-commit writer.
+type write struct {
+	ctx   context.Context
+	apply func(*bbolt.Bucket) error // an error rolls back the whole transaction
+	state atomic.Int32
+	done  chan error // buffered: the writer never blocks on it
+}
+
+// submit queues apply and waits for its commit. If ctx ends while the write
+// is still queued, the write is dropped and ctx's error returned.
+func (s *Store) submit(ctx context.Context, apply func(*bbolt.Bucket) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &write{ctx: ctx, apply: apply, done: make(chan error, 1)}
+	if err := s.enqueue(ctx, w); err != nil {
+		return err
+	}
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		return <-w.done // already in a committing group: it completes
+	}
+}
+
+// enqueue sends w to the writer unless the store is closed.
+func (s *Store) enqueue(ctx context.Context, w *write) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return storage.ErrClosed
+	}
+	select {
+	case s.writes <- w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run is the single writer goroutine. It returns once Close has closed the
+// queue and every queued write is answered.
+func (s *Store) run() {
+	defer close(s.stopped)
+	group := make([]*write, 0, maxGroup)
+	for first := range s.writes {
+		group = s.gather(take(group[:0], first))
+		s.commit(group)
+		clear(group) // let the answered writes be collected
+	}
+}
+
+// gather appends the writes already queued, without waiting for more.
+func (s *Store) gather(group []*write) []*write {
+	for len(group) < maxGroup {
+		select {
+		case w, ok := <-s.writes:
+			if !ok {
+				return group
+			}
+			group = take(group, w)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// take appends w to group unless its caller has given up on it.
+func take(group []*write, w *write) []*write {
+	if !w.state.CompareAndSwap(queued, taken) {
+		return group
+	}
+	if err := w.ctx.Err(); err != nil {
+		w.done <- err
+		return group
+	}
+	return append(group, w)
+}
+
+// commit applies group in one transaction and answers each write. If the
+// transaction fails, each write is retried alone so that only the failing
+// ones report an error.
+func (s *Store) commit(group []*write) {
+	if len(group) == 0 {
+		return
+	}
+	err := s.update(group)
+	if err == nil || len(group) == 1 {
+		for _, w := range group {
+			w.done <- err
+		}
+		return
+	}
+	for _, w := range group {
+		w.done <- s.update([]*write{w})
+	}
+}
+
+// update runs the writes in one bbolt read-write transaction.
+func (s *Store) update(group []*write) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketProps)
+		for _, w := range group {
+			if err := w.apply(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: commit: %w", err)
+	}
+	s.txns.Add(1)
+	return nil
+}

@@ -1,0 +1,34 @@
+// Package bolt is the embedded default storage.Store: every dead property
+// of every resource in one bbolt file (by default <root>/.atomdav/state.db),
+// fsynced on each commit.
+//
+// Properties live in the "props" bucket under keys laid out so that one
+// resource, the direct children of a folder, and a whole subtree are each a
+// contiguous key range (see keys.go); a PROPFIND of a folder is one range
+// scan and COPY, MOVE and DELETE of a collection are one transaction. The
+// buckets "locks" and "intents" are reserved for the lock table and the
+// intent log.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Reads run in their own bbolt read
+// transactions, concurrently with each other and with the writer. Writes go
+// through a queue to a single writer goroutine that commits them in groups:
+// it takes the first queued write, drains whatever else is already queued
+// (up to 256, without waiting for more: there is no timer, so a lone writer
+// pays no batching delay), applies them all in one bbolt transaction and
+// answers each. Writes are validated before they are queued; should a group
+// still fail, each of its writes is retried alone, so only the failing one
+// reports an error. A write whose context ends while it waits in the queue
+// is dropped and returns the context's error; once its group is committing
+// it completes. bbolt's DB.Batch is not used: with its default delay it
+// capped a single client at about 89 commits/s.
+//
+// # Durability
+//
+// With the zero Options, a write returns nil only after its transaction is
+// on disk (bbolt fdatasyncs the data pages, then the meta page), so a crash
+// at any moment leaves all or none of each write. Group commit shares that
+// cost among the writes that queued during the previous commit. The file is
+// locked while open: a second process gets ErrInUse after Options.Timeout.
+package bolt

@@ -1,0 +1,137 @@
+package storagetest
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/atomdav/atomdav/storage"
+)
+
+// call is one Store method applied to one path, for tests that try every
+// method the same way.
+type call struct {
+	name string
+	fn   func(ctx context.Context, s storage.Store, p string) error
+}
+
+// calls uses p in every path argument of every method but Close.
+var calls = []call{
+	{"Props", func(ctx context.Context, s storage.Store, p string) error {
+		_, err := s.Props(ctx, p)
+		return err
+	}},
+	{"FolderProps", func(ctx context.Context, s storage.Store, p string) error {
+		_, err := s.FolderProps(ctx, p)
+		return err
+	}},
+	{"PatchProps", func(ctx context.Context, s storage.Store, p string) error {
+		return s.PatchProps(ctx, p, origin("/new"), []xml.Name{originName})
+	}},
+	{"CopyTree src", func(ctx context.Context, s storage.Store, p string) error { return s.CopyTree(ctx, p, "/ok") }},
+	{"CopyTree dst", func(ctx context.Context, s storage.Store, p string) error { return s.CopyTree(ctx, "/ok", p) }},
+	{"MoveTree src", func(ctx context.Context, s storage.Store, p string) error { return s.MoveTree(ctx, p, "/ok") }},
+	{"MoveTree dst", func(ctx context.Context, s storage.Store, p string) error { return s.MoveTree(ctx, "/ok", p) }},
+	{"DeleteTree", func(ctx context.Context, s storage.Store, p string) error { return s.DeleteTree(ctx, p) }},
+}
+
+// testInvalidPath checks that every method refuses paths that are not
+// canonical with storage.ErrInvalidPath, and changes nothing.
+func testInvalidPath(t *testing.T, open Opener) {
+	s := newStore(t, open)
+	seed(t, s, "/ok", "/ok/child")
+	bad := []string{
+		"", "a", "a/b", "./a", "/a/", "//a", "/a//b", "/a/./b", "/a/../b", "/..", "/.",
+		"/a\x00b", "/a\x01", "/a\nb", "/a\tb", "/\x1f", "/a\x00\x01b",
+	}
+	for _, c := range calls {
+		for _, p := range bad {
+			t.Run(fmt.Sprintf("%s %q", c.name, p), func(t *testing.T) {
+				err := c.fn(context.Background(), s, p)
+				if !errors.Is(err, storage.ErrInvalidPath) {
+					t.Errorf("%s(%q) = %v, want storage.ErrInvalidPath", c.name, p, err)
+				}
+			})
+		}
+	}
+	checkTree(t, s, map[string]string{"/ok": "/ok", "/ok/child": "/ok/child"})
+}
+
+// testClosed checks that every method, Close included, returns
+// storage.ErrClosed after Close.
+func testClosed(t *testing.T, open Opener) {
+	s := newStore(t, open)
+	seed(t, s, "/ok")
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.fn(context.Background(), s, "/ok"); !errors.Is(err, storage.ErrClosed) {
+				t.Errorf("%s after Close = %v, want storage.ErrClosed", c.name, err)
+			}
+		})
+	}
+	t.Run("Close", func(t *testing.T) {
+		if err := s.Close(); !errors.Is(err, storage.ErrClosed) {
+			t.Errorf("second Close = %v, want storage.ErrClosed", err)
+		}
+	})
+}
+
+// testCanceled checks that a method called with a canceled context returns
+// its error and changes nothing.
+func testCanceled(t *testing.T, open Opener) {
+	s := newStore(t, open)
+	seed(t, s, "/ok", "/ok/child")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.fn(ctx, s, "/ok"); !errors.Is(err, context.Canceled) {
+				t.Errorf("%s with a canceled context = %v, want context.Canceled", c.name, err)
+			}
+		})
+	}
+	checkTree(t, s, map[string]string{"/ok": "/ok", "/ok/child": "/ok/child"})
+}
+
+// testPersistence checks that what was committed is there after Close and
+// a reopen, twice.
+func testPersistence(t *testing.T, open Opener) {
+	dir := t.TempDir()
+	s := openIn(t, open, dir)
+	ctx := context.Background()
+	seed(t, s, fixtureTree...)
+	mustPatch(t, s, "/a/z", props{nullName: []byte(`<x xmlns="">patched</x>`)}, []xml.Name{originName})
+	if err := s.MoveTree(ctx, "/a", "/c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteTree(ctx, "/ab"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	want := identity(map[string]string{
+		"/a": "", "/a/x": "", "/a/x/y": "", "/a/z": "", "/c/old": "", "/c/old/deep": "",
+		"/c": "/a", "/c/x": "/a/x", "/c/x/y": "/a/x/y", "/ab": "", "/ab/x": "",
+	})
+	s = openIn(t, open, dir)
+	checkTree(t, s, want)
+	checkProps(t, s, "/c/z", props{nullName: []byte(`<x xmlns="">patched</x>`)})
+
+	if err := s.CopyTree(ctx, "/c", "/a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = openIn(t, open, dir)
+	want["/a"], want["/a/x"], want["/a/x/y"] = "/a", "/a/x", "/a/x/y"
+	delete(want, "/a/z") // checked below
+	checkTree(t, s, want)
+	checkProps(t, s, "/a/z", props{nullName: []byte(`<x xmlns="">patched</x>`)})
+}

@@ -1,0 +1,194 @@
+package dav
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+)
+
+// handleDelete serves DELETE (RFC 4918 §9.6) itself so the resource's dead
+// properties go with it, in the same path-locked step.
+func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	if d := r.Header.Get("Depth"); d != "" && !strings.EqualFold(d, "infinity") {
+		return http.StatusBadRequest, errors.New("DELETE takes Depth: infinity only")
+	}
+	if p == "/" {
+		return http.StatusForbidden, errors.New("the root cannot be deleted")
+	}
+	unlock, err := h.paths.LockContext(r.Context(), p)
+	if err != nil {
+		return http.StatusServiceUnavailable, err
+	}
+	defer unlock()
+	if _, err := h.fs.Stat(r.Context(), p); err != nil {
+		return statusOf(err), err
+	}
+	release, status, err := h.confirmLocks(r, p, "", true)
+	if err != nil {
+		return status, err
+	}
+	defer release()
+	if err := h.fs.RemoveAll(r.Context(), p); err != nil {
+		return statusOf(err), err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return 0, nil
+}
+
+// copyMoveRequest is a COPY or MOVE with its headers checked.
+type copyMoveRequest struct {
+	src, dst  string
+	move      bool
+	infinite  bool
+	overwrite bool
+}
+
+// handleCopyMove serves COPY and MOVE (RFC 4918 §9.8, §9.9) itself:
+// x/net/webdav's MOVE deletes the destination and then renames (two steps
+// where one rename does for a file), and its COPY of a collection stops at
+// the first failing member and drops the collection's properties.
+func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	req, err := h.parseCopyMove(r, p)
+	if err != nil {
+		return statusOf(err), err
+	}
+	unlock, err := h.paths.LockContext(r.Context(), req.src, req.dst)
+	if err != nil {
+		return http.StatusServiceUnavailable, err
+	}
+	defer unlock()
+	if _, err := h.fs.Stat(r.Context(), req.src); err != nil {
+		return statusOf(err), err
+	}
+	lockedSrc := ""
+	if req.move {
+		lockedSrc = req.src
+	}
+	release, status, err := h.confirmLocks(r, lockedSrc, req.dst, req.move)
+	if err != nil {
+		return status, err
+	}
+	defer release()
+	existed, status, err := h.prepareDestination(r, req)
+	if status != 0 {
+		return status, err
+	}
+	if req.move {
+		err = h.fs.Rename(r.Context(), req.src, req.dst)
+	} else {
+		var failed map[string]error
+		failed, err = h.fs.Copy(r.Context(), req.src, req.dst, req.infinite)
+		if err == nil && len(failed) > 0 {
+			return 0, h.writeFailures(w, failed)
+		}
+	}
+	if err != nil {
+		return statusOf(err), err
+	}
+	if existed {
+		w.WriteHeader(http.StatusNoContent)
+	} else {
+		w.WriteHeader(http.StatusCreated)
+	}
+	return 0, nil
+}
+
+// parseCopyMove checks Destination, Depth and Overwrite.
+func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, error) {
+	req := &copyMoveRequest{src: p, move: r.Method == "MOVE", infinite: true, overwrite: true}
+	u, err := url.Parse(r.Header.Get("Destination"))
+	if err != nil || r.Header.Get("Destination") == "" || (u.Host == "" && !strings.HasPrefix(u.Path, "/")) {
+		return nil, errorf(http.StatusBadRequest, "missing or malformed Destination header")
+	}
+	if u.Host != "" && u.Host != r.Host {
+		return nil, errorf(http.StatusBadGateway, "Destination is on another server")
+	}
+	if req.dst, err = h.resourcePath(u.Path); err != nil {
+		return nil, errorf(http.StatusBadGateway, "Destination is outside this share")
+	}
+	if h.fs.IsHidden(req.dst) {
+		return nil, errorf(http.StatusForbidden, "the state folder is reserved")
+	}
+	switch d := r.Header.Get("Depth"); {
+	case d == "" || strings.EqualFold(d, "infinity"):
+	case d == "0" && !req.move:
+		req.infinite = false
+	default:
+		return nil, errorf(http.StatusBadRequest, "bad Depth %q for %s", d, r.Method)
+	}
+	switch r.Header.Get("Overwrite") {
+	case "", "T", "t":
+	case "F", "f":
+		req.overwrite = false
+	default:
+		return nil, errorf(http.StatusBadRequest, "Overwrite must be T or F")
+	}
+	switch {
+	case req.src == req.dst:
+		return nil, errorf(http.StatusForbidden, "source and destination are the same")
+	case req.src == "/" || within(req.dst, req.src):
+		return nil, errorf(http.StatusForbidden, "destination is inside the source")
+	case within(req.src, req.dst):
+		return nil, errorf(http.StatusForbidden, "destination is an ancestor of the source")
+	}
+	return req, nil
+}
+
+// prepareDestination checks the destination's parent and, for an existing
+// destination, honours Overwrite (RFC 4918 §10.6). An existing file under a
+// MOVE of a file is left for the one rename to replace.
+func (h *Handler) prepareDestination(r *http.Request, req *copyMoveRequest) (existed bool, status int, err error) {
+	parent, err := h.fs.Stat(r.Context(), path.Dir(req.dst))
+	if err != nil || !parent.IsDir() {
+		return false, http.StatusConflict, errors.New("the destination's parent collection does not exist")
+	}
+	dfi, err := h.fs.Stat(r.Context(), req.dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, statusOf(err), err
+	}
+	if !req.overwrite {
+		return true, http.StatusPreconditionFailed, errors.New("destination exists and Overwrite is F")
+	}
+	sfi, err := h.fs.Stat(r.Context(), req.src)
+	if err != nil {
+		return true, statusOf(err), err
+	}
+	if req.move && !sfi.IsDir() && !dfi.IsDir() {
+		return true, 0, nil
+	}
+	if err := h.fs.RemoveAll(r.Context(), req.dst); err != nil {
+		return true, statusOf(err), err
+	}
+	return true, 0, nil
+}
+
+// writeFailures answers a partly failed COPY with a 207 naming each member
+// that could not be copied (RFC 4918 §9.8.5).
+func (h *Handler) writeFailures(w http.ResponseWriter, failed map[string]error) error {
+	paths := make([]string, 0, len(failed))
+	for p := range failed {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	mw := newMultistatus(w)
+	mw.begin()
+	for _, p := range paths {
+		st := statusOf(failed[p])
+		fmt.Fprintf(mw.bw, "<D:response><D:href>%s</D:href><D:status>HTTP/1.1 %d %s</D:status></D:response>",
+			escape(h.href(p, false)), st, http.StatusText(st))
+	}
+	return mw.close()
+}
+
+// within reports whether p lies strictly inside dir.
+func within(p, dir string) bool {
+	return dir == "/" && p != "/" || strings.HasPrefix(p, dir+"/")
+}

@@ -1,0 +1,79 @@
+package dav
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"syscall"
+
+	"github.com/atomdav/atomdav/storage/localfs"
+)
+
+// Error is a refusal with an HTTP status and, optionally, a DAV:error
+// precondition element (RFC 4918 §16) such as "propfind-finite-depth".
+type Error struct {
+	Status    int
+	Condition string // local name in DAV:, empty for none
+	Err       error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return http.StatusText(e.Status)
+	}
+	return e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorf builds an *Error with a message.
+func errorf(status int, format string, args ...any) *Error {
+	return &Error{Status: status, Err: fmt.Errorf(format, args...)}
+}
+
+// statusOf maps an error from the file system or the store to a status.
+func statusOf(err error) int {
+	var de *Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &de):
+		return de.Status
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, fs.ErrNotExist):
+		return http.StatusNotFound
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, localfs.ErrOutsideRoot):
+		return http.StatusForbidden
+	case errors.Is(err, fs.ErrExist):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, localfs.ErrIsDir):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return http.StatusInsufficientStorage
+	case errors.Is(err, fs.ErrInvalid), errors.Is(err, syscall.ENAMETOOLONG):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError writes the one error response of a request: a DAV:error body
+// for preconditions, a short text otherwise. 5xx bodies never reveal the
+// internal error.
+func writeError(w http.ResponseWriter, status int, err error) {
+	var de *Error
+	if errors.As(err, &de) && de.Condition != "" {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:%s/></D:error>\n", de.Condition)
+		return
+	}
+	msg := http.StatusText(status)
+	if err != nil && status < 500 {
+		msg += ": " + err.Error()
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, msg)
+}

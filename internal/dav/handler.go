@@ -1,0 +1,161 @@
+package dav
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/atomdav/atomdav/internal/pathlock"
+	"github.com/atomdav/atomdav/proppatch"
+	"github.com/atomdav/atomdav/storage/localfs"
+)
+
+// Config holds what a Handler needs. FS is required; the zero value of every
+// other field is a sane default.
+type Config struct {
+	FS *localfs.FS
+	// Prefix is the URL path the share is mounted at ("/dav"); empty for "/".
+	Prefix string
+	// MaxXMLBytes bounds PROPFIND/PROPPATCH/LOCK bodies; 0 means 1 MiB.
+	MaxXMLBytes int64
+	// MaxUploadBytes bounds PUT bodies; 0 means no limit.
+	MaxUploadBytes int64
+	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
+	AllowInfiniteDepth bool
+	// Limits bound dead properties (value size, count per resource).
+	Limits proppatch.Limits
+	// OnError is told about every request that failed with a 5xx status,
+	// with the internal error; nil ignores them.
+	OnError func(r *http.Request, err error)
+}
+
+// Handler serves WebDAV. It is safe for concurrent use.
+type Handler struct {
+	cfg    Config
+	fs     *localfs.FS
+	engine *proppatch.Engine
+	locks  webdav.LockSystem
+	xnet   *webdav.Handler
+	paths  pathlock.Table
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) (*Handler, error) {
+	if cfg.FS == nil {
+		return nil, errors.New("dav: Config.FS is required")
+	}
+	cfg.Prefix = strings.TrimSuffix(cfg.Prefix, "/")
+	if cfg.Prefix != "" && !strings.HasPrefix(cfg.Prefix, "/") {
+		cfg.Prefix = "/" + cfg.Prefix
+	}
+	if cfg.MaxXMLBytes <= 0 {
+		cfg.MaxXMLBytes = 1 << 20
+	}
+	h := &Handler{cfg: cfg, fs: cfg.FS, locks: webdav.NewMemLS()}
+	h.engine = &proppatch.Engine{
+		Store:  cfg.FS.Store(),
+		Limits: cfg.Limits,
+		Live:   liveSetters(cfg.FS),
+	}
+	h.xnet = &webdav.Handler{Prefix: cfg.Prefix, FileSystem: cfg.FS, LockSystem: h.locks}
+	return h, nil
+}
+
+// ServeHTTP routes one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, err := h.serve(w, r)
+	if status == 0 {
+		return
+	}
+	if status >= 500 && h.cfg.OnError != nil {
+		h.cfg.OnError(r, err)
+	}
+	writeError(w, status, err)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
+	p, err := h.resourcePath(r.URL.Path)
+	if err != nil {
+		return statusOf(err), err
+	}
+	if h.fs.IsHidden(p) {
+		if isWrite(r.Method) {
+			return http.StatusForbidden, errors.New("the state folder is reserved")
+		}
+		return http.StatusNotFound, nil
+	}
+	switch r.Method {
+	case "OPTIONS":
+		return h.handleOptions(w, r, p)
+	case "GET", "HEAD":
+		return h.handleGet(w, r, p)
+	case "PROPFIND":
+		return h.handlePropfind(w, r, p)
+	case "PROPPATCH":
+		return h.handleProppatch(w, r, p)
+	case "PUT":
+		return h.handlePut(w, r, p)
+	case "DELETE":
+		return h.handleDelete(w, r, p)
+	case "COPY", "MOVE":
+		return h.handleCopyMove(w, r, p)
+	case "MKCOL", "LOCK", "UNLOCK":
+		return h.delegate(w, r, p)
+	}
+	return http.StatusNotImplemented, errors.New("method not supported")
+}
+
+// delegate hands a method x/net/webdav does right to it, holding the path
+// lock so its temporary locks never collide with a concurrent writer's.
+func (h *Handler) delegate(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	if r.Method == "LOCK" && r.ContentLength > h.cfg.MaxXMLBytes {
+		return http.StatusRequestEntityTooLarge, errors.New("lock body too large")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
+	unlock, err := h.paths.LockContext(r.Context(), p)
+	if err != nil {
+		return http.StatusServiceUnavailable, err
+	}
+	defer unlock()
+	h.xnet.ServeHTTP(w, r)
+	return 0, nil
+}
+
+// resourcePath strips the prefix from a decoded URL path and cleans it.
+func (h *Handler) resourcePath(urlPath string) (string, error) {
+	rest, ok := strings.CutPrefix(urlPath, h.cfg.Prefix)
+	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
+		return "", &Error{Status: http.StatusNotFound, Err: errors.New("outside the share")}
+	}
+	if strings.ContainsRune(rest, 0) {
+		return "", &Error{Status: http.StatusBadRequest, Err: errors.New("NUL in path")}
+	}
+	for i := 0; i < len(rest); i++ {
+		if rest[i] < 0x20 {
+			return "", &Error{Status: http.StatusBadRequest, Err: errors.New("control character in path")}
+		}
+	}
+	return path.Clean("/" + rest), nil
+}
+
+// href is the escaped URL path of resource p, with a trailing slash for a
+// collection.
+func (h *Handler) href(p string, collection bool) string {
+	full := h.cfg.Prefix + p
+	if collection && !strings.HasSuffix(full, "/") {
+		full += "/"
+	}
+	return (&url.URL{Path: full}).EscapedPath()
+}
+
+func isWrite(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "PROPFIND":
+		return false
+	}
+	return true
+}

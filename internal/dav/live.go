@@ -1,0 +1,141 @@
+package dav
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/atomdav/atomdav/proppatch"
+	"github.com/atomdav/atomdav/storage/localfs"
+)
+
+// msNS is the namespace of the Win32 properties Windows' Mini-Redirector
+// sets with PROPPATCH.
+const msNS = "urn:schemas-microsoft-com:"
+
+var (
+	nameResourceType  = xml.Name{Space: "DAV:", Local: "resourcetype"}
+	nameContentLength = xml.Name{Space: "DAV:", Local: "getcontentlength"}
+	nameLastModified  = xml.Name{Space: "DAV:", Local: "getlastmodified"}
+	nameETag          = xml.Name{Space: "DAV:", Local: "getetag"}
+	nameContentType   = xml.Name{Space: "DAV:", Local: "getcontenttype"}
+	nameCreationDate  = xml.Name{Space: "DAV:", Local: "creationdate"}
+	nameSupportedLock = xml.Name{Space: "DAV:", Local: "supportedlock"}
+	nameWin32Modified = xml.Name{Space: msNS, Local: "Win32LastModifiedTime"}
+)
+
+// allpropLive are the live properties allprop returns, in this order
+// (RFC 4918 §9.1: allprop returns the live properties defined there).
+var allpropLive = []xml.Name{
+	nameResourceType, nameContentLength, nameLastModified, nameETag,
+	nameContentType, nameCreationDate, nameSupportedLock,
+}
+
+// liveValue renders a live property of fi as the inner XML of its element,
+// or reports false when fi has no such property (files only, say).
+func liveValue(name xml.Name, fi fs.FileInfo) (string, bool) {
+	switch name {
+	case nameResourceType:
+		if fi.IsDir() {
+			return "<D:collection/>", true
+		}
+		return "", true
+	case nameContentLength:
+		return fmt.Sprint(fi.Size()), !fi.IsDir()
+	case nameLastModified:
+		return fi.ModTime().UTC().Format(http.TimeFormat), true
+	case nameETag:
+		return escape(etag(fi)), true
+	case nameContentType:
+		return escape(contentType(fi.Name())), !fi.IsDir()
+	case nameCreationDate:
+		return fi.ModTime().UTC().Format(time.RFC3339), true
+	case nameSupportedLock:
+		return supportedLock, true
+	case nameWin32Modified:
+		return fi.ModTime().UTC().Format(http.TimeFormat), true
+	}
+	return "", false
+}
+
+const supportedLock = `<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>` +
+	`<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
+
+// etag is the strong entity tag of a file or collection. It is the formula
+// x/net/webdav uses for GET, so PROPFIND's getetag and GET's ETag agree.
+func etag(fi fs.FileInfo) string {
+	return fmt.Sprintf(`"%x%x"`, fi.ModTime().UnixNano(), fi.Size())
+}
+
+// contentType guesses by extension only: PROPFIND never opens a file.
+func contentType(name string) string {
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func escape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// liveSetters are the live properties a client may set with PROPPATCH.
+func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {
+	return map[xml.Name]proppatch.LiveProperty{
+		nameWin32Modified: mtimeProperty{fsys},
+	}
+}
+
+// mtimeProperty is Windows' Win32LastModifiedTime: an RFC 1123 date that
+// becomes the file's modification time.
+type mtimeProperty struct{ fs *localfs.FS }
+
+func (m mtimeProperty) parse(value []byte) (time.Time, error) {
+	var v struct {
+		Text string `xml:",chardata"`
+	}
+	if err := xml.Unmarshal(value, &v); err != nil {
+		return time.Time{}, err
+	}
+	t, err := http.ParseTime(strings.TrimSpace(v.Text))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("Win32LastModifiedTime %q is not an HTTP date", strings.TrimSpace(v.Text))
+	}
+	return t, nil
+}
+
+// Check refuses a value that is not an HTTP date.
+func (m mtimeProperty) Check(value []byte) error {
+	_, err := m.parse(value)
+	return err
+}
+
+// Apply sets the modification time; undo restores the previous one.
+func (m mtimeProperty) Apply(ctx context.Context, p string, value []byte) (func() error, error) {
+	t, err := m.parse(value)
+	if err != nil {
+		return nil, err
+	}
+	local, err := m.fs.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(local)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chtimes(local, time.Time{}, t); err != nil {
+		return nil, err
+	}
+	old := fi.ModTime()
+	return func() error { return os.Chtimes(local, time.Time{}, old) }, nil
+}

@@ -1,0 +1,284 @@
+package dav
+
+import (
+	"bufio"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+)
+
+// handlePropfind serves PROPFIND (RFC 4918 §9.1) itself rather than through
+// x/net/webdav, which accepts bodies with invalid namespace declarations,
+// defaults to Depth: infinity, reads dead properties one file at a time and
+// sniffs file content for getcontenttype. Here a folder's properties come
+// from one range read of the store, nothing opens a file, and the 207 is
+// streamed.
+func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	depth := r.Header.Get("Depth")
+	switch depth {
+	case "0", "1":
+	case "", "infinity", "Infinity":
+		if !h.cfg.AllowInfiniteDepth {
+			return http.StatusForbidden, &Error{Status: http.StatusForbidden, Condition: "propfind-finite-depth",
+				Err: errors.New("Depth: infinity is not allowed")}
+		}
+		depth = "infinity"
+	default:
+		return http.StatusBadRequest, fmt.Errorf("bad Depth %q", depth)
+	}
+	body, err := parsePropfind(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
+	if err != nil {
+		if st := statusOf(err); st == http.StatusRequestEntityTooLarge {
+			return st, err
+		}
+		return http.StatusBadRequest, err
+	}
+	local, err := h.fs.Resolve(p)
+	if err != nil {
+		return statusOf(err), err
+	}
+	fi, err := os.Stat(local)
+	if err != nil {
+		return statusOf(err), err
+	}
+	mw := newMultistatus(w)
+	if err := h.propfindTree(r, mw, body, p, fi, depth); err != nil {
+		// The status line is out; all we can do is cut the body short.
+		return 0, mw.abort(err)
+	}
+	return 0, mw.close()
+}
+
+// propfindTree writes p's response and, by depth, its members', reading the
+// store once per folder.
+func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindBody, p string, fi fs.FileInfo, depth string) error {
+	if !fi.IsDir() || depth == "0" {
+		props, err := h.fs.Store().Props(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		return mw.response(h.href(p, fi.IsDir()), body, fi, props)
+	}
+	folder, err := h.fs.Store().FolderProps(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	if err := mw.response(h.href(p, true), body, fi, folder[p]); err != nil {
+		return err
+	}
+	local, err := h.fs.Resolve(p)
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(local)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		child := path.Join(p, e.Name())
+		if h.fs.IsHidden(child) || strings.HasPrefix(e.Name(), ".atomdav-tmp-") {
+			continue
+		}
+		cfi, err := h.memberInfo(child, e)
+		if err != nil {
+			continue // vanished, or a symlink leading out: not listed
+		}
+		if depth == "infinity" && cfi.IsDir() {
+			if err := h.propfindTree(r, mw, body, child, cfi, depth); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := mw.response(h.href(child, cfi.IsDir()), body, cfi, folder[child]); err != nil {
+			return err
+		}
+		if err := r.Context().Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memberInfo stats a folder member; symlinks are followed only inside the
+// root.
+func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, error) {
+	if e.Type()&fs.ModeSymlink == 0 {
+		return e.Info()
+	}
+	local, err := h.fs.Resolve(child)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(local)
+}
+
+// multistatus streams a 207 body.
+type multistatus struct {
+	w       http.ResponseWriter
+	bw      *bufio.Writer
+	started bool
+}
+
+func newMultistatus(w http.ResponseWriter) *multistatus {
+	return &multistatus{w: w, bw: bufio.NewWriterSize(w, 32<<10)}
+}
+
+func (m *multistatus) begin() {
+	if m.started {
+		return
+	}
+	m.started = true
+	m.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	m.w.WriteHeader(http.StatusMultiStatus)
+	m.bw.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">")
+}
+
+// response writes one D:response for a resource.
+func (m *multistatus) response(href string, body *propfindBody, fi fs.FileInfo, dead map[xml.Name][]byte) error {
+	m.begin()
+	m.bw.WriteString("<D:response><D:href>")
+	xml.EscapeText(m.bw, []byte(href))
+	m.bw.WriteString("</D:href>")
+	switch body.kind {
+	case propName:
+		m.propnames(fi, dead)
+	case allProp:
+		m.allprop(body, fi, dead)
+	default:
+		m.named(body.names, fi, dead)
+	}
+	m.bw.WriteString("</D:response>")
+	return nil
+}
+
+func (m *multistatus) propnames(fi fs.FileInfo, dead map[xml.Name][]byte) {
+	m.bw.WriteString("<D:propstat><D:prop>")
+	for _, n := range allpropLive {
+		if _, ok := liveValue(n, fi); ok {
+			writeEmpty(m.bw, n)
+		}
+	}
+	for n := range dead {
+		writeEmpty(m.bw, n)
+	}
+	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+}
+
+func (m *multistatus) allprop(body *propfindBody, fi fs.FileInfo, dead map[xml.Name][]byte) {
+	m.bw.WriteString("<D:propstat><D:prop>")
+	for _, n := range allpropLive {
+		if v, ok := liveValue(n, fi); ok {
+			writeValue(m.bw, n, v)
+		}
+	}
+	for _, v := range dead {
+		m.bw.Write(v)
+	}
+	var missing []xml.Name
+	for _, n := range body.names { // DAV:include
+		if _, ok := dead[n]; ok || isAllpropLive(n) {
+			continue
+		}
+		if v, ok := liveValue(n, fi); ok {
+			writeValue(m.bw, n, v)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+	m.notFound(missing)
+}
+
+func (m *multistatus) named(names []xml.Name, fi fs.FileInfo, dead map[xml.Name][]byte) {
+	var missing []xml.Name
+	found := false
+	for _, n := range names {
+		v, isDead := dead[n]
+		live, isLive := liveValue(n, fi)
+		if !isDead && !isLive {
+			missing = append(missing, n)
+			continue
+		}
+		if !found {
+			m.bw.WriteString("<D:propstat><D:prop>")
+			found = true
+		}
+		if isDead {
+			m.bw.Write(v)
+		} else {
+			writeValue(m.bw, n, live)
+		}
+	}
+	if found {
+		m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+	}
+	m.notFound(missing)
+}
+
+func (m *multistatus) notFound(names []xml.Name) {
+	if len(names) == 0 {
+		return
+	}
+	m.bw.WriteString("<D:propstat><D:prop>")
+	for _, n := range names {
+		writeEmpty(m.bw, n)
+	}
+	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
+}
+
+// close ends the body. An empty multistatus still gets its root element.
+func (m *multistatus) close() error {
+	m.begin()
+	m.bw.WriteString("</D:multistatus>\n")
+	return m.bw.Flush()
+}
+
+// abort flushes what was written and leaves the body unterminated, so a
+// client sees malformed XML rather than a complete-looking partial answer.
+func (m *multistatus) abort(err error) error {
+	m.bw.Flush()
+	return err
+}
+
+func isAllpropLive(n xml.Name) bool {
+	for _, l := range allpropLive {
+		if l == n {
+			return true
+		}
+	}
+	return false
+}
+
+// writeEmpty writes <name/> with its namespace declared.
+func writeEmpty(w io.StringWriter, n xml.Name) {
+	open, _ := tag(n)
+	w.WriteString(strings.TrimSuffix(open, ">") + "/>")
+}
+
+// writeValue writes a live property; inner is already escaped XML.
+func writeValue(w io.StringWriter, n xml.Name, inner string) {
+	open, end := tag(n)
+	w.WriteString(open)
+	w.WriteString(inner)
+	w.WriteString(end)
+}
+
+// tag returns the start and end tags for a property name.
+func tag(n xml.Name) (string, string) {
+	local := escape(n.Local)
+	switch n.Space {
+	case "DAV:":
+		return "<D:" + local + ">", "</D:" + local + ">"
+	case "":
+		return "<" + local + " xmlns=\"\">", "</" + local + ">"
+	}
+	var ns strings.Builder
+	xml.EscapeText(&ns, []byte(n.Space))
+	return "<ns0:" + local + " xmlns:ns0=\"" + ns.String() + "\">", "</ns0:" + local + ">"
+}

@@ -1,0 +1,55 @@
+package dav
+
+import (
+	"errors"
+	"net/http"
+	"os"
+
+	"github.com/atomdav/atomdav/proppatch"
+)
+
+// handleProppatch serves PROPPATCH (RFC 4918 §9.2) through the proppatch
+// engine rather than x/net/webdav, whose parser re-encodes values and loses
+// namespaces and xml:lang, and which applies instructions one by one. Here
+// all instructions commit in one durable transaction or none does.
+//
+// The body is read and parsed before the path lock is taken, so a slow
+// client never holds up other writers.
+func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	if r.ContentLength > h.cfg.MaxXMLBytes {
+		return http.StatusRequestEntityTooLarge, errors.New("PROPPATCH body too large")
+	}
+	update, err := proppatch.Parse(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
+	if err != nil {
+		var pe *proppatch.Error
+		if errors.As(err, &pe) {
+			return pe.Status, err
+		}
+		return http.StatusBadRequest, err
+	}
+	unlock, err := h.paths.LockContext(r.Context(), p)
+	if err != nil {
+		return http.StatusServiceUnavailable, err
+	}
+	defer unlock()
+	local, err := h.fs.Resolve(p)
+	if err != nil {
+		return statusOf(err), err
+	}
+	fi, err := os.Stat(local)
+	if err != nil {
+		return statusOf(err), err
+	}
+	release, status, err := h.confirmLocks(r, p, "", false)
+	if err != nil {
+		return status, err
+	}
+	defer release()
+	result, err := h.engine.Apply(r.Context(), p, update)
+	if err != nil {
+		return statusOf(err), err
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusMultiStatus)
+	return 0, result.WriteMultiStatus(w, h.href(p, fi.IsDir()))
+}

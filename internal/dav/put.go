@@ -1,0 +1,137 @@
+package dav
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// handlePut serves PUT itself: x/net/webdav truncates the file in place,
+// so an interrupted upload destroys the old content. Here the body goes to
+// a temp file and replaces the old file in one rename only when complete;
+// the path lock is held just for that rename.
+func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	if max := h.cfg.MaxUploadBytes; max > 0 {
+		if r.ContentLength > max {
+			return http.StatusRequestEntityTooLarge, errors.New("upload too large")
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+	}
+	if status, err := h.checkPreconditions(r, p); status != 0 {
+		return status, err
+	}
+	up, err := h.fs.NewUpload(p)
+	if err != nil {
+		return putStatus(err), err
+	}
+	if _, err := io.Copy(up, r.Body); err != nil {
+		up.Abort()
+		return putStatus(err), err
+	}
+	unlock, err := h.paths.LockContext(r.Context(), p)
+	if err != nil {
+		up.Abort()
+		return http.StatusServiceUnavailable, err
+	}
+	defer unlock()
+	if status, err := h.checkPreconditions(r, p); status != 0 {
+		up.Abort()
+		return status, err
+	}
+	release, status, err := h.confirmLocks(r, "", p, false)
+	if err != nil {
+		up.Abort()
+		return status, err
+	}
+	defer release()
+	created, err := up.Commit()
+	if err != nil {
+		return putStatus(err), err
+	}
+	if fi, err := h.fs.Stat(r.Context(), p); err == nil {
+		w.Header().Set("ETag", etag(fi))
+	}
+	if created {
+		w.WriteHeader(http.StatusCreated)
+	} else {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return 0, nil
+}
+
+// putStatus maps upload errors: a missing parent is 409 (RFC 4918 §9.7.1).
+func putStatus(err error) int {
+	if errors.Is(err, fs.ErrNotExist) {
+		return http.StatusConflict
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return http.StatusBadRequest
+	}
+	return statusOf(err)
+}
+
+// checkPreconditions evaluates If-Match and If-None-Match (RFC 9110 §13.1)
+// against the resource's current strong ETag, for writes.
+func (h *Handler) checkPreconditions(r *http.Request, p string) (int, error) {
+	match, noneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
+	if match == "" && noneMatch == "" {
+		return 0, nil
+	}
+	fi, err := h.fs.Stat(r.Context(), p)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return statusOf(err), err
+	}
+	current := ""
+	if exists {
+		current = etag(fi)
+	}
+	if match != "" && !etagListMatches(match, current, exists) {
+		return http.StatusPreconditionFailed, errors.New("If-Match does not match")
+	}
+	if noneMatch != "" && etagListMatches(noneMatch, current, exists) {
+		return http.StatusPreconditionFailed, errors.New("If-None-Match matches")
+	}
+	return 0, nil
+}
+
+// etagListMatches reports whether a comma-separated entity-tag list (or
+// "*") matches current using strong comparison.
+func etagListMatches(list, current string, exists bool) bool {
+	if !exists {
+		return false
+	}
+	for _, t := range splitETags(list) {
+		if t == "*" || t == current {
+			return true
+		}
+	}
+	return false
+}
+
+func splitETags(list string) []string {
+	var out []string
+	for i := 0; i < len(list); {
+		for i < len(list) && (list[i] == ' ' || list[i] == ',' || list[i] == '\t') {
+			i++
+		}
+		start := i
+		inQuote := false
+		for i < len(list) && (inQuote || list[i] != ',') {
+			if list[i] == '"' {
+				inQuote = !inQuote
+			}
+			i++
+		}
+		if t := strings.TrimSpace(list[start:i]); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

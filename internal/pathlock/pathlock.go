@@ -1,0 +1,139 @@
+package pathlock
+
+import (
+	"context"
+	"path"
+	"sort"
+	"sync"
+)
+
+// Table hands out hierarchical path locks. The zero value is ready to use.
+type Table struct {
+	mu      sync.Mutex // guards entries
+	entries map[string]*entry
+}
+
+// entry is one path's lock; refs counts requests holding or waiting for it,
+// so the entry can be dropped when nobody needs it.
+type entry struct {
+	lock sync.RWMutex
+	refs int
+}
+
+// want is one path a request needs and whether it needs it exclusively.
+type want struct {
+	path      string
+	exclusive bool
+}
+
+// Lock takes every path in paths exclusively and all their ancestors shared,
+// waiting as long as needed. Paths are clean slash paths ("/", "/a/b"). The
+// returned func releases everything; call it exactly once.
+func (t *Table) Lock(paths ...string) (unlock func()) {
+	unlock, _ = t.LockContext(context.Background(), paths...)
+	return unlock
+}
+
+// LockContext is Lock that gives up when ctx is done while waiting, returning
+// ctx's error and holding nothing.
+func (t *Table) LockContext(ctx context.Context, paths ...string) (func(), error) {
+	wants := plan(paths)
+	held := make([]want, 0, len(wants))
+	release := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			t.release(held[i])
+		}
+	}
+	for _, w := range wants {
+		if err := t.acquire(ctx, w); err != nil {
+			release()
+			return nil, err
+		}
+		held = append(held, w)
+	}
+	return release, nil
+}
+
+// plan merges the requested paths and their ancestors into one sorted list,
+// exclusive winning over shared.
+func plan(paths []string) []want {
+	modes := map[string]bool{}
+	for _, p := range paths {
+		p = path.Clean("/" + p)
+		modes[p] = true
+		for a := p; a != "/"; {
+			a = path.Dir(a)
+			if _, ok := modes[a]; !ok {
+				modes[a] = false
+			}
+		}
+	}
+	wants := make([]want, 0, len(modes))
+	for p, ex := range modes {
+		wants = append(wants, want{p, ex})
+	}
+	sort.Slice(wants, func(i, j int) bool { return wants[i].path < wants[j].path })
+	return wants
+}
+
+func (t *Table) ref(p string) *entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.entries == nil {
+		t.entries = map[string]*entry{}
+	}
+	e := t.entries[p]
+	if e == nil {
+		e = &entry{}
+		t.entries[p] = e
+	}
+	e.refs++
+	return e
+}
+
+func (t *Table) unref(p string) *entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[p]
+	e.refs--
+	if e.refs == 0 {
+		delete(t.entries, p)
+	}
+	return e
+}
+
+// acquire waits for one path. sync.RWMutex cannot be abandoned half-way, so
+// a waiter whose ctx ends lets a helper goroutine finish the wait and
+// release at once.
+func (t *Table) acquire(ctx context.Context, w want) error {
+	e := t.ref(w.path)
+	lock := func() {
+		if w.exclusive {
+			e.lock.Lock()
+		} else {
+			e.lock.RLock()
+		}
+	}
+	if ctx.Done() == nil {
+		lock()
+		return nil
+	}
+	got := make(chan struct{})
+	go func() { lock(); close(got) }()
+	select {
+	case <-got:
+		return nil
+	case <-ctx.Done():
+		go func() { <-got; t.release(w) }()
+		return ctx.Err()
+	}
+}
+
+func (t *Table) release(w want) {
+	e := t.unref(w.path)
+	if w.exclusive {
+		e.lock.Unlock()
+	} else {
+		e.lock.RUnlock()
+	}
+}

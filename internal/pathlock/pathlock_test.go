@@ -1,0 +1,90 @@
+package pathlock
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSamePathIsSerialised(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	var inside, maxInside atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock := tb.Lock("/a/b")
+			n := inside.Add(1)
+			if n > maxInside.Load() {
+				maxInside.Store(n)
+			}
+			time.Sleep(time.Millisecond)
+			inside.Add(-1)
+			unlock()
+		}()
+	}
+	wg.Wait()
+	if maxInside.Load() != 1 {
+		t.Fatalf("%d holders of /a/b at once, want 1", maxInside.Load())
+	}
+	if len(tb.entries) != 0 {
+		t.Fatalf("entries leaked: %v", tb.entries)
+	}
+}
+
+func TestAncestorBlocksDescendant(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	unlock := tb.Lock("/a")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := tb.LockContext(ctx, "/a/b/c"); err == nil {
+		t.Fatal("lock of /a/b/c succeeded while /a was held")
+	}
+	unlock()
+	tb.Lock("/a/b/c")()
+}
+
+func TestSiblingsDoNotWait(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	unlock := tb.Lock("/a/b")
+	defer unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, p := range []string{"/a/c", "/ab", "/b"} {
+		u, err := tb.LockContext(ctx, p)
+		if err != nil {
+			t.Fatalf("%s waited on /a/b: %v", p, err)
+		}
+		u()
+	}
+}
+
+func TestCrossedPairsDoNotDeadlock(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				tb.Lock("/a", "/b/x")()
+			} else {
+				tb.Lock("/b", "/a/y")()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock")
+	}
+}

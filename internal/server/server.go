@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/atomdav/atomdav/internal/dav"
+	"github.com/atomdav/atomdav/storage/bolt"
+	"github.com/atomdav/atomdav/storage/localfs"
+)
+
+// Server is a running atomdav: a store, a handler and a listener.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	store *bolt.Store
+	http  *http.Server
+	ln    net.Listener
+}
+
+// New opens the store and binds the listen address; it does not serve yet.
+// cfg must have passed Validate.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := checkWritable(cfg.Root); err != nil {
+		return nil, err
+	}
+	store, err := bolt.Open(filepath.Join(cfg.StateDir, "state.db"), bolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.hiddenName()})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: store}
+	h, err := dav.New(dav.Config{
+		FS:                 fsys,
+		Prefix:             cfg.Prefix,
+		MaxXMLBytes:        cfg.MaxXMLBytes,
+		MaxUploadBytes:     cfg.MaxUploadBytes,
+		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
+		OnError: func(r *http.Request, err error) {
+			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		},
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.middleware(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve serves until ctx ends, then lets in-flight requests finish (up to
+// ShutdownTimeout) and closes the store.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("serving", "root", s.cfg.Root, "addr", "http://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.StateDir)
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		serveErr = s.http.Shutdown(sctx)
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return errors.Join(serveErr, s.store.Close())
+}
+
+// checkWritable fails early, with a clear message, on a read-only root.
+func checkWritable(root string) error {
+	f, err := os.CreateTemp(root, localfs.TempPrefix+"probe-*")
+	if err != nil {
+		return fmt.Errorf("root: %s is not writable: %w", root, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}

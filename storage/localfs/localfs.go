@@ -1,0 +1,231 @@
+package localfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/net/webdav"
+
+	"github.com/atomdav/atomdav/storage"
+)
+
+// ErrOutsideRoot is returned for a name that resolves (through a symlink)
+// outside the root. It wraps fs.ErrPermission.
+var ErrOutsideRoot = fmt.Errorf("localfs: path leads outside the root: %w", fs.ErrPermission)
+
+// ErrHidden is returned for the state folder and everything in it. It wraps
+// fs.ErrNotExist so the folder looks absent.
+var ErrHidden = fmt.Errorf("localfs: reserved name: %w", fs.ErrNotExist)
+
+// TempPrefix starts the name of every temp file an atomic write makes, so
+// leftovers can be recognised and swept.
+const TempPrefix = ".atomdav-tmp-"
+
+// Options tune an FS. The zero value is the safe default.
+type Options struct {
+	// Hidden names a top-level entry of the root that is never listed nor
+	// reachable (the state folder); empty for none.
+	Hidden string
+	// Relaxed skips fsync of content and folders (rename stays atomic).
+	Relaxed bool
+}
+
+// FS is a webdav.FileSystem rooted at a local directory whose dead
+// properties live in a storage.Store. It is safe for concurrent use;
+// serialising conflicting requests on the same path is the caller's job.
+type FS struct {
+	root  string // absolute, symlinks evaluated
+	store storage.Store
+	opts  Options
+}
+
+var _ webdav.FileSystem = (*FS)(nil)
+
+// New returns an FS serving root. root must be an existing directory.
+func New(root string, store storage.Store, opts Options) (*FS, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("localfs: %s is not a directory", root)
+	}
+	return &FS{root: real, store: store, opts: opts}, nil
+}
+
+// Root returns the absolute path of the served directory.
+func (f *FS) Root() string { return f.root }
+
+// Store returns the property store.
+func (f *FS) Store() storage.Store { return f.store }
+
+// IsHidden reports whether the clean slash path name is the state folder or
+// inside it.
+func (f *FS) IsHidden(name string) bool {
+	if f.opts.Hidden == "" {
+		return false
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(name, "/"), "/")
+	return first == f.opts.Hidden
+}
+
+// Resolve maps a slash path to its local path, refusing the state folder,
+// names with NUL and symlinks that lead outside the root. The name need not
+// exist; its deepest existing ancestor is checked instead.
+func (f *FS) Resolve(name string) (string, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return "", fs.ErrInvalid
+	}
+	name = path.Clean("/" + name)
+	if f.IsHidden(name) {
+		return "", ErrHidden
+	}
+	local := filepath.Join(f.root, filepath.FromSlash(name))
+	if err := f.checkInside(local); err != nil {
+		return "", err
+	}
+	return local, nil
+}
+
+// checkInside evaluates symlinks on the deepest existing prefix of local
+// and refuses it when that leaves the root.
+func (f *FS) checkInside(local string) error {
+	probe := local
+	for {
+		real, err := filepath.EvalSymlinks(probe)
+		if err == nil {
+			if real != f.root && !strings.HasPrefix(real, f.root+string(filepath.Separator)) {
+				return ErrOutsideRoot
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		parent := filepath.Dir(probe)
+		if parent == probe || len(parent) < len(f.root) {
+			return nil
+		}
+		probe = parent
+	}
+}
+
+// Mkdir creates a collection.
+func (f *FS) Mkdir(ctx context.Context, name string, perm os.FileMode) error {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(local, perm); err != nil {
+		return err
+	}
+	return f.syncDir(filepath.Dir(local))
+}
+
+// OpenFile opens a file or directory. Files opened for writing are written
+// in place; servers wanting atomic replacement use WriteFile.
+func (f *FS) OpenFile(ctx context.Context, name string, flag int, perm os.FileMode) (webdav.File, error) {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	file, err := os.OpenFile(local, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	if f.opts.Hidden != "" && path.Clean("/"+name) == "/" {
+		return &rootDir{File: file, hidden: f.opts.Hidden}, nil
+	}
+	return file, nil
+}
+
+// Stat describes a resource.
+func (f *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(local)
+}
+
+// RemoveAll deletes a resource and its properties (and, for a collection,
+// everything under it). Properties go first: a crash in between leaves a
+// resource without properties, never properties that a new resource at the
+// same path would inherit.
+func (f *FS) RemoveAll(ctx context.Context, name string) error {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return err
+	}
+	if local == f.root {
+		return fs.ErrPermission
+	}
+	if err := f.store.DeleteTree(ctx, path.Clean("/"+name)); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(local); err != nil {
+		return err
+	}
+	return f.syncDir(filepath.Dir(local))
+}
+
+// Rename moves a resource with its properties. An existing destination file
+// is replaced by the one rename; an existing destination collection must be
+// removed by the caller first (os.Rename refuses to replace a non-empty one).
+func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
+	src, err := f.Resolve(oldName)
+	if err != nil {
+		return err
+	}
+	dst, err := f.Resolve(newName)
+	if err != nil {
+		return err
+	}
+	if src == f.root || dst == f.root {
+		return fs.ErrPermission
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return err
+	}
+	if err := f.syncDir(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	if filepath.Dir(src) != filepath.Dir(dst) {
+		if err := f.syncDir(filepath.Dir(src)); err != nil {
+			return err
+		}
+	}
+	return f.store.MoveTree(ctx, path.Clean("/"+oldName), path.Clean("/"+newName))
+}
+
+// rootDir hides the state folder from listings of the root.
+type rootDir struct {
+	*os.File
+	hidden string
+}
+
+// Readdir lists the root without the state folder.
+func (d *rootDir) Readdir(n int) ([]os.FileInfo, error) {
+	fis, err := d.File.Readdir(n)
+	out := fis[:0]
+	for _, fi := range fis {
+		if fi.Name() != d.hidden {
+			out = append(out, fi)
+		}
+	}
+	return out, err
+}

@@ -8,7 +8,7 @@ import (
 )
 
 // nsDecoder reads XML tokens with namespaces resolved, refusing what
-// encoding/xml lets through: undeclared prefixes, "xmlns:p=''" (illegal in
+// encoding/xml lets through: undeclared prefixes, xmlns:p=""  (illegal in
 // Namespaces in XML 1.0 §5) and mismatched end tags. x/net/webdav accepts
 // such PROPFIND bodies; litmus (propfind_invalid2) and RFC 4918 §8.2 want 400.
 type nsDecoder struct {

@@ -82,11 +82,14 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-func escape(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+// textEscaper escapes character data. Unlike xml.EscapeText it leaves
+// quotes alone, so ETags read "…" rather than &#34;…&#34;.
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;")
+
+// attrEscaper escapes attribute values written in double quotes.
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "\r", "&#xD;", "\n", "&#xA;", "\t", "&#x9;")
+
+func escape(s string) string { return textEscaper.Replace(s) }
 
 // liveSetters are the live properties a client may set with PROPPATCH.
 func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -143,7 +144,7 @@ func (m *multistatus) begin() {
 func (m *multistatus) response(href string, body *propfindBody, fi fs.FileInfo, dead map[xml.Name][]byte) error {
 	m.begin()
 	m.bw.WriteString("<D:response><D:href>")
-	xml.EscapeText(m.bw, []byte(href))
+	m.bw.WriteString(escape(href))
 	m.bw.WriteString("</D:href>")
 	switch body.kind {
 	case propName:
@@ -164,7 +165,7 @@ func (m *multistatus) propnames(fi fs.FileInfo, dead map[xml.Name][]byte) {
 			writeEmpty(m.bw, n)
 		}
 	}
-	for n := range dead {
+	for _, n := range sortedNames(dead) {
 		writeEmpty(m.bw, n)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
@@ -177,8 +178,8 @@ func (m *multistatus) allprop(body *propfindBody, fi fs.FileInfo, dead map[xml.N
 			writeValue(m.bw, n, v)
 		}
 	}
-	for _, v := range dead {
-		m.bw.Write(v)
+	for _, n := range sortedNames(dead) {
+		m.bw.Write(dead[n])
 	}
 	var missing []xml.Name
 	for _, n := range body.names { // DAV:include
@@ -246,6 +247,22 @@ func (m *multistatus) abort(err error) error {
 	return err
 }
 
+// sortedNames orders dead properties by namespace then local name, so
+// responses are stable.
+func sortedNames(dead map[xml.Name][]byte) []xml.Name {
+	names := make([]xml.Name, 0, len(dead))
+	for n := range dead {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if names[i].Space != names[j].Space {
+			return names[i].Space < names[j].Space
+		}
+		return names[i].Local < names[j].Local
+	})
+	return names
+}
+
 func isAllpropLive(n xml.Name) bool {
 	for _, l := range allpropLive {
 		if l == n {
@@ -278,7 +295,5 @@ func tag(n xml.Name) (string, string) {
 	case "":
 		return "<" + local + " xmlns=\"\">", "</" + local + ">"
 	}
-	var ns strings.Builder
-	xml.EscapeText(&ns, []byte(n.Space))
-	return "<ns0:" + local + " xmlns:ns0=\"" + ns.String() + "\">", "</ns0:" + local + ">"
+	return "<ns0:" + local + " xmlns:ns0=\"" + attrEscaper.Replace(n.Space) + "\">", "</ns0:" + local + ">"
 }

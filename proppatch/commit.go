@@ -1,0 +1,128 @@
+package proppatch
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+)
+
+// plan is an update folded in document order (RFC 4918 §9.2): for each
+// name only its last instruction is left, so set-then-remove ends removed
+// and remove-then-set ends set.
+type plan struct {
+	live   []liveStep          // settable live properties, in document order
+	set    map[xml.Name][]byte // dead properties to set
+	remove []xml.Name          // dead properties to remove
+}
+
+// liveStep is the final instruction for one settable live property.
+type liveStep struct {
+	index int // of the instruction in the update
+	in    Instruction
+	prop  LiveProperty
+}
+
+// fold reduces ins to their net effect.
+func fold(ins []Instruction, live map[xml.Name]LiveProperty) plan {
+	last := make(map[xml.Name]int, len(ins))
+	for i, in := range ins {
+		last[in.Name] = i
+	}
+	var p plan
+	for i, in := range ins {
+		if last[in.Name] != i {
+			continue
+		}
+		lp, isLive := live[in.Name]
+		switch {
+		case isLive:
+			p.live = append(p.live, liveStep{index: i, in: in, prop: lp})
+		case in.Remove:
+			p.remove = append(p.remove, in.Name)
+		default:
+			if p.set == nil {
+				p.set = make(map[xml.Name][]byte)
+			}
+			p.set[in.Name] = in.Value
+		}
+	}
+	return p
+}
+
+// commit applies the settable live properties, keeping their undos, then
+// the dead ones in one Store.PatchProps. If a live property fails the ones
+// before it are undone and the store is not touched; if the store fails
+// every live property is undone.
+func (e *Engine) commit(ctx context.Context, path string, p plan) (*failure, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("proppatch: before committing %s: %w", path, err)
+	}
+	var undos []func() error
+	for _, s := range p.live {
+		undo, err := s.apply(ctx, path)
+		if err != nil {
+			if uerr := rollback(undos); uerr != nil {
+				return nil, errors.Join(fmt.Errorf("proppatch: applying %s to %s: %w", clark(s.in.Name), path, err), uerr)
+			}
+			return applyFailure(s, err), nil
+		}
+		if undo != nil {
+			undos = append(undos, undo)
+		}
+	}
+	if len(p.set) == 0 && len(p.remove) == 0 {
+		return nil, nil
+	}
+	if err := e.Store.PatchProps(ctx, path, p.set, p.remove); err != nil {
+		return nil, errors.Join(fmt.Errorf("proppatch: committing the properties of %s: %w", path, err), rollback(undos))
+	}
+	return nil, nil
+}
+
+// apply sets or removes the live property.
+func (s liveStep) apply(ctx context.Context, path string) (func() error, error) {
+	if s.in.Remove {
+		return s.prop.(LiveRemover).Remove(ctx, path) // checkLive made sure
+	}
+	return s.prop.Apply(ctx, path, s.in.Value)
+}
+
+// applyFailure reports a live property that failed to apply: with the
+// status and message of an *Error, otherwise 500 and no detail, since an
+// arbitrary error may describe the server's internals.
+func applyFailure(s liveStep, err error) *failure {
+	f := &failure{
+		index:       s.index,
+		status:      http.StatusInternalServerError,
+		description: "The server could not apply " + clark(s.in.Name) + ".",
+	}
+	if pe, ok := errors.AsType[*Error](err); ok && validStatus(pe.Status) {
+		f.status = pe.Status
+		f.description = fmt.Sprintf("The server could not apply %s: %v", clark(s.in.Name), pe)
+	}
+	return f
+}
+
+// rollback runs undos in reverse order and returns their errors, wrapped in
+// ErrUndo, or nil.
+func rollback(undos []func() error) error {
+	var errs []error
+	for _, undo := range slices.Backward(undos) {
+		if err := undo(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrUndo, errors.Join(errs...))
+}
+
+// validStatus reports whether a status chosen by a LiveProperty can report
+// a failed instruction.
+func validStatus(status int) bool {
+	return status >= 400 && status < 600 && status != http.StatusFailedDependency
+}

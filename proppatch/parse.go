@@ -1,0 +1,243 @@
+package proppatch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// nsDAV is the namespace of the WebDAV elements (RFC 4918 §21).
+const nsDAV = "DAV:"
+
+// maxDepth bounds the element nesting Parse accepts, so that a hostile body
+// cannot make the recursive checks below run deep.
+const maxDepth = 256
+
+// Update is a parsed DAV:propertyupdate (RFC 4918 §14.19).
+type Update struct {
+	// Instructions are in document order, one per property element: a
+	// DAV:prop inside a set or remove may name several properties and every
+	// one of them is an instruction.
+	Instructions []Instruction
+}
+
+// Instruction is one property to set or remove (RFC 4918 §14.23, §14.26).
+type Instruction struct {
+	Remove bool     // true for DAV:remove, false for DAV:set
+	Name   xml.Name // the property's namespace URI and local name
+
+	// Value is the property element itself as standalone XML, for a set
+	// (nil for a remove): its attributes and children kept exactly, every
+	// namespace binding in scope re-declared on it and the xml:lang in
+	// scope copied onto it (RFC 4918 §4.3), so it means the same pasted
+	// anywhere. It carries no XML declaration and is UTF-8.
+	Value []byte
+}
+
+// Parse reads a PROPPATCH request body (RFC 4918 §9.2). Every error is an
+// *Error: 413 if reading r failed with an *http.MaxBytesError (so bound the
+// body with http.MaxBytesReader) or for ErrExpansion; 415 for ErrCharset;
+// otherwise 400, wrapping one of ErrMalformed, ErrNamespace,
+// ErrNotPropertyUpdate, ErrMissingProp and ErrEmptyUpdate, or the reader's
+// error.
+//
+// Elements and text other than DAV:set and DAV:remove inside the
+// propertyupdate, and other than DAV:prop inside those, are ignored as
+// RFC 4918 §17 asks of unknown XML.
+func Parse(r io.Reader) (*Update, error) {
+	root, n, err := read(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTree(root, nil); err != nil {
+		return nil, badRequest(err)
+	}
+	if !isDAV(root, "propertyupdate") {
+		return nil, badRequest(fmt.Errorf("%w: found {%s}%s", ErrNotPropertyUpdate, root.NamespaceURI(), root.Tag))
+	}
+	ins, err := instructions(root, expansionBudget(n))
+	if errors.Is(err, ErrExpansion) {
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Err: err}
+	}
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	return &Update{Instructions: ins}, nil
+}
+
+// read parses r into an element tree and returns its root element and the
+// number of bytes read.
+func read(r io.Reader) (*etree.Element, int64, error) {
+	rec := &readRecorder{r: r}
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{
+		CharsetReader: charsetReader,
+		// Keep duplicates so that checkTree can refuse them: by default
+		// etree silently keeps only the last one.
+		PreserveDuplicateAttrs: true,
+		MaxDepth:               maxDepth,
+	}
+	n, err := doc.ReadFrom(skipBOM(rec))
+	switch {
+	case rec.err != nil:
+		status := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](rec.err); ok {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return nil, 0, &Error{Status: status, Err: fmt.Errorf("proppatch: reading request body: %w", rec.err)}
+	case errors.Is(err, ErrCharset):
+		return nil, 0, &Error{Status: http.StatusUnsupportedMediaType, Err: err}
+	case errors.Is(err, etree.ErrMaxDepth):
+		return nil, 0, badRequest(fmt.Errorf("%w: elements nested deeper than %d", ErrMalformed, maxDepth))
+	case err != nil:
+		return nil, 0, badRequest(fmt.Errorf("%w: %w", ErrMalformed, err))
+	}
+	root, err := rootOf(doc)
+	return root, n, err
+}
+
+// expansionBudget bounds the total size of the values built from a body of
+// n bytes. Re-declaring inherited namespaces on every property could
+// otherwise turn a small body (many declarations on the propertyupdate,
+// many empty properties) into gigabytes; honest bodies stay far below.
+func expansionBudget(n int64) int64 {
+	return 4*n + 1<<20
+}
+
+// rootOf returns the document's only element, refusing what etree accepts
+// but XML 1.0 §2.1 does not: no root, several roots, text outside the root,
+// and an XML declaration that is not at the very start.
+func rootOf(doc *etree.Document) (*etree.Element, error) {
+	var root *etree.Element
+	for i, t := range doc.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			if root != nil {
+				return nil, badRequest(fmt.Errorf("%w: more than one root element", ErrMalformed))
+			}
+			root = t
+		case *etree.CharData:
+			if !t.IsWhitespace() {
+				return nil, badRequest(fmt.Errorf("%w: text outside the root element", ErrMalformed))
+			}
+		case *etree.ProcInst:
+			if i != 0 && strings.EqualFold(t.Target, "xml") {
+				return nil, badRequest(fmt.Errorf("%w: XML declaration not at the start", ErrMalformed))
+			}
+		}
+	}
+	if root == nil {
+		return nil, badRequest(fmt.Errorf("%w: no root element", ErrMalformed))
+	}
+	return root, nil
+}
+
+// instructions collects the properties of every set and remove of a
+// propertyupdate, in document order, failing with ErrExpansion once their
+// values total more than budget bytes.
+func instructions(root *etree.Element, budget int64) ([]Instruction, error) {
+	var out []Instruction
+	for c := range root.ChildElementsSeq() {
+		remove := isDAV(c, "remove")
+		if !remove && !isDAV(c, "set") {
+			continue // RFC 4918 §17: ignore what we do not know
+		}
+		found := false
+		for prop := range c.ChildElementsSeq() {
+			if !isDAV(prop, "prop") {
+				continue
+			}
+			found = true
+			for p := range prop.ChildElementsSeq() {
+				in := Instruction{Remove: remove, Name: nameOf(p)}
+				if !remove {
+					in.Value = standalone(p)
+					if budget -= int64(len(in.Value)); budget < 0 {
+						return nil, ErrExpansion
+					}
+				}
+				out = append(out, in)
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%w: DAV:%s", ErrMissingProp, c.Tag)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrEmptyUpdate
+	}
+	return out, nil
+}
+
+// isDAV reports whether el is the DAV: element with the given local name,
+// matched by namespace URI, never by prefix.
+func isDAV(el *etree.Element, local string) bool {
+	return el.Tag == local && el.NamespaceURI() == nsDAV
+}
+
+// readRecorder remembers the first error of the underlying reader other
+// than io.EOF, so that a failed read is told apart from bad XML.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && err != io.EOF && rr.err == nil {
+		rr.err = err
+	}
+	return n, err
+}
+
+// skipBOM drops a leading UTF-8 byte order mark, which encoding/xml would
+// otherwise take for text before the root element.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
+		br.Discard(3)
+	}
+	return br
+}
+
+// charsetReader reads the encodings named in an XML declaration that Parse
+// supports. encoding/xml calls it for anything but UTF-8.
+func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "us-ascii", "ascii", "utf8":
+		return in, nil
+	case "iso-8859-1", "iso8859-1", "latin1", "l1":
+		return &latin1Reader{r: bufio.NewReader(in)}, nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrCharset, label)
+}
+
+// latin1Reader decodes ISO-8859-1 into UTF-8: each byte is the code point.
+type latin1Reader struct {
+	r   *bufio.Reader
+	buf []byte // encoded bytes not yet returned
+}
+
+func (l *latin1Reader) Read(p []byte) (int, error) {
+	for len(l.buf) < len(p) {
+		b, err := l.r.ReadByte()
+		if err != nil {
+			if len(l.buf) > 0 {
+				break
+			}
+			return 0, err
+		}
+		l.buf = utf8.AppendRune(l.buf, rune(b))
+	}
+	n := copy(p, l.buf)
+	l.buf = l.buf[n:]
+	return n, nil
+}

@@ -1,0 +1,182 @@
+package proppatch
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// Outcome is what became of one instruction.
+type Outcome struct {
+	Name   xml.Name
+	Remove bool
+	Status int // 200, 424 Failed Dependency, or the failing instruction's own
+
+	// Precondition is the local name of the DAV: precondition element the
+	// failure reports (RFC 4918 §16), e.g.
+	// "cannot-modify-protected-property"; "" for none.
+	Precondition string
+
+	// Description says in plain words why the instruction failed; "" for
+	// 200 and 424.
+	Description string
+}
+
+// Result is the outcome of Engine.Apply, one Outcome per instruction in
+// document order.
+type Result struct {
+	Outcomes []Outcome
+}
+
+// newResult reports every instruction as committed when f is nil, else f's
+// instruction with its own status and every other with 424 (RFC 4918
+// §9.2).
+func newResult(ins []Instruction, f *failure) *Result {
+	r := &Result{Outcomes: make([]Outcome, len(ins))}
+	for i, in := range ins {
+		o := Outcome{Name: in.Name, Remove: in.Remove, Status: http.StatusOK}
+		switch {
+		case f == nil:
+		case i == f.index:
+			o.Status, o.Precondition, o.Description = f.status, f.precondition, f.description
+		default:
+			o.Status = http.StatusFailedDependency
+		}
+		r.Outcomes[i] = o
+	}
+	return r
+}
+
+// Committed reports whether every instruction was applied.
+func (r *Result) Committed() bool {
+	for _, o := range r.Outcomes {
+		if o.Status != http.StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteMultiStatus writes the 207 Multi-Status body for the resource at
+// href (RFC 4918 §9.2, §13): one DAV:response with one DAV:propstat per
+// distinct status, in order of first appearance, each property as an empty
+// element declaring its own namespace. href must already be URL-escaped; it
+// is XML-escaped here.
+//
+// A name that several instructions touch is listed once, with the worst of
+// their statuses (the failing one over 424 over 200): a response may name a
+// property only once.
+func (r *Result) WriteMultiStatus(w io.Writer, href string) error {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
+	b.WriteString(`<D:multistatus xmlns:D="DAV:"><D:response><D:href>`)
+	xml.EscapeText(&b, []byte(href))
+	b.WriteString(`</D:href>`)
+	prefixes := make(map[string]string)
+	for _, g := range r.propstats() {
+		b.WriteString(`<D:propstat><D:prop>`)
+		for _, name := range g.names {
+			writeEmpty(&b, name, prefixes)
+		}
+		fmt.Fprintf(&b, `</D:prop><D:status>HTTP/1.1 %d %s</D:status>`, g.status, http.StatusText(g.status))
+		if g.precondition != "" {
+			fmt.Fprintf(&b, `<D:error><D:%s/></D:error>`, g.precondition)
+		}
+		if g.description != "" {
+			b.WriteString(`<D:responsedescription>`)
+			xml.EscapeText(&b, []byte(g.description))
+			b.WriteString(`</D:responsedescription>`)
+		}
+		b.WriteString(`</D:propstat>`)
+	}
+	b.WriteString("</D:response></D:multistatus>\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// propstat is one DAV:propstat of the 207.
+type propstat struct {
+	status       int
+	names        []xml.Name
+	precondition string
+	description  string
+}
+
+// propstats groups the outcomes by status, each name once with its worst
+// status, groups and names in order of first appearance.
+func (r *Result) propstats() []*propstat {
+	var names []xml.Name
+	worst := make(map[xml.Name]Outcome)
+	for _, o := range r.Outcomes {
+		prev, seen := worst[o.Name]
+		if !seen {
+			names = append(names, o.Name)
+		}
+		if !seen || severity(o.Status) > severity(prev.Status) {
+			worst[o.Name] = o
+		}
+	}
+	var groups []*propstat
+	byStatus := make(map[int]*propstat)
+	for _, name := range names {
+		o := worst[name]
+		g := byStatus[o.Status]
+		if g == nil {
+			g = &propstat{status: o.Status}
+			byStatus[o.Status] = g
+			groups = append(groups, g)
+		}
+		g.names = append(g.names, name)
+		if g.precondition == "" {
+			g.precondition = o.Precondition
+		}
+		if g.description == "" {
+			g.description = o.Description
+		}
+	}
+	return groups
+}
+
+// severity ranks statuses for a name touched more than once.
+func severity(status int) int {
+	switch status {
+	case http.StatusOK:
+		return 0
+	case http.StatusFailedDependency:
+		return 1
+	}
+	return 2
+}
+
+// writeEmpty writes name as an empty element that declares its own
+// namespace: <D:x/> for DAV:, <x xmlns=""/> for no namespace, otherwise
+// <nsN:x xmlns:nsN="uri"/> with one prefix per namespace of the response.
+func writeEmpty(b *bytes.Buffer, name xml.Name, prefixes map[string]string) {
+	switch name.Space {
+	case nsDAV:
+		fmt.Fprintf(b, `<D:%s/>`, name.Local)
+		return
+	case "":
+		fmt.Fprintf(b, `<%s xmlns=""/>`, name.Local)
+		return
+	case nsXML:
+		fmt.Fprintf(b, `<xml:%s/>`, name.Local)
+		return
+	}
+	p, ok := prefixes[name.Space]
+	if !ok {
+		p = "ns" + strconv.Itoa(len(prefixes)+1)
+		prefixes[name.Space] = p
+	}
+	fmt.Fprintf(b, `<%s:%s xmlns:%s="`, p, name.Local, p)
+	xml.EscapeText(b, []byte(name.Space))
+	b.WriteString(`"/>`)
+}
+
+// clark writes a name in Clark notation, {namespace}local, for messages.
+func clark(n xml.Name) string {
+	return "{" + n.Space + "}" + n.Local
+}

@@ -54,6 +54,8 @@ type Store interface {
 
 	// Close waits for pending commits and releases the store.
 	Close() error
+
+	// IntentLog and Walker join this interface once storage/bolt has them.
 }
 
 // CleanPath returns the canonical store path of a slash-separated resource
@@ -72,4 +74,57 @@ func CleanPath(p string) (string, error) {
 func ValidPath(p string) bool {
 	c, err := CleanPath(p)
 	return err == nil && c == p && strings.HasPrefix(p, "/")
+}
+
+// Op names the tree change an Intent records.
+type Op string
+
+// The tree changes that keep properties in step through an intent.
+const (
+	OpMove   Op = "move"   // Src renamed to Dst
+	OpCopy   Op = "copy"   // Src copied to Dst
+	OpDelete Op = "delete" // Src removed
+)
+
+// Intent is a tree change under way, recorded durably before the tree is
+// touched so that a crash part-way can be completed or undone at start-up
+// (DESIGN §6). For OpCopy, Depth0 says only the collection itself (and its
+// own properties) is copied.
+type Intent struct {
+	ID     uint64
+	Op     Op
+	Src    string
+	Dst    string // empty for OpDelete
+	Depth0 bool
+}
+
+// IntentLog is the part of a store that records tree changes under way.
+// Every method is atomic and durable when it returns nil.
+type IntentLog interface {
+	// BeginIntent records in and returns it with its ID set.
+	BeginIntent(ctx context.Context, in Intent) (Intent, error)
+
+	// CompleteIntent applies the property change the intent stands for
+	// (MoveTree, CopyTree — or, with Depth0, a copy of Src's own
+	// properties replacing Dst's subtree — or DeleteTree) and forgets the
+	// intent, in one transaction. Completing an unknown ID is an error
+	// wrapping ErrNoIntent.
+	CompleteIntent(ctx context.Context, id uint64) error
+
+	// AbortIntent forgets the intent without touching any property.
+	AbortIntent(ctx context.Context, id uint64) error
+
+	// Intents lists the unfinished intents, oldest first.
+	Intents(ctx context.Context) ([]Intent, error)
+}
+
+// ErrNoIntent is returned for an intent ID the log does not hold.
+var ErrNoIntent = errors.New("storage: no such intent")
+
+// Walker lists every resource that has properties, for consistency checks.
+type Walker interface {
+	// WalkResources calls fn with the path of every resource holding at
+	// least one property, in key order, from one consistent snapshot.
+	// An error from fn stops the walk and is returned.
+	WalkResources(ctx context.Context, fn func(path string) error) error
 }

@@ -51,7 +51,11 @@ type Store struct {
 	closed bool
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store     = (*Store)(nil)
+	_ storage.IntentLog = (*Store)(nil)
+	_ storage.Walker    = (*Store)(nil)
+)
 
 // Open opens the database file, creating it and its parent folder (mode
 // 0700) if needed, and starts the group-commit writer. It returns ErrInUse
@@ -92,8 +96,12 @@ func Open(file string, opts Options) (*Store, error) {
 // initDB creates the buckets and makes the file's directory entry durable.
 func initDB(db *bbolt.DB, dir string) error {
 	err := db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketProps)
-		return err
+		for _, name := range [][]byte{bucketProps, bucketIntents} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("bolt: create buckets: %w", err)

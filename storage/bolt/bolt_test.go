@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,6 +146,13 @@ func TestKeyLayout(t *testing.T) {
 			}
 			if got := splitName([]byte(tt.key)[len(ownPrefix(tt.path)):]); got != n {
 				t.Errorf("splitName = %v, want %v", got, n)
+			}
+			own, ok := ownOf([]byte(tt.key))
+			if !ok || string(own) != ownPrefix(tt.path) {
+				t.Errorf("ownOf = %q, %v; want %q", own, ok, ownPrefix(tt.path))
+			}
+			if got := ownPath(own); got != tt.path {
+				t.Errorf("ownPath = %q, want %q", got, tt.path)
 			}
 		})
 	}
@@ -289,5 +298,117 @@ func TestCloseDrainsQueue(t *testing.T) {
 		case err != nil && got[p] != nil:
 			t.Errorf("%s: PatchProps = %v but the write is there", p, err)
 		}
+	}
+}
+
+// TestWalkKeyOrder checks that WalkResources follows key order, which is
+// not path order: all children of a folder come before any grandchild.
+func TestWalkKeyOrder(t *testing.T) {
+	s := openTest(t, t.TempDir()).(*Store)
+	defer s.Close()
+	paths := []string{"/", "/a", "/a/x", "/a/x/y", "/a b", "/a b/x", "/a!", "/ab", "/ab/x", "/c", "/c/d", "/cd"}
+	for _, p := range paths {
+		if err := s.PatchProps(context.Background(), p, map[xml.Name][]byte{{Local: "x"}: []byte("<x/>"), {Local: "y"}: []byte("<y/>")}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := slices.SortedFunc(slices.Values(paths), func(a, b string) int {
+		return strings.Compare(ownPrefix(a), ownPrefix(b))
+	})
+	var got []string
+	err := s.WalkResources(context.Background(), func(p string) error {
+		got = append(got, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("WalkResources order = %q, want %q", got, want)
+	}
+}
+
+func TestBeginInvalidIntent(t *testing.T) {
+	s := openTest(t, t.TempDir()).(*Store)
+	defer s.Close()
+	tests := []struct {
+		name string
+		in   storage.Intent
+		want error
+	}{
+		{"unknown op", storage.Intent{Op: "rename", Src: "/a", Dst: "/b"}, ErrInvalidIntent},
+		{"op with NUL", storage.Intent{Op: "move\x00", Src: "/a", Dst: "/b"}, ErrInvalidIntent},
+		{"delete with destination", storage.Intent{Op: storage.OpDelete, Src: "/a", Dst: "/b"}, ErrInvalidIntent},
+		{"move without destination", storage.Intent{Op: storage.OpMove, Src: "/a"}, storage.ErrInvalidPath},
+		{"copy to unclean path", storage.Intent{Op: storage.OpCopy, Src: "/a", Dst: "/b/"}, storage.ErrInvalidPath},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.BeginIntent(context.Background(), tt.in); !errors.Is(err, tt.want) {
+				t.Errorf("BeginIntent = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCompleteRaceInOneGroup puts two CompleteIntent calls for one intent,
+// both past the check before queueing, into one group with a PatchProps:
+// the second must fail alone with ErrNoIntent, once the group is retried
+// write by write, and the intent must be applied once.
+func TestCompleteRaceInOneGroup(t *testing.T) {
+	s := openTest(t, t.TempDir()).(*Store)
+	defer s.Close()
+	ctx := context.Background()
+	x := map[xml.Name][]byte{{Local: "x"}: []byte("<x/>")}
+	if err := s.PatchProps(ctx, "/a", x, nil); err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.BeginIntent(ctx, storage.Intent{Op: storage.OpMove, Src: "/a", Dst: "/n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := blockWriter(t, s)
+	var completes [2]error
+	var patch error
+	var wg sync.WaitGroup
+	for i := range completes {
+		wg.Go(func() { completes[i] = s.CompleteIntent(ctx, in.ID) })
+	}
+	wg.Go(func() { patch = s.PatchProps(ctx, "/p", x, nil) })
+	for deadline := time.Now().Add(5 * time.Second); len(s.writes) < 3; {
+		if time.Now().After(deadline) {
+			release()
+			t.Fatalf("%d writes queued, want 3", len(s.writes))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	before := s.txns.Load()
+	release()
+	wg.Wait()
+	if patch != nil {
+		t.Errorf("PatchProps = %v, want nil", patch)
+	}
+	if (completes[0] == nil) == (completes[1] == nil) {
+		t.Errorf("CompleteIntent results = %v, %v; want one nil", completes[0], completes[1])
+	}
+	for _, err := range completes {
+		if err != nil && !errors.Is(err, storage.ErrNoIntent) {
+			t.Errorf("CompleteIntent = %v, want nil or storage.ErrNoIntent", err)
+		}
+	}
+	// The blocker's transaction, then the failed group (not counted) and
+	// the two of its writes that succeed alone.
+	if got := s.txns.Load() - before; got != 3 {
+		t.Errorf("%d transactions committed after release, want 3: group failed, retried alone", got)
+	}
+	got, err := s.FolderProps(ctx, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["/n"] == nil || got["/p"] == nil {
+		t.Errorf("FolderProps(/) = %v, want /n and /p only", got)
+	}
+	if ins, err := s.Intents(ctx); err != nil || len(ins) != 0 {
+		t.Errorf("Intents = %v, %v; want none", ins, err)
 	}
 }

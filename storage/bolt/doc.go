@@ -5,9 +5,13 @@
 // Properties live in the "props" bucket under keys laid out so that one
 // resource, the direct children of a folder, and a whole subtree are each a
 // contiguous key range (see keys.go); a PROPFIND of a folder is one range
-// scan and COPY, MOVE and DELETE of a collection are one transaction. The
-// buckets "locks" and "intents" are reserved for the lock table and the
-// intent log.
+// scan and COPY, MOVE and DELETE of a collection are one transaction.
+//
+// The "intents" bucket is the intent log: each tree change under way, keyed
+// by its ID (big-endian, from the bucket's sequence, so key order is age and
+// IDs are never reused). Completing an intent applies its property change
+// and deletes it in one transaction. The bucket "locks" is reserved for the
+// lock table.
 //
 // # Concurrency
 //

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -34,9 +35,11 @@ const (
 	sepName   = "\x00" // ends the base name and the namespace
 )
 
-// Bucket names. "locks" and "intents" are reserved for the lock table and
-// the intent log.
-var bucketProps = []byte("props")
+// Bucket names. "locks" is reserved for the lock table.
+var (
+	bucketProps   = []byte("props")
+	bucketIntents = []byte("intents") // intent ID (big-endian uint64) → intentRecord.encode()
+)
 
 // dirKey is p as the parent part of its children's keys.
 func dirKey(p string) string {
@@ -61,6 +64,38 @@ func subtreePrefixes(p string) []string {
 		return []string{sepParent, "/"}
 	}
 	return []string{ownPrefix(p), p + sepParent, p + "/"}
+}
+
+// ownOf returns the own prefix of the resource a props key belongs to: up to
+// and including the NUL after the base name. ok is false for a key not laid
+// out as above.
+func ownOf(k []byte) (own []byte, ok bool) {
+	i := bytes.IndexByte(k, sepParent[0])
+	if i < 0 {
+		return nil, false
+	}
+	j := bytes.IndexByte(k[i+1:], sepName[0])
+	if j < 0 {
+		return nil, false
+	}
+	return k[:i+1+j+1], true
+}
+
+// ownPath is the resource path whose own prefix is own; the inverse of
+// ownPrefix.
+func ownPath(own []byte) string {
+	i := bytes.IndexByte(own, sepParent[0])
+	parent, base := string(own[:i]), string(own[i+1:len(own)-1])
+	if parent == "" {
+		return childPath("/", base)
+	}
+	return childPath(parent, base)
+}
+
+// intentKey is the key of intent id: big-endian, so that key order is ID
+// order.
+func intentKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, id)
 }
 
 // propKey is the key of one property of the resource whose own prefix is own.

@@ -73,8 +73,54 @@ func childPath(dir, base string) string {
 	}
 }
 
+// WalkResources calls fn with the path of every resource holding at least
+// one property, in key order (see keys.go), from one read transaction. The
+// paths are collected first and fn is called after the transaction ends, so
+// that fn may use the store, even write to it: a write made from inside the
+// transaction could wait forever on the writer, which must wait for open
+// read transactions before it grows the file's mapping (and Close, holding
+// mu, for the reader).
+func (s *Store) WalkResources(ctx context.Context, fn func(path string) error) error {
+	var paths []string
+	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
+		var last []byte // own prefix of the previous key; valid during tx
+		c := tx.Bucket(bucketProps).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			own, ok := ownOf(k)
+			if !ok {
+				return fmt.Errorf("malformed key %q", k)
+			}
+			if !bytes.Equal(own, last) {
+				paths = append(paths, ownPath(own))
+				last = own
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // view runs fn in a read transaction over the props bucket.
 func (s *Store) view(ctx context.Context, fn func(*bbolt.Bucket)) error {
+	return s.viewTx(ctx, func(tx *bbolt.Tx) error {
+		fn(tx.Bucket(bucketProps))
+		return nil
+	})
+}
+
+// viewTx runs fn in a read transaction.
+func (s *Store) viewTx(ctx context.Context, fn func(*bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -83,11 +129,7 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Bucket)) error {
 	if s.closed {
 		return storage.ErrClosed
 	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		fn(tx.Bucket(bucketProps))
-		return nil
-	})
-	if err != nil {
+	if err := s.db.View(fn); err != nil {
 		return fmt.Errorf("bolt: read: %w", err)
 	}
 	return nil

@@ -5,5 +5,8 @@
 // The suite checks values byte for byte, PROPPATCH semantics, folder reads,
 // subtree copy, move and delete (with the prefix trap: "/a" never touches
 // "/ab" or "/a b"), path validation, behaviour after Close, persistence
-// across a reopen and consistency under concurrent writers.
+// across a reopen and consistency under concurrent writers; then the intent
+// log (IDs, order, persistence, the property change each kind of intent
+// applies on completion and none on abort, storage.ErrNoIntent) and
+// WalkResources.
 package storagetest

@@ -14,31 +14,63 @@ import (
 // method the same way.
 type call struct {
 	name string
-	fn   func(ctx context.Context, s storage.Store, p string) error
+	fn   func(ctx context.Context, s store, p string) error
 }
 
 // calls uses p in every path argument of every method but Close.
 var calls = []call{
-	{"Props", func(ctx context.Context, s storage.Store, p string) error {
+	{"Props", func(ctx context.Context, s store, p string) error {
 		_, err := s.Props(ctx, p)
 		return err
 	}},
-	{"FolderProps", func(ctx context.Context, s storage.Store, p string) error {
+	{"FolderProps", func(ctx context.Context, s store, p string) error {
 		_, err := s.FolderProps(ctx, p)
 		return err
 	}},
-	{"PatchProps", func(ctx context.Context, s storage.Store, p string) error {
+	{"PatchProps", func(ctx context.Context, s store, p string) error {
 		return s.PatchProps(ctx, p, origin("/new"), []xml.Name{originName})
 	}},
-	{"CopyTree src", func(ctx context.Context, s storage.Store, p string) error { return s.CopyTree(ctx, p, "/ok") }},
-	{"CopyTree dst", func(ctx context.Context, s storage.Store, p string) error { return s.CopyTree(ctx, "/ok", p) }},
-	{"MoveTree src", func(ctx context.Context, s storage.Store, p string) error { return s.MoveTree(ctx, p, "/ok") }},
-	{"MoveTree dst", func(ctx context.Context, s storage.Store, p string) error { return s.MoveTree(ctx, "/ok", p) }},
-	{"DeleteTree", func(ctx context.Context, s storage.Store, p string) error { return s.DeleteTree(ctx, p) }},
+	{"CopyTree src", func(ctx context.Context, s store, p string) error { return s.CopyTree(ctx, p, "/ok") }},
+	{"CopyTree dst", func(ctx context.Context, s store, p string) error { return s.CopyTree(ctx, "/ok", p) }},
+	{"MoveTree src", func(ctx context.Context, s store, p string) error { return s.MoveTree(ctx, p, "/ok") }},
+	{"MoveTree dst", func(ctx context.Context, s store, p string) error { return s.MoveTree(ctx, "/ok", p) }},
+	{"DeleteTree", func(ctx context.Context, s store, p string) error { return s.DeleteTree(ctx, p) }},
+	{"BeginIntent src", func(ctx context.Context, s store, p string) error {
+		_, err := s.BeginIntent(ctx, storage.Intent{Op: storage.OpMove, Src: p, Dst: "/ok"})
+		return err
+	}},
+	{"BeginIntent dst", func(ctx context.Context, s store, p string) error {
+		_, err := s.BeginIntent(ctx, storage.Intent{Op: storage.OpCopy, Src: "/ok", Dst: p})
+		return err
+	}},
+	{"BeginIntent delete", func(ctx context.Context, s store, p string) error {
+		_, err := s.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: p})
+		return err
+	}},
+}
+
+// logCall is one method without a path argument, given an intent ID.
+type logCall struct {
+	name string
+	fn   func(ctx context.Context, s store, id uint64) error
+}
+
+// logCalls are the methods calls leaves out, but Close.
+var logCalls = []logCall{
+	{"CompleteIntent", func(ctx context.Context, s store, id uint64) error { return s.CompleteIntent(ctx, id) }},
+	{"AbortIntent", func(ctx context.Context, s store, id uint64) error { return s.AbortIntent(ctx, id) }},
+	{"Intents", func(ctx context.Context, s store, _ uint64) error {
+		_, err := s.Intents(ctx)
+		return err
+	}},
+	{"WalkResources", func(ctx context.Context, s store, _ uint64) error {
+		return s.WalkResources(ctx, func(string) error { return nil })
+	}},
 }
 
 // testInvalidPath checks that every method refuses paths that are not
-// canonical with storage.ErrInvalidPath, and changes nothing.
+// canonical with storage.ErrInvalidPath, and changes nothing: no property,
+// no intent.
 func testInvalidPath(t *testing.T, open Opener) {
 	s := newStore(t, open)
 	seed(t, s, "/ok", "/ok/child")
@@ -57,6 +89,7 @@ func testInvalidPath(t *testing.T, open Opener) {
 		}
 	}
 	checkTree(t, s, map[string]string{"/ok": "/ok", "/ok/child": "/ok/child"})
+	checkIntents(t, s, nil)
 }
 
 // testClosed checks that every method, Close included, returns
@@ -64,12 +97,20 @@ func testInvalidPath(t *testing.T, open Opener) {
 func testClosed(t *testing.T, open Opener) {
 	s := newStore(t, open)
 	seed(t, s, "/ok")
+	in := mustBegin(t, s, storage.Intent{Op: storage.OpDelete, Src: "/ok"})
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
 			if err := c.fn(context.Background(), s, "/ok"); !errors.Is(err, storage.ErrClosed) {
+				t.Errorf("%s after Close = %v, want storage.ErrClosed", c.name, err)
+			}
+		})
+	}
+	for _, c := range logCalls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.fn(context.Background(), s, in.ID); !errors.Is(err, storage.ErrClosed) {
 				t.Errorf("%s after Close = %v, want storage.ErrClosed", c.name, err)
 			}
 		})
@@ -86,6 +127,7 @@ func testClosed(t *testing.T, open Opener) {
 func testCanceled(t *testing.T, open Opener) {
 	s := newStore(t, open)
 	seed(t, s, "/ok", "/ok/child")
+	in := mustBegin(t, s, storage.Intent{Op: storage.OpDelete, Src: "/ok"})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, c := range calls {
@@ -95,7 +137,15 @@ func testCanceled(t *testing.T, open Opener) {
 			}
 		})
 	}
+	for _, c := range logCalls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.fn(ctx, s, in.ID); !errors.Is(err, context.Canceled) {
+				t.Errorf("%s with a canceled context = %v, want context.Canceled", c.name, err)
+			}
+		})
+	}
 	checkTree(t, s, map[string]string{"/ok": "/ok", "/ok/child": "/ok/child"})
+	checkIntents(t, s, []storage.Intent{in})
 }
 
 // testPersistence checks that what was committed is there after Close and

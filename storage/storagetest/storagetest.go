@@ -38,6 +38,8 @@ func Run(t *testing.T, open Opener) {
 		{"CanceledContext", testCanceled},
 		{"Persistence", testPersistence},
 		{"Concurrency", testConcurrency},
+		{"Intents", testIntents},
+		{"WalkResources", testWalk},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -47,17 +49,30 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
+// store is a storage.Store with the intent log and walker it must have.
+// Once storage.Store embeds both, this is storage.Store.
+type store interface {
+	storage.Store
+	storage.IntentLog
+	storage.Walker
+}
+
 // newStore opens a store in a fresh folder and closes it when t ends.
-func newStore(t *testing.T, open Opener) storage.Store {
+func newStore(t *testing.T, open Opener) store {
 	t.Helper()
 	return openIn(t, open, t.TempDir())
 }
 
 // openIn opens the store in dir and closes it when t ends, unless the test
 // closed it already.
-func openIn(t *testing.T, open Opener, dir string) storage.Store {
+func openIn(t *testing.T, open Opener, dir string) store {
 	t.Helper()
-	s := open(t, dir)
+	st := open(t, dir)
+	s, ok := st.(store)
+	if !ok {
+		_ = st.Close()
+		t.Fatalf("%T does not implement storage.IntentLog and storage.Walker", st)
+	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
 			t.Errorf("Close: %v", err)

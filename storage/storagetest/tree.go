@@ -28,22 +28,6 @@ func deleteTree(p string) treeOp {
 // properties it holds afterwards ("" for none); paths not named keep their
 // own.
 func testTrees(t *testing.T, open Opener) {
-	gone := func(paths ...string) map[string]string {
-		m := make(map[string]string)
-		for _, p := range paths {
-			m[p] = ""
-		}
-		return m
-	}
-	with := func(m map[string]string, kv ...string) map[string]string {
-		if m == nil {
-			m = make(map[string]string)
-		}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return m
-	}
 	all := gone(fixtureTree...)
 	tests := []struct {
 		name string
@@ -127,6 +111,26 @@ func testOverlappingTrees(t *testing.T, open Opener) {
 			checkTree(t, s, map[string]string{"/after": "/after"})
 		})
 	}
+}
+
+// gone maps each path to "": it holds no properties.
+func gone(paths ...string) map[string]string {
+	m := make(map[string]string)
+	for _, p := range paths {
+		m[p] = ""
+	}
+	return m
+}
+
+// with adds to m (nil for a new map) the pairs path, origin of kv.
+func with(m map[string]string, kv ...string) map[string]string {
+	if m == nil {
+		m = make(map[string]string)
+	}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
 }
 
 // within reports whether p is root or one of its descendants.

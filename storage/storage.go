@@ -55,7 +55,8 @@ type Store interface {
 	// Close waits for pending commits and releases the store.
 	Close() error
 
-	// IntentLog and Walker join this interface once storage/bolt has them.
+	IntentLog
+	Walker
 }
 
 // CleanPath returns the canonical store path of a slash-separated resource
@@ -101,7 +102,8 @@ type Intent struct {
 // IntentLog is the part of a store that records tree changes under way.
 // Every method is atomic and durable when it returns nil.
 type IntentLog interface {
-	// BeginIntent records in and returns it with its ID set.
+	// BeginIntent records in and returns it with its ID set. IDs increase
+	// and are never reused.
 	BeginIntent(ctx context.Context, in Intent) (Intent, error)
 
 	// CompleteIntent applies the property change the intent stands for
@@ -124,7 +126,8 @@ var ErrNoIntent = errors.New("storage: no such intent")
 // Walker lists every resource that has properties, for consistency checks.
 type Walker interface {
 	// WalkResources calls fn with the path of every resource holding at
-	// least one property, in key order, from one consistent snapshot.
+	// least one property, in key order, from one consistent snapshot. fn
+	// may call the store (a repair deletes what it finds).
 	// An error from fn stops the walk and is returned.
 	WalkResources(ctx context.Context, fn func(path string) error) error
 }

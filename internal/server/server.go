@@ -40,6 +40,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	if err := recoverTree(fsys, log); err != nil {
+		store.Close()
+		return nil, err
+	}
 	s := &Server{cfg: cfg, log: log, store: store}
 	h, err := dav.New(dav.Config{
 		FS:                 fsys,
@@ -90,6 +94,31 @@ func (s *Server) Serve(ctx context.Context) error {
 		serveErr = nil
 	}
 	return errors.Join(serveErr, s.store.Close())
+}
+
+// recoverTree finishes the MOVE/COPY/DELETE a crash interrupted before
+// anything is served, then sweeps leftover temp files in the background
+// (only those older than now, so uploads starting meanwhile are safe).
+func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
+	ctx := context.Background()
+	done, err := fsys.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+	for _, r := range done {
+		log.Warn("recovered an interrupted tree change", "op", r.Intent.Op, "src", r.Intent.Src, "dst", r.Intent.Dst, "completed", r.Completed)
+	}
+	start := time.Now()
+	go func() {
+		removed, err := fsys.SweepTemp(ctx, start)
+		if err != nil {
+			log.Warn("temp sweep stopped", "err", err)
+		}
+		if len(removed) > 0 {
+			log.Info("removed leftover temp files", "count", len(removed))
+		}
+	}()
+	return nil
 }
 
 // checkWritable fails early, with a clear message, on a read-only root.

@@ -2,15 +2,18 @@ package localfs
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+
+	"github.com/atomdav/atomdav/storage"
 )
 
 // Copy copies the resource src to dst, which must not exist, with its dead
-// properties. For a collection, infinite copies every member (RFC 4918
+// properties, under an intent (see Recover). For a collection, infinite copies every member (RFC 4918
 // §9.8.3, Depth: infinity); otherwise only the collection itself and its own
 // properties (Depth: 0).
 //
@@ -31,9 +34,13 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 	if err != nil {
 		return nil, err
 	}
+	in, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpCopy, Src: src, Dst: dst, Depth0: fi.IsDir() && !infinite})
+	if err != nil {
+		return nil, err
+	}
 	failed = map[string]error{}
 	if err := f.copyOne(lsrc, ldst, fi); err != nil {
-		return nil, err
+		return nil, errors.Join(err, f.store.AbortIntent(context.WithoutCancel(ctx), in.ID))
 	}
 	if fi.IsDir() && infinite {
 		f.copyMembers(ctx, src, dst, failed)
@@ -41,34 +48,15 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 	if err := f.syncDir(filepath.Dir(ldst)); err != nil {
 		return nil, err
 	}
-	return failed, f.copyProps(ctx, src, dst, fi.IsDir() && !infinite, failed)
-}
-
-// copyProps gives the copies their properties: the whole subtree in one
-// transaction, then drops those of members that failed.
-func (f *FS) copyProps(ctx context.Context, src, dst string, selfOnly bool, failed map[string]error) error {
-	if selfOnly {
-		props, err := f.store.Props(ctx, src)
-		if err != nil {
-			return err
-		}
-		if err := f.store.DeleteTree(ctx, dst); err != nil {
-			return err
-		}
-		if len(props) == 0 {
-			return nil
-		}
-		return f.store.PatchProps(ctx, dst, props, nil)
-	}
-	if err := f.store.CopyTree(ctx, src, dst); err != nil {
-		return err
+	if err := f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID); err != nil {
+		return nil, err
 	}
 	for member := range failed {
 		if err := f.store.DeleteTree(ctx, dst+member[len(src):]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return failed, nil
 }
 
 // copyMembers copies the members of the collection src into dst depth-first.

@@ -163,9 +163,9 @@ func (f *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
 }
 
 // RemoveAll deletes a resource and its properties (and, for a collection,
-// everything under it). Properties go first: a crash in between leaves a
-// resource without properties, never properties that a new resource at the
-// same path would inherit.
+// everything under it). An intent recorded first lets a crash part-way be
+// rolled forward at start-up (Recover), so properties never outlive their
+// resource and a new resource at the same path never inherits them.
 func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	local, err := f.Resolve(name)
 	if err != nil {
@@ -174,16 +174,23 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	if local == f.root {
 		return fs.ErrPermission
 	}
-	if err := f.store.DeleteTree(ctx, path.Clean("/"+name)); err != nil {
+	in, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: path.Clean("/" + name)})
+	if err != nil {
 		return err
 	}
 	if err := os.RemoveAll(local); err != nil {
+		// Some members may be gone: finish the delete at the next start
+		// rather than leave their properties behind.
 		return err
 	}
-	return f.syncDir(filepath.Dir(local))
+	if err := f.syncDir(filepath.Dir(local)); err != nil {
+		return err
+	}
+	return f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID)
 }
 
-// Rename moves a resource with its properties. An existing destination file
+// Rename moves a resource with its properties, under an intent (see
+// Recover). An existing destination file
 // is replaced by the one rename; an existing destination collection must be
 // removed by the caller first (os.Rename refuses to replace a non-empty one).
 func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
@@ -198,8 +205,12 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 	if src == f.root || dst == f.root {
 		return fs.ErrPermission
 	}
-	if err := os.Rename(src, dst); err != nil {
+	in, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpMove, Src: path.Clean("/" + oldName), Dst: path.Clean("/" + newName)})
+	if err != nil {
 		return err
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return errors.Join(err, f.store.AbortIntent(context.WithoutCancel(ctx), in.ID))
 	}
 	if err := f.syncDir(filepath.Dir(dst)); err != nil {
 		return err
@@ -209,7 +220,7 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 			return err
 		}
 	}
-	return f.store.MoveTree(ctx, path.Clean("/"+oldName), path.Clean("/"+newName))
+	return f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID)
 }
 
 // rootDir hides the state folder from listings of the root.

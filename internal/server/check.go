@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/atomdav/atomdav/storage/bolt"
+	"github.com/atomdav/atomdav/storage/localfs"
+)
+
+// Check compares the property store of cfg with its tree (see
+// localfs.FS.Check) without serving; with repair it then fixes what it
+// found and checks again. The server must not be running: the store is
+// opened exclusively.
+func Check(ctx context.Context, cfg Config, repair bool, progress func(checked int)) (*localfs.Report, error) {
+	store, err := bolt.Open(filepath.Join(cfg.StateDir, "state.db"), bolt.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("state: %w (stop the server before checking)", err)
+	}
+	defer store.Close()
+	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.hiddenName()})
+	if err != nil {
+		return nil, err
+	}
+	report, err := fsys.Check(ctx, progress)
+	if err != nil || !repair || report.Consistent() {
+		return report, err
+	}
+	if err := fsys.Repair(ctx, report); err != nil {
+		return report, err
+	}
+	return fsys.Check(ctx, nil)
+}

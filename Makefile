@@ -5,7 +5,7 @@ ADDR      ?= 127.0.0.1:8080
 # Debian packages the tests drive as real clients.
 TEST_DEBS := litmus cadaver rclone curl
 
-.PHONY: build run test deps lint litmus bench clean
+.PHONY: build run test deps lint litmus bench crashtest clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/atomdav
@@ -41,6 +41,11 @@ litmus: deps build
 	$(BIN) serve $$dir --addr 127.0.0.1:$$port --log-level warn & pid=$$!; sleep 1; \
 	(cd $$dir && for s in basic copymove props locks http; do TESTS=$$s litmus http://127.0.0.1:$$port/ | grep -E "summary|FAIL|WARNING"; done); \
 	kill $$pid; wait $$pid; rm -rf $$dir
+
+# crashtest kill -9s the server 1000 times under PROPPATCH/PUT/MOVE/DELETE
+# load and checks all-or-none after every restart (go test runs 50 kills).
+crashtest:
+	$(GO) test -run TestCrash -count=1 -timeout 60m ./internal/crashtest -kills 1000 -v
 
 bench:
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/dav ./storage/bolt ./proppatch

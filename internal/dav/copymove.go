@@ -112,7 +112,7 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 		return nil, errorf(http.StatusBadGateway, "Destination is outside this share")
 	}
 	if h.fs.IsHidden(req.dst) {
-		return nil, errorf(http.StatusForbidden, "the state folder is reserved")
+		return nil, errorf(http.StatusForbidden, "reserved destination name (state folder or temp file)")
 	}
 	switch d := r.Header.Get("Depth"); {
 	case d == "" || strings.EqualFold(d, "infinity"):
@@ -144,8 +144,11 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 // MOVE of a file is left for the one rename to replace.
 func (h *Handler) prepareDestination(r *http.Request, req *copyMoveRequest) (existed bool, status int, err error) {
 	parent, err := h.fs.Stat(r.Context(), path.Dir(req.dst))
-	if err != nil || !parent.IsDir() {
+	if (err == nil && !parent.IsDir()) || errors.Is(err, fs.ErrNotExist) {
 		return false, http.StatusConflict, errors.New("the destination's parent collection does not exist")
+	}
+	if err != nil {
+		return false, statusOf(err), err
 	}
 	dfi, err := h.fs.Stat(r.Context(), req.dst)
 	if errors.Is(err, fs.ErrNotExist) {

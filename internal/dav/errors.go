@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
 	"syscall"
 
 	"github.com/atomdav/atomdav/storage/localfs"
@@ -57,6 +58,20 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
+// publicMessage is err's message without the local paths that os errors
+// carry (a client must not learn where the share lives on disk).
+func publicMessage(err error) string {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Op + ": " + pe.Err.Error()
+	case errors.As(err, &le):
+		return le.Op + ": " + le.Err.Error()
+	}
+	return err.Error()
+}
+
 // writeError writes the one error response of a request: a DAV:error body
 // for preconditions, a short text otherwise. 5xx bodies never reveal the
 // internal error.
@@ -70,7 +85,7 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	}
 	msg := http.StatusText(status)
 	if err != nil && status < 500 {
-		msg += ": " + err.Error()
+		msg += ": " + publicMessage(err)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -51,7 +50,7 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, p string) (int
 	rows := make([]listingEntry, 0, len(entries))
 	for _, e := range entries {
 		child := path.Join(p, e.Name())
-		if h.fs.IsHidden(child) || strings.HasPrefix(e.Name(), ".atomdav-tmp-") {
+		if h.fs.IsHidden(child) {
 			continue
 		}
 		fi, err := h.memberInfo(child, e)

@@ -84,7 +84,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	}
 	if h.fs.IsHidden(p) {
 		if isWrite(r.Method) {
-			return http.StatusForbidden, errors.New("the state folder is reserved")
+			return http.StatusForbidden, errors.New("reserved name (state folder or temp file)")
 		}
 		return http.StatusNotFound, nil
 	}
@@ -112,6 +112,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 // delegate hands a method x/net/webdav does right to it, holding the path
 // lock so its temporary locks never collide with a concurrent writer's.
 func (h *Handler) delegate(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	if _, err := h.fs.Resolve(p); err != nil {
+		return statusOf(err), err // x/net/webdav would call a jail refusal 405
+	}
 	if r.Method == "LOCK" && r.ContentLength > h.cfg.MaxXMLBytes {
 		return http.StatusRequestEntityTooLarge, errors.New("lock body too large")
 	}

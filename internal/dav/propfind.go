@@ -33,6 +33,9 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	default:
 		return http.StatusBadRequest, fmt.Errorf("bad Depth %q", depth)
 	}
+	if r.ContentLength > h.cfg.MaxXMLBytes {
+		return http.StatusRequestEntityTooLarge, errors.New("PROPFIND body too large")
+	}
 	body, err := parsePropfind(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
 	if err != nil {
 		if st := statusOf(err); st == http.StatusRequestEntityTooLarge {
@@ -83,7 +86,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 	}
 	for _, e := range entries {
 		child := path.Join(p, e.Name())
-		if h.fs.IsHidden(child) || strings.HasPrefix(e.Name(), ".atomdav-tmp-") {
+		if h.fs.IsHidden(child) {
 			continue
 		}
 		cfi, err := h.memberInfo(child, e)

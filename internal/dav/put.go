@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // handlePut serves PUT itself: x/net/webdav truncates the file in place,
@@ -63,6 +65,9 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 
 // putStatus maps upload errors: a missing parent is 409 (RFC 4918 §9.7.1).
 func putStatus(err error) int {
+	if errors.Is(err, localfs.ErrHidden) {
+		return http.StatusForbidden
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return http.StatusConflict
 	}

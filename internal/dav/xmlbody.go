@@ -170,8 +170,10 @@ func parsePropfind(r io.Reader) (*propfindBody, error) {
 			return nil, err
 		}
 	}
-	if _, err := n.next(); err != io.EOF {
+	if _, err := n.next(); err == nil {
 		return nil, fmt.Errorf("%w: content after the root element", errBadXML)
+	} else if err != io.EOF {
+		return nil, err
 	}
 	if body.kind == -1 {
 		return nil, fmt.Errorf("%w: propfind needs prop, allprop or propname", errBadXML)

@@ -73,14 +73,18 @@ func (f *FS) Root() string { return f.root }
 // Store returns the property store.
 func (f *FS) Store() storage.Store { return f.store }
 
-// IsHidden reports whether the clean slash path name is the state folder or
-// inside it.
+// IsHidden reports whether the clean slash path name is reserved: the state
+// folder or inside it, or any name starting with TempPrefix (those are
+// the server's temp files, swept at start-up).
 func (f *FS) IsHidden(name string) bool {
-	if f.opts.Hidden == "" {
-		return false
+	rest := strings.TrimPrefix(name, "/")
+	if f.opts.Hidden != "" {
+		first, _, _ := strings.Cut(rest, "/")
+		if first == f.opts.Hidden {
+			return true
+		}
 	}
-	first, _, _ := strings.Cut(strings.TrimPrefix(name, "/"), "/")
-	return first == f.opts.Hidden
+	return strings.HasPrefix(rest, TempPrefix) || strings.Contains(rest, "/"+TempPrefix)
 }
 
 // Resolve maps a slash path to its local path, refusing the state folder,
@@ -110,6 +114,11 @@ func (f *FS) checkInside(local string) error {
 		if err == nil {
 			if real != f.root && !strings.HasPrefix(real, f.root+string(filepath.Separator)) {
 				return ErrOutsideRoot
+			}
+			if f.opts.Hidden != "" {
+				if h := filepath.Join(f.root, f.opts.Hidden); real == h || strings.HasPrefix(real, h+string(filepath.Separator)) {
+					return ErrHidden // a symlink to the state folder
+				}
 			}
 			return nil
 		}

@@ -45,10 +45,8 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 	if fi.IsDir() && infinite {
 		f.copyMembers(ctx, src, dst, failed)
 	}
-	if err := f.syncDir(filepath.Dir(ldst)); err != nil {
-		return nil, err
-	}
-	if err := f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID); err != nil {
+	syncErr := f.syncDir(filepath.Dir(ldst))
+	if err := errors.Join(syncErr, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID)); err != nil {
 		return nil, err
 	}
 	for member := range failed {

@@ -187,15 +187,28 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(local); err != nil {
-		// Some members may be gone: finish the delete at the next start
-		// rather than leave their properties behind.
-		return err
+	err = removeAllRetry(local)
+	if err == nil {
+		err = f.syncDir(filepath.Dir(local))
 	}
-	if err := f.syncDir(filepath.Dir(local)); err != nil {
-		return err
+	// Complete even on failure: members may be gone already, and an intent
+	// left pending would be rolled forward at the next start over whatever
+	// the tree holds then. Members that survive a failed DELETE lose their
+	// properties rather than leave orphans a new resource could inherit.
+	return errors.Join(err, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID))
+}
+
+// removeAllRetry retries os.RemoveAll a few times: an upload's temp file
+// created in a folder while it is being removed makes one pass fail with
+// ENOTEMPTY.
+func removeAllRetry(local string) error {
+	var err error
+	for range 5 {
+		if err = os.RemoveAll(local); err == nil {
+			return nil
+		}
 	}
-	return f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID)
+	return err
 }
 
 // Rename moves a resource with its properties, under an intent (see
@@ -221,15 +234,12 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 	if err := os.Rename(src, dst); err != nil {
 		return errors.Join(err, f.store.AbortIntent(context.WithoutCancel(ctx), in.ID))
 	}
-	if err := f.syncDir(filepath.Dir(dst)); err != nil {
-		return err
+	err = f.syncDir(filepath.Dir(dst))
+	if err == nil && filepath.Dir(src) != filepath.Dir(dst) {
+		err = f.syncDir(filepath.Dir(src))
 	}
-	if filepath.Dir(src) != filepath.Dir(dst) {
-		if err := f.syncDir(filepath.Dir(src)); err != nil {
-			return err
-		}
-	}
-	return f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID)
+	// The rename happened: the properties follow whatever else fails.
+	return errors.Join(err, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID))
 }
 
 // rootDir hides the state folder from listings of the root.

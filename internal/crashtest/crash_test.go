@@ -157,6 +157,7 @@ type harness struct {
 	props   map[string]*tracker  // stable file → its P1..P5 value
 	content map[string]*tracker  // stable file → its content version
 	idents  map[string]*identity // pool content id → how far its creation got
+	alive   map[string]bool      // ids of idents not yet missed by a verification
 	pvals   map[string]bool      // every P value ever sent
 	stats   map[string]*opStats  // by op kind
 	ops     []opRecord           // every workload request
@@ -176,7 +177,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{
 		t: t, work: work, root: filepath.Join(work, "root"), seed: *flagSeed,
 		props: map[string]*tracker{}, content: map[string]*tracker{},
-		idents: map[string]*identity{}, pvals: map[string]bool{}, stats: map[string]*opStats{}, opStart: map[int]int{},
+		idents: map[string]*identity{}, alive: map[string]bool{}, pvals: map[string]bool{}, stats: map[string]*opStats{}, opStart: map[int]int{},
 	}
 	if h.seed == 0 {
 		h.seed = uint64(time.Now().UnixNano())
@@ -701,7 +702,7 @@ func (w *worker) create(ctx context.Context) {
 	p := fmt.Sprintf("%s/n-%s", w.col(), id)
 	w.h.mu.Lock()
 	ident := &identity{created: p}
-	w.h.idents[id] = ident
+	w.h.idents[id], w.h.alive[id] = ident, true
 	w.h.mu.Unlock()
 	if w.send(ctx, "create-put", "PUT", p, "", id, content(id, id, w.rng)).outcome != acked {
 		return
@@ -915,37 +916,37 @@ func (h *harness) verify(l *life) {
 // life that just ended. A file may be at any path that the MOVEs not
 // refused, in any order, can carry it to from where it was; it may be
 // gone only if a DELETE, or a MOVE onto it, not refused, could have hit one
-// of those paths. A refused request (4xx) must have changed nothing.
+// of those paths. A refused request (4xx) must have changed nothing, and a
+// file once missed never comes back.
 func (h *harness) checkWhereabouts(l *life, seen map[string]string) {
 	var ops []opRecord
 	if start, ok := h.opStart[l.n-1]; ok {
 		ops = h.ops[start:]
 	}
-	for _, id := range sortedKeys(h.idents) {
+	for _, id := range sortedKeys(seen) {
+		if ident := h.idents[id]; ident != nil && ident.gone {
+			h.violLocked(l, "resurrected", fmt.Sprintf("%s, missed by an earlier verification, is back at %s", id, seen[id]), id, seen[id])
+		}
+	}
+	for _, id := range sortedKeys(h.alive) {
 		ident := h.idents[id]
 		at, found := seen[id]
-		if h.lost {
-			ident.where, ident.gone = at, !found
-			continue
-		}
 		from := ident.where
-		if from == "" && !ident.gone {
+		if from == "" {
 			from = ident.created // created during the life that ended
 		}
+		reach, hit := whereabouts(from, ops)
 		switch {
-		case from == "" && found:
-			h.violLocked(l, "resurrected", fmt.Sprintf("%s, missed by an earlier verification, is back at %s", id, at), id, at)
-		case from == "":
-		default:
-			reach, hit := whereabouts(from, ops)
-			switch {
-			case found && !reach[at]:
-				h.violLocked(l, "misplaced-file", fmt.Sprintf("%s was at %s and is now at %s; reachable: %v", id, from, at, sortedKeys(reach)), id, from, at)
-			case !found && !hit && (ident.where != "" || ident.putAcked):
-				h.violLocked(l, "lost-file", fmt.Sprintf("%s (at %s) is gone, yet no DELETE or MOVE that was not refused could reach it (paths %v)", id, from, sortedKeys(reach)), id, from)
-			}
+		case h.lost: // the last verification failed: where is unknown
+		case found && !reach[at]:
+			h.violLocked(l, "misplaced-file", fmt.Sprintf("%s was at %s and is now at %s; reachable: %v", id, from, at, sortedKeys(reach)), id, from, at)
+		case !found && !hit && (ident.where != "" || ident.putAcked):
+			h.violLocked(l, "lost-file", fmt.Sprintf("%s (at %s) is gone, yet no DELETE or MOVE that was not refused could reach it (paths %v)", id, from, sortedKeys(reach)), id, from)
 		}
 		ident.where, ident.gone = at, !found
+		if !found {
+			delete(h.alive, id)
+		}
 	}
 	h.lost = false
 }

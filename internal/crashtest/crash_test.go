@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 var (
@@ -64,39 +65,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			raceBuild = raceBuild || (s.Key == "-race" && s.Value == "true")
-		}
-	}
-	binary = filepath.Join(tmp, "atomdav")
-	if err := build(binary); err != nil {
+	raceBuild = testbin.Race()
+	if binary, err = testbin.Build(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "crashtest:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// build compiles ./cmd/atomdav from the module root `go env GOMOD` names.
-func build(out string) error {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(gomod))
-	if mod == "" || mod == os.DevNull {
-		return errors.New("go env GOMOD: not inside a module")
-	}
-	args := []string{"build", "-o", out}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/atomdav")...)
-	cmd.Dir = filepath.Dir(mod)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/atomdav: %w\n%s", err, b)
-	}
-	return nil
 }
 
 func TestCrash(t *testing.T) {

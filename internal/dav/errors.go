@@ -42,6 +42,8 @@ func statusOf(err error) int {
 		return de.Status
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, syscall.ENOTEMPTY):
+		return http.StatusInternalServerError // fs.ErrExist would say 405
 	case errors.Is(err, fs.ErrNotExist):
 		return http.StatusNotFound
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, localfs.ErrOutsideRoot):

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/atomdav/atomdav/storage/localfs"
@@ -24,12 +25,8 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		return status, err
 	}
-	up, err := h.fs.NewUpload(p)
+	up, err := h.upload(r, p)
 	if err != nil {
-		return putStatus(err), err
-	}
-	if _, err := io.Copy(up, r.Body); err != nil {
-		up.Abort()
 		return putStatus(err), err
 	}
 	unlock, err := h.paths.LockContext(r.Context(), p)
@@ -61,6 +58,27 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return 0, nil
+}
+
+// upload receives the body into a temp file beside p. It holds p's parent
+// shared meanwhile, so a DELETE or MOVE of the folder waits rather than
+// race the temp file (a file appearing mid-RemoveAll fails it with
+// ENOTEMPTY); other writers, p's included, do not wait.
+func (h *Handler) upload(r *http.Request, p string) (*localfs.Upload, error) {
+	unshare, err := h.paths.ShareContext(r.Context(), path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	defer unshare()
+	up, err := h.fs.NewUpload(p)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(up, r.Body); err != nil {
+		up.Abort()
+		return nil, err
+	}
+	return up, nil
 }
 
 // putStatus maps upload errors: a missing parent is 409 (RFC 4918 §9.7.1).

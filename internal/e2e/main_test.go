@@ -11,12 +11,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // binary is the atomdav executable TestMain builds.
@@ -34,35 +35,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	binary = filepath.Join(tmp, "atomdav")
-	if err := build(binary); err != nil {
+	if binary, err = testbin.Build(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// build compiles ./cmd/atomdav from the module root that `go env GOMOD`
-// names.
-func build(out string) error {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(gomod))
-	if mod == "" || mod == os.DevNull {
-		return errors.New("go env GOMOD: not inside a module")
-	}
-	args := []string{"build", "-o", out}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/atomdav")...)
-	cmd.Dir = filepath.Dir(mod)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/atomdav: %w\n%s", err, b)
-	}
-	return nil
 }
 
 // server is one running atomdav process.

@@ -37,7 +37,17 @@ func (t *Table) Lock(paths ...string) (unlock func()) {
 // LockContext is Lock that gives up when ctx is done while waiting, returning
 // ctx's error and holding nothing.
 func (t *Table) LockContext(ctx context.Context, paths ...string) (func(), error) {
-	wants := plan(paths)
+	return t.acquireAll(ctx, plan(paths, true))
+}
+
+// ShareContext takes every path in paths and all their ancestors shared:
+// it keeps the paths from being moved or removed (a MOVE or DELETE holds
+// them exclusively) without stopping other writers beneath them.
+func (t *Table) ShareContext(ctx context.Context, paths ...string) (func(), error) {
+	return t.acquireAll(ctx, plan(paths, false))
+}
+
+func (t *Table) acquireAll(ctx context.Context, wants []want) (func(), error) {
 	held := make([]want, 0, len(wants))
 	release := func() {
 		for i := len(held) - 1; i >= 0; i-- {
@@ -54,13 +64,13 @@ func (t *Table) LockContext(ctx context.Context, paths ...string) (func(), error
 	return release, nil
 }
 
-// plan merges the requested paths and their ancestors into one sorted list,
-// exclusive winning over shared.
-func plan(paths []string) []want {
+// plan merges the requested paths (exclusive or not) and their ancestors
+// (shared) into one sorted list, exclusive winning over shared.
+func plan(paths []string, exclusive bool) []want {
 	modes := map[string]bool{}
 	for _, p := range paths {
 		p = path.Clean("/" + p)
-		modes[p] = true
+		modes[p] = modes[p] || exclusive
 		for a := p; a != "/"; {
 			a = path.Dir(a)
 			if _, ok := modes[a]; !ok {

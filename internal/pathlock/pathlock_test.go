@@ -88,3 +88,24 @@ func TestCrossedPairsDoNotDeadlock(t *testing.T) {
 		t.Fatal("deadlock")
 	}
 }
+
+func TestShareKeepsAncestorsButNotSiblings(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	unshare, err := tb.ShareContext(context.Background(), "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := tb.LockContext(context.Background(), "/a/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := tb.LockContext(ctx, "/a"); err == nil {
+		t.Fatal("exclusive lock of /a succeeded while /a was shared")
+	}
+	unshare()
+	tb.Lock("/a")()
+}

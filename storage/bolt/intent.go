@@ -156,15 +156,7 @@ func copyOwn(b *bbolt.Bucket, src, dst string) error {
 	if err := deleteKeys(b, subtreeKeys(b, dst)); err != nil {
 		return err
 	}
-	for _, kv := range puts {
-		if err := checkKey(kv[0]); err != nil {
-			return err
-		}
-		if err := b.Put(kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return putAll(b, puts)
 }
 
 // intents returns the intent bucket of the transaction b belongs to.

@@ -106,6 +106,11 @@ func copyTree(b *bbolt.Bucket, src, dst string, move bool) error {
 			return err
 		}
 	}
+	return putAll(b, puts)
+}
+
+// putAll writes the key/value pairs, refusing keys bbolt cannot hold.
+func putAll(b *bbolt.Bucket, puts [][2][]byte) error {
 	for _, kv := range puts {
 		if err := checkKey(kv[0]); err != nil {
 			return err

@@ -187,7 +187,7 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	err = removeAllRetry(local)
+	err = os.RemoveAll(local)
 	if err == nil {
 		err = f.syncDir(filepath.Dir(local))
 	}
@@ -196,19 +196,6 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	// the tree holds then. Members that survive a failed DELETE lose their
 	// properties rather than leave orphans a new resource could inherit.
 	return errors.Join(err, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID))
-}
-
-// removeAllRetry retries os.RemoveAll a few times: an upload's temp file
-// created in a folder while it is being removed makes one pass fail with
-// ENOTEMPTY.
-func removeAllRetry(local string) error {
-	var err error
-	for range 5 {
-		if err = os.RemoveAll(local); err == nil {
-			return nil
-		}
-	}
-	return err
 }
 
 // Rename moves a resource with its properties, under an intent (see

@@ -72,7 +72,10 @@ func (f *FS) removeLocal(p string) error {
 	if err := os.RemoveAll(local); err != nil {
 		return err
 	}
-	return f.syncDir(filepath.Dir(local))
+	if err := f.syncDir(filepath.Dir(local)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err // a parent already gone holds nothing to sync
+	}
+	return nil
 }
 
 // SweepTemp removes the temp files of uploads and copies that a crash left

@@ -93,3 +93,20 @@ func TestSweepTempKeepsYoungFiles(t *testing.T) {
 		t.Fatal("young temp file swept")
 	}
 }
+
+// A delete intent whose parent folder is already gone (an outer DELETE
+// finished it) must not stop the server from starting.
+func TestRecoverDeleteUnderMissingParent(t *testing.T) {
+	t.Parallel()
+	f := newTestFS(t)
+	ctx := context.Background()
+	if _, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: "/gone/f"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Recover(ctx); err != nil {
+		t.Fatalf("Recover with a missing parent: %v", err)
+	}
+	if in, _ := f.store.Intents(ctx); len(in) != 0 {
+		t.Fatalf("intents left: %v", in)
+	}
+}

@@ -49,13 +49,8 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
-// store is a storage.Store with the intent log and walker it must have.
-// Once storage.Store embeds both, this is storage.Store.
-type store interface {
-	storage.Store
-	storage.IntentLog
-	storage.Walker
-}
+// store is the interface under test.
+type store = storage.Store
 
 // newStore opens a store in a fresh folder and closes it when t ends.
 func newStore(t *testing.T, open Opener) store {
@@ -67,12 +62,7 @@ func newStore(t *testing.T, open Opener) store {
 // closed it already.
 func openIn(t *testing.T, open Opener, dir string) store {
 	t.Helper()
-	st := open(t, dir)
-	s, ok := st.(store)
-	if !ok {
-		_ = st.Close()
-		t.Fatalf("%T does not implement storage.IntentLog and storage.Walker", st)
-	}
+	s := open(t, dir)
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
 			t.Errorf("Close: %v", err)

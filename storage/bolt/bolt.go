@@ -55,6 +55,7 @@ var (
 	_ storage.Store     = (*Store)(nil)
 	_ storage.IntentLog = (*Store)(nil)
 	_ storage.Walker    = (*Store)(nil)
+	_ storage.LockTable = (*Store)(nil)
 )
 
 // Open opens the database file, creating it and its parent folder (mode
@@ -96,7 +97,7 @@ func Open(file string, opts Options) (*Store, error) {
 // initDB creates the buckets and makes the file's directory entry durable.
 func initDB(db *bbolt.DB, dir string) error {
 	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketProps, bucketIntents} {
+		for _, name := range [][]byte{bucketProps, bucketIntents, bucketLocks} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

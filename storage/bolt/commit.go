@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -24,10 +25,27 @@ const (
 // write is one mutation waiting for the group-commit writer.
 type write struct {
 	ctx   context.Context
-	apply func(*bbolt.Bucket) error // an error rolls back the whole transaction
+	apply func(*bbolt.Bucket) error // an error rolls back the whole transaction, unless refused
 	state atomic.Int32
 	done  chan error // buffered: the writer never blocks on it
 }
+
+// refusal is an error an apply function returns before it has changed
+// anything: the write fails alone and the rest of its group commits. It is
+// for what cannot be validated before queueing because it depends on the
+// state the earlier writes of the group leave (a lock conflict, a lock gone).
+type refusal struct{ err error }
+
+func (r refusal) Error() string { return r.err.Error() }
+func (r refusal) Unwrap() error { return r.err }
+
+// refuse marks err as a refusal. The caller must not have changed the
+// transaction: a refused write's changes would be committed with its group.
+func refuse(err error) error { return refusal{err} }
+
+// errAllRefused rolls back a transaction in which every write was refused:
+// there is nothing to commit, so nothing to fsync.
+var errAllRefused = errors.New("bolt: every write refused")
 
 // submit queues apply and waits for its commit. If ctx ends while the write
 // is still queued, the write is dropped and ctx's error returned.
@@ -105,39 +123,65 @@ func take(group []*write, w *write) []*write {
 	return append(group, w)
 }
 
-// commit applies group in one transaction and answers each write. If the
-// transaction fails, each write is retried alone so that only the failing
-// ones report an error.
+// commit applies group in one transaction and answers each write. A refused
+// write fails alone inside the group; if the transaction itself fails, each
+// write is retried alone so that only the failing ones report an error.
 func (s *Store) commit(group []*write) {
 	if len(group) == 0 {
 		return
 	}
-	err := s.update(group)
-	if err == nil || len(group) == 1 {
-		for _, w := range group {
-			w.done <- err
+	errs, err := s.update(group)
+	if err == nil {
+		for i, w := range group {
+			w.done <- errs[i]
 		}
 		return
 	}
+	if len(group) == 1 {
+		group[0].done <- err
+		return
+	}
 	for _, w := range group {
-		w.done <- s.update([]*write{w})
+		errs, err := s.update([]*write{w})
+		if err == nil {
+			err = errs[0]
+		}
+		w.done <- err
 	}
 }
 
-// update runs the writes in one bbolt read-write transaction.
-func (s *Store) update(group []*write) error {
+// update runs the writes in one bbolt read-write transaction. It returns
+// each write's refusal (nil for those applied), or the error that rolled
+// the transaction back. A refused write leaves the bucket as the writes
+// before it left it, so the next write of the group sees their changes.
+func (s *Store) update(group []*write) ([]error, error) {
+	errs := make([]error, len(group))
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketProps)
-		for _, w := range group {
-			if err := w.apply(b); err != nil {
+		applied := 0
+		for i, w := range group {
+			err := w.apply(b)
+			var r refusal
+			switch {
+			case errors.As(err, &r):
+				errs[i] = fmt.Errorf("bolt: %w", r.err)
+			case err != nil:
 				return err
+			default:
+				applied++
 			}
+		}
+		if applied == 0 {
+			return errAllRefused
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("bolt: commit: %w", err)
+	switch {
+	case errors.Is(err, errAllRefused):
+		return errs, nil
+	case err != nil:
+		return nil, fmt.Errorf("bolt: commit: %w", err)
 	}
 	s.txns.Add(1)
-	return nil
+	return errs, nil
 }

@@ -10,8 +10,15 @@
 // The "intents" bucket is the intent log: each tree change under way, keyed
 // by its ID (big-endian, from the bucket's sequence, so key order is age and
 // IDs are never reused). Completing an intent applies its property change
-// and deletes it in one transaction. The bucket "locks" is reserved for the
-// lock table.
+// and deletes it in one transaction.
+//
+// The "locks" bucket is the lock table, keyed by lock token; each value is a
+// length-prefixed binary record (lockrecord.go) that keeps paths and owner
+// XML byte for byte. Expiry is judged on this machine's wall clock, so a
+// lock survives a restart until its time is up. A table is small and keyed
+// by token, so Locks reads all of it; CreateLock reads all of it inside its
+// write, checking conflicts and sweeping expired locks in the same
+// transaction.
 //
 // # Concurrency
 //
@@ -21,9 +28,13 @@
 // it takes the first queued write, drains whatever else is already queued
 // (up to 256, without waiting for more: there is no timer, so a lone writer
 // pays no batching delay), applies them all in one bbolt transaction and
-// answers each. Writes are validated before they are queued; should a group
-// still fail, each of its writes is retried alone, so only the failing one
-// reports an error. A write whose context ends while it waits in the queue
+// answers each. Writes are validated before they are queued. What depends
+// on the state the earlier writes of the group leave (a conflicting lock, a
+// lock or intent gone) is checked by the write's apply function before it
+// changes anything; a lock write refuses (see refuse) and fails alone while
+// the rest of its group commits, and a group whose writes are all refused
+// is rolled back without an fsync. Should a group still fail, each of its
+// writes is retried alone, so only the failing one reports an error. A write whose context ends while it waits in the queue
 // is dropped and returns the context's error; once its group is committing
 // it completes. bbolt's DB.Batch is not used: with its default delay it
 // capped a single client at about 89 commits/s.

@@ -35,10 +35,11 @@ const (
 	sepName   = "\x00" // ends the base name and the namespace
 )
 
-// Bucket names. "locks" is reserved for the lock table.
+// Bucket names.
 var (
 	bucketProps   = []byte("props")
 	bucketIntents = []byte("intents") // intent ID (big-endian uint64) → intentRecord.encode()
+	bucketLocks   = []byte("locks")   // lock token → lockRecord.encode()
 )
 
 // dirKey is p as the parent part of its children's keys.

@@ -7,6 +7,8 @@
 // "/ab" or "/a b"), path validation, behaviour after Close, persistence
 // across a reopen and consistency under concurrent writers; then the intent
 // log (IDs, order, persistence, the property change each kind of intent
-// applies on completion and none on abort, storage.ErrNoIntent) and
-// WalkResources.
+// applies on completion and none on abort, storage.ErrNoIntent),
+// WalkResources, and the lock table: the store must also be a
+// storage.LockTable (conflicts, expiry, refresh, removal, persistence, and
+// racing CreateLock calls of which exactly one exclusive lock wins).
 package storagetest

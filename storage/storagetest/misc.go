@@ -68,18 +68,21 @@ var logCalls = []logCall{
 	}},
 }
 
+// invalidPaths are not canonical store paths: every method must refuse
+// them with storage.ErrInvalidPath.
+var invalidPaths = []string{
+	"", "a", "a/b", "./a", "/a/", "//a", "/a//b", "/a/./b", "/a/../b", "/..", "/.",
+	"/a\x00b", "/a\x01", "/a\nb", "/a\tb", "/\x1f", "/a\x00\x01b",
+}
+
 // testInvalidPath checks that every method refuses paths that are not
 // canonical with storage.ErrInvalidPath, and changes nothing: no property,
 // no intent.
 func testInvalidPath(t *testing.T, open Opener) {
 	s := newStore(t, open)
 	seed(t, s, "/ok", "/ok/child")
-	bad := []string{
-		"", "a", "a/b", "./a", "/a/", "//a", "/a//b", "/a/./b", "/a/../b", "/..", "/.",
-		"/a\x00b", "/a\x01", "/a\nb", "/a\tb", "/\x1f", "/a\x00\x01b",
-	}
 	for _, c := range calls {
-		for _, p := range bad {
+		for _, p := range invalidPaths {
 			t.Run(fmt.Sprintf("%s %q", c.name, p), func(t *testing.T) {
 				err := c.fn(context.Background(), s, p)
 				if !errors.Is(err, storage.ErrInvalidPath) {

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"Concurrency", testConcurrency},
 		{"Intents", testIntents},
 		{"WalkResources", testWalk},
+		{"Locks", testLocks},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,243 @@
+package bolt
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/atomdav/atomdav/storage"
+)
+
+// ErrInvalidLock is returned for a lock the table cannot hold: an empty
+// token or one longer than bbolt's key size limit, a timeout that is not
+// positive, or the token of a live lock already held. A Root that is not
+// canonical is reported with storage.ErrInvalidPath instead.
+var ErrInvalidLock = errors.New("bolt: invalid lock")
+
+// CreateLock stores l with Expires = now + l.Timeout, unless a live lock
+// conflicts with it (storage.ErrLocked) or holds its token. The check, the
+// sweep of expired locks and the write are one transaction; a lock created
+// earlier in the same commit group counts, and a refused lock does not fail
+// its group.
+func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, error) {
+	if err := checkLock(l.Token, l.Timeout); err != nil {
+		return storage.Lock{}, err
+	}
+	if err := checkPaths(l.Root); err != nil {
+		return storage.Lock{}, err
+	}
+	l.Owner, l.OwnerNS = bytes.Clone(l.Owner), maps.Clone(l.OwnerNS)
+	var got storage.Lock // set by the run that commits; read after submit returns
+	err := s.submit(ctx, func(b *bbolt.Bucket) error {
+		lb := locks(b)
+		now := time.Now().UnixNano()
+		live, expired, err := scanLocks(lb, now)
+		if err != nil {
+			return err
+		}
+		for _, o := range live {
+			if o.lock.Token == l.Token {
+				return refuse(fmt.Errorf("%w: token %q already held", ErrInvalidLock, l.Token))
+			}
+			if o.lock.Conflicts(l) {
+				return refuse(fmt.Errorf("lock on %q: %w (on %q)", l.Root, storage.ErrLocked, o.lock.Root))
+			}
+		}
+		if err := deleteKeys(lb, expired); err != nil {
+			return err
+		}
+		rec := lockRecord{lock: l, created: now}
+		rec.lock.Expires = time.Unix(0, expiry(now, l.Timeout))
+		if err := lb.Put([]byte(l.Token), rec.encode()); err != nil {
+			return err
+		}
+		got = rec.lock
+		return nil
+	})
+	if err != nil {
+		return storage.Lock{}, err
+	}
+	return got, nil
+}
+
+// RefreshLock restarts a live lock's timeout: Timeout becomes timeout and
+// Expires now + timeout. An absent or expired lock is storage.ErrNoLock.
+func (s *Store) RefreshLock(ctx context.Context, token string, timeout time.Duration) (storage.Lock, error) {
+	if err := checkLock(token, timeout); err != nil {
+		return storage.Lock{}, err
+	}
+	var got storage.Lock
+	err := s.submit(ctx, func(b *bbolt.Bucket) error {
+		lb := locks(b)
+		now := time.Now().UnixNano()
+		rec, err := liveLock(lb, token, now)
+		if err != nil {
+			return err
+		}
+		rec.lock.Timeout = timeout
+		rec.lock.Expires = time.Unix(0, expiry(now, timeout))
+		if err := lb.Put([]byte(token), rec.encode()); err != nil {
+			return err
+		}
+		got = rec.lock
+		return nil
+	})
+	if err != nil {
+		return storage.Lock{}, err
+	}
+	return got, nil
+}
+
+// DeleteLock removes a live lock; storage.ErrNoLock when it is absent or
+// expired.
+func (s *Store) DeleteLock(ctx context.Context, token string) error {
+	if token == "" {
+		return fmt.Errorf("%w: empty token", ErrInvalidLock)
+	}
+	return s.submit(ctx, func(b *bbolt.Bucket) error {
+		lb := locks(b)
+		if _, err := liveLock(lb, token, time.Now().UnixNano()); err != nil {
+			return err
+		}
+		return lb.Delete([]byte(token))
+	})
+}
+
+// Locks returns the live locks rooted at p, at an ancestor of p or at a
+// descendant of p, oldest (first created) first, from one read of the
+// whole table: it is keyed by token, and small.
+func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
+	if err := checkPaths(p); err != nil {
+		return nil, err
+	}
+	var recs []lockRecord
+	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
+		live, _, err := scanLocks(tx.Bucket(bucketLocks), time.Now().UnixNano())
+		for _, rec := range live {
+			if r := rec.lock.Root; r == p || below(p, r) || below(r, p) {
+				recs = append(recs, rec)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(recs, func(a, b lockRecord) int {
+		return cmp.Or(cmp.Compare(a.created, b.created), strings.Compare(a.lock.Token, b.lock.Token))
+	})
+	out := make([]storage.Lock, len(recs))
+	for i, rec := range recs {
+		out[i] = rec.lock
+	}
+	return out, nil
+}
+
+// DeleteLocksUnder removes every lock rooted at p or below it, and sweeps
+// the expired ones. When a read finds none there it returns without a
+// write: a lock created after that read is ordered after this call.
+func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
+	if err := checkPaths(p); err != nil {
+		return err
+	}
+	under := func(lb *bbolt.Bucket) ([][]byte, error) {
+		live, expired, err := scanLocks(lb, time.Now().UnixNano())
+		for _, rec := range live {
+			if rec.lock.Root == p || below(rec.lock.Root, p) {
+				expired = append(expired, []byte(rec.lock.Token))
+			}
+		}
+		return expired, err
+	}
+	var keys [][]byte
+	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		keys, err = under(tx.Bucket(bucketLocks))
+		return err
+	})
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	return s.submit(ctx, func(b *bbolt.Bucket) error {
+		keys, err := under(locks(b))
+		if err != nil {
+			return err
+		}
+		return deleteKeys(locks(b), keys)
+	})
+}
+
+// locks returns the lock bucket of the transaction b belongs to.
+func locks(b *bbolt.Bucket) *bbolt.Bucket {
+	return b.Tx().Bucket(bucketLocks)
+}
+
+// scanLocks decodes every lock of lb and splits them into the live ones and
+// the keys (copied) of those expired at now.
+func scanLocks(lb *bbolt.Bucket, now int64) (live []lockRecord, expired [][]byte, err error) {
+	err = lb.ForEach(func(k, v []byte) error {
+		rec, err := decodeLock(string(k), v)
+		if err != nil {
+			return err
+		}
+		if isLive(rec, now) {
+			live = append(live, rec)
+		} else {
+			expired = append(expired, bytes.Clone(k))
+		}
+		return nil
+	})
+	return live, expired, err
+}
+
+// liveLock reads the lock of token, refusing the write with
+// storage.ErrNoLock if it is absent or expired at now.
+func liveLock(lb *bbolt.Bucket, token string, now int64) (lockRecord, error) {
+	v := lb.Get([]byte(token))
+	if v == nil {
+		return lockRecord{}, refuse(fmt.Errorf("lock %q: %w", token, storage.ErrNoLock))
+	}
+	rec, err := decodeLock(token, v)
+	if err != nil {
+		return rec, err
+	}
+	if !isLive(rec, now) {
+		return lockRecord{}, refuse(fmt.Errorf("lock %q: %w (expired)", token, storage.ErrNoLock))
+	}
+	return rec, nil
+}
+
+// isLive reports whether rec has not expired at now (Unix nanoseconds).
+func isLive(rec lockRecord, now int64) bool {
+	return now < rec.lock.Expires.UnixNano()
+}
+
+// checkLock validates what CreateLock and RefreshLock are given, before
+// queueing.
+func checkLock(token string, timeout time.Duration) error {
+	switch {
+	case token == "":
+		return fmt.Errorf("%w: empty token", ErrInvalidLock)
+	case len(token) > bbolt.MaxKeySize:
+		return fmt.Errorf("%w: token of %d bytes exceeds %d", ErrInvalidLock, len(token), bbolt.MaxKeySize)
+	case timeout <= 0:
+		return fmt.Errorf("%w: timeout %v is not positive", ErrInvalidLock, timeout)
+	}
+	return nil
+}
+
+// below reports whether p lies strictly inside dir.
+func below(p, dir string) bool {
+	if dir == "/" {
+		return p != "/"
+	}
+	return strings.HasPrefix(p, dir+"/")
+}

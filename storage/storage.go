@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path"
 	"strings"
+	"time"
 )
 
 // ErrInvalidPath is returned for a resource path that is not clean, not
@@ -57,6 +58,7 @@ type Store interface {
 
 	IntentLog
 	Walker
+	LockTable
 }
 
 // CleanPath returns the canonical store path of a slash-separated resource
@@ -130,4 +132,79 @@ type Walker interface {
 	// may call the store (a repair deletes what it finds).
 	// An error from fn stops the walk and is returned.
 	WalkResources(ctx context.Context, fn func(path string) error) error
+}
+
+// ErrLocked is returned by CreateLock when a live lock conflicts.
+var ErrLocked = errors.New("storage: conflicting lock")
+
+// ErrNoLock is returned for a lock token the table does not hold (or whose
+// lock has expired).
+var ErrNoLock = errors.New("storage: no such lock")
+
+// Lock is a WebDAV write lock (RFC 4918 §6, §7).
+type Lock struct {
+	Token  string // a URI, "urn:uuid:…"
+	Root   string // the locked resource's path
+	Depth0 bool   // Depth: 0; otherwise the lock covers every member (infinity)
+	Shared bool   // a shared lock; otherwise exclusive
+	// Owner is the inner XML of the LOCK request's DAV:owner, kept as
+	// sent; OwnerNS holds the namespace declarations in scope there
+	// (prefix → URI, "" for the default namespace) so it stays resolvable.
+	Owner   []byte
+	OwnerNS map[string]string
+	Timeout time.Duration // as granted; the store computes Expires from it
+	Expires time.Time     // set by the store, on the store's clock
+}
+
+// Covers reports whether the lock applies to the resource at p: its root,
+// or a member of its root when the lock is depth infinity.
+func (l Lock) Covers(p string) bool {
+	return l.Root == p || (!l.Depth0 && isBelow(p, l.Root))
+}
+
+// Conflicts reports whether l and o cannot both be held (RFC 4918 §6.1):
+// one covers the other's root (or lies under a depth-infinity one), and
+// at least one of them is exclusive.
+func (l Lock) Conflicts(o Lock) bool {
+	if l.Shared && o.Shared {
+		return false
+	}
+	return l.Covers(o.Root) || o.Covers(l.Root)
+}
+
+// isBelow reports whether p lies strictly inside dir.
+func isBelow(p, dir string) bool {
+	if dir == "/" {
+		return p != "/"
+	}
+	return strings.HasPrefix(p, dir+"/")
+}
+
+// LockTable keeps the WebDAV locks durably, so they survive a restart
+// until they expire. Expiry is judged on the store's own clock (for a
+// shared database, the database's). Every mutating method is atomic and
+// durable when it returns nil; expired locks are never returned and are
+// swept by the writes.
+type LockTable interface {
+	// CreateLock stores l with Expires = now + l.Timeout unless a live
+	// lock conflicts with it (ErrLocked), checked in the same transaction.
+	// The token must be new and Timeout positive (callers turn Infinite
+	// into their maximum).
+	CreateLock(ctx context.Context, l Lock) (Lock, error)
+
+	// RefreshLock restarts a live lock's timeout (RFC 4918 §9.10.2); the
+	// lock's Timeout becomes the one granted now.
+	RefreshLock(ctx context.Context, token string, timeout time.Duration) (Lock, error)
+
+	// DeleteLock removes a lock (UNLOCK); ErrNoLock when it is not held.
+	DeleteLock(ctx context.Context, token string) error
+
+	// Locks returns the live locks related to p, first created first: those
+	// rooted at p, at an ancestor of p, or at a descendant of p. Callers
+	// pick with Covers (locks that apply to p) or by Root (locks under p).
+	Locks(ctx context.Context, p string) ([]Lock, error)
+
+	// DeleteLocksUnder removes every lock rooted at p or below it (the
+	// resources are gone: DELETE, or the source of a MOVE).
+	DeleteLocksUnder(ctx context.Context, p string) error
 }

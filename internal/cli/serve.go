@@ -43,6 +43,7 @@ func newServeCmd(s streams) *cobra.Command {
 	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	f.Int64Var(&cfg.MaxXMLBytes, "max-xml-bytes", cfg.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
 	f.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 0, "largest PUT body accepted (0: no limit)")
+	f.DurationVar(&cfg.MaxLockTimeout, "max-lock-timeout", cfg.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
 	f.BoolVar(&cfg.AllowInfiniteDepth, "allow-infinite-depth", false, "allow PROPFIND with Depth: infinity")
 	return cmd
 }

@@ -28,12 +28,13 @@ func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string)
 	if _, err := h.fs.Stat(r.Context(), p); err != nil {
 		return statusOf(err), err
 	}
-	release, status, err := h.confirmLocks(r, p, "", true)
-	if err != nil {
-		return status, err
+	if st, err := h.checkWrite(r, p, scope{touched: withParent(p), trees: []string{p}}); st != 0 {
+		return st, err
 	}
-	defer release()
 	if err := h.fs.RemoveAll(r.Context(), p); err != nil {
+		return statusOf(err), err
+	}
+	if err := h.locks.DeleteLocksUnder(r.Context(), p); err != nil {
 		return statusOf(err), err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -65,15 +66,14 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if _, err := h.fs.Stat(r.Context(), req.src); err != nil {
 		return statusOf(err), err
 	}
-	lockedSrc := ""
+	sc := scope{touched: withParent(req.dst), trees: []string{req.dst}}
 	if req.move {
-		lockedSrc = req.src
+		sc.touched = append(sc.touched, withParent(req.src)...)
+		sc.trees = append(sc.trees, req.src)
 	}
-	release, status, err := h.confirmLocks(r, lockedSrc, req.dst, req.move)
-	if err != nil {
-		return status, err
+	if st, err := h.checkWrite(r, req.src, sc); st != 0 {
+		return st, err
 	}
-	defer release()
 	existed, status, err := h.prepareDestination(r, req)
 	if status != 0 {
 		return status, err
@@ -90,12 +90,30 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if err != nil {
 		return statusOf(err), err
 	}
+	if err := h.dropLocks(r, req, existed); err != nil {
+		return statusOf(err), err
+	}
 	if existed {
 		w.WriteHeader(http.StatusNoContent)
 	} else {
 		w.WriteHeader(http.StatusCreated)
 	}
 	return 0, nil
+}
+
+// dropLocks removes the locks of resources a COPY or MOVE did away with:
+// the source of a MOVE, and a destination it overwrote (RFC 4918 §9.9.3:
+// overwriting deletes the destination first). Locks do not move or copy.
+func (h *Handler) dropLocks(r *http.Request, req *copyMoveRequest, existed bool) error {
+	if req.move {
+		if err := h.locks.DeleteLocksUnder(r.Context(), req.src); err != nil {
+			return err
+		}
+	}
+	if existed {
+		return h.locks.DeleteLocksUnder(r.Context(), req.dst)
+	}
+	return nil
 }
 
 // parseCopyMove checks Destination, Depth and Overwrite.

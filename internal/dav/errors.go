@@ -16,6 +16,7 @@ import (
 type Error struct {
 	Status    int
 	Condition string // local name in DAV:, empty for none
+	Href      string // an escaped href the condition names, if any
 	Err       error
 }
 
@@ -82,7 +83,11 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	if errors.As(err, &de) && de.Condition != "" {
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:%s/></D:error>\n", de.Condition)
+		inner := ""
+		if de.Href != "" {
+			inner = "<D:href>" + escape(de.Href) + "</D:href>"
+		}
+		fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\"><D:%s>%s</D:%s></D:error>\n", de.Condition, inner, de.Condition)
 		return
 	}
 	msg := http.StatusText(status)

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"golang.org/x/net/webdav"
 
 	"github.com/atomdav/atomdav/internal/pathlock"
 	"github.com/atomdav/atomdav/proppatch"
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
@@ -26,6 +28,9 @@ type Config struct {
 	MaxUploadBytes int64
 	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
 	AllowInfiniteDepth bool
+	// MaxLockTimeout caps the timeout a LOCK may ask for (Infinite
+	// included); 0 means 24 hours.
+	MaxLockTimeout time.Duration
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
 	// OnError is told about every request that failed with a 5xx status,
@@ -38,7 +43,7 @@ type Handler struct {
 	cfg    Config
 	fs     *localfs.FS
 	engine *proppatch.Engine
-	locks  webdav.LockSystem
+	locks  storage.LockTable
 	xnet   *webdav.Handler
 	paths  pathlock.Table
 }
@@ -55,13 +60,17 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxXMLBytes <= 0 {
 		cfg.MaxXMLBytes = 1 << 20
 	}
-	h := &Handler{cfg: cfg, fs: cfg.FS, locks: webdav.NewMemLS()}
+	if cfg.MaxLockTimeout <= 0 {
+		cfg.MaxLockTimeout = 24 * time.Hour
+	}
+	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store()}
 	h.engine = &proppatch.Engine{
 		Store:  cfg.FS.Store(),
 		Limits: cfg.Limits,
 		Live:   liveSetters(cfg.FS),
 	}
-	h.xnet = &webdav.Handler{Prefix: cfg.Prefix, FileSystem: cfg.FS, LockSystem: h.locks}
+	// x/net/webdav serves only GET and HEAD of files, which take no locks.
+	h.xnet = &webdav.Handler{Prefix: cfg.Prefix, FileSystem: cfg.FS, LockSystem: webdav.NewMemLS()}
 	return h, nil
 }
 
@@ -103,29 +112,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		return h.handleDelete(w, r, p)
 	case "COPY", "MOVE":
 		return h.handleCopyMove(w, r, p)
-	case "MKCOL", "LOCK", "UNLOCK":
-		return h.delegate(w, r, p)
+	case "MKCOL":
+		return h.handleMkcol(w, r, p)
+	case "LOCK":
+		return h.handleLock(w, r, p)
+	case "UNLOCK":
+		return h.handleUnlock(w, r, p)
 	}
 	return http.StatusNotImplemented, errors.New("method not supported")
-}
-
-// delegate hands a method x/net/webdav does right to it, holding the path
-// lock so its temporary locks never collide with a concurrent writer's.
-func (h *Handler) delegate(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	if _, err := h.fs.Resolve(p); err != nil {
-		return statusOf(err), err // x/net/webdav would call a jail refusal 405
-	}
-	if r.Method == "LOCK" && r.ContentLength > h.cfg.MaxXMLBytes {
-		return http.StatusRequestEntityTooLarge, errors.New("lock body too large")
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
-	unlock, err := h.paths.LockContext(r.Context(), p)
-	if err != nil {
-		return http.StatusServiceUnavailable, err
-	}
-	defer unlock()
-	h.xnet.ServeHTTP(w, r)
-	return 0, nil
 }
 
 // resourcePath strips the prefix from a decoded URL path and cleans it.

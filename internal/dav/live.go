@@ -28,6 +28,7 @@ var (
 	nameContentType   = xml.Name{Space: "DAV:", Local: "getcontenttype"}
 	nameCreationDate  = xml.Name{Space: "DAV:", Local: "creationdate"}
 	nameSupportedLock = xml.Name{Space: "DAV:", Local: "supportedlock"}
+	nameLockDiscovery = xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 	nameWin32Modified = xml.Name{Space: msNS, Local: "Win32LastModifiedTime"}
 )
 
@@ -35,7 +36,7 @@ var (
 // (RFC 4918 §9.1: allprop returns the live properties defined there).
 var allpropLive = []xml.Name{
 	nameResourceType, nameContentLength, nameLastModified, nameETag,
-	nameContentType, nameCreationDate, nameSupportedLock,
+	nameContentType, nameCreationDate, nameSupportedLock, nameLockDiscovery,
 }
 
 // liveValue renders a live property of fi as the inner XML of its element,

@@ -12,6 +12,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/atomdav/atomdav/storage"
 )
 
 // handlePropfind serves PROPFIND (RFC 4918 §9.1) itself rather than through
@@ -62,18 +64,22 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 // propfindTree writes p's response and, by depth, its members', reading the
 // store once per folder.
 func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindBody, p string, fi fs.FileInfo, depth string) error {
+	locks, err := h.locks.Locks(r.Context(), p)
+	if err != nil {
+		return err
+	}
 	if !fi.IsDir() || depth == "0" {
 		props, err := h.fs.Store().Props(r.Context(), p)
 		if err != nil {
 			return err
 		}
-		return mw.response(h.href(p, fi.IsDir()), body, fi, props)
+		return mw.response(body, h.member(p, fi, props, locks))
 	}
 	folder, err := h.fs.Store().FolderProps(r.Context(), p)
 	if err != nil {
 		return err
 	}
-	if err := mw.response(h.href(p, true), body, fi, folder[p]); err != nil {
+	if err := mw.response(body, h.member(p, fi, folder[p], locks)); err != nil {
 		return err
 	}
 	local, err := h.fs.Resolve(p)
@@ -99,7 +105,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 			}
 			continue
 		}
-		if err := mw.response(h.href(child, cfi.IsDir()), body, cfi, folder[child]); err != nil {
+		if err := mw.response(body, h.member(child, cfi, folder[child], locks)); err != nil {
 			return err
 		}
 		if err := r.Context().Err(); err != nil {
@@ -120,6 +126,35 @@ func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, error) {
 		return nil, err
 	}
 	return os.Stat(local)
+}
+
+// member is one resource of a PROPFIND answer with what its properties
+// are read from.
+type member struct {
+	href      string
+	fi        fs.FileInfo
+	dead      map[xml.Name][]byte
+	discovery string // DAV:lockdiscovery's inner XML
+}
+
+// member gathers p's answer; locks are the live locks related to p's
+// folder, of which those covering p are reported.
+func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, locks []storage.Lock) member {
+	var b strings.Builder
+	for _, l := range locks {
+		if l.Covers(p) {
+			h.writeActiveLock(&b, l)
+		}
+	}
+	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String()}
+}
+
+// live renders a live property of m, or reports false when m has none.
+func (m member) live(n xml.Name) (string, bool) {
+	if n == nameLockDiscovery {
+		return m.discovery, true
+	}
+	return liveValue(n, m.fi)
 }
 
 // multistatus streams a 207 body.
@@ -144,27 +179,28 @@ func (m *multistatus) begin() {
 }
 
 // response writes one D:response for a resource.
-func (m *multistatus) response(href string, body *propfindBody, fi fs.FileInfo, dead map[xml.Name][]byte) error {
+func (m *multistatus) response(body *propfindBody, mem member) error {
 	m.begin()
 	m.bw.WriteString("<D:response><D:href>")
-	m.bw.WriteString(escape(href))
+	m.bw.WriteString(escape(mem.href))
 	m.bw.WriteString("</D:href>")
 	switch body.kind {
 	case propName:
-		m.propnames(fi, dead)
+		m.propnames(mem)
 	case allProp:
-		m.allprop(body, fi, dead)
+		m.allprop(body, mem)
 	default:
-		m.named(body.names, fi, dead)
+		m.named(body.names, mem)
 	}
 	m.bw.WriteString("</D:response>")
 	return nil
 }
 
-func (m *multistatus) propnames(fi fs.FileInfo, dead map[xml.Name][]byte) {
+func (m *multistatus) propnames(mem member) {
+	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range allpropLive {
-		if _, ok := liveValue(n, fi); ok {
+		if _, ok := mem.live(n); ok {
 			writeEmpty(m.bw, n)
 		}
 	}
@@ -174,10 +210,11 @@ func (m *multistatus) propnames(fi fs.FileInfo, dead map[xml.Name][]byte) {
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
 }
 
-func (m *multistatus) allprop(body *propfindBody, fi fs.FileInfo, dead map[xml.Name][]byte) {
+func (m *multistatus) allprop(body *propfindBody, mem member) {
+	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range allpropLive {
-		if v, ok := liveValue(n, fi); ok {
+		if v, ok := mem.live(n); ok {
 			writeValue(m.bw, n, v)
 		}
 	}
@@ -189,7 +226,7 @@ func (m *multistatus) allprop(body *propfindBody, fi fs.FileInfo, dead map[xml.N
 		if _, ok := dead[n]; ok || isAllpropLive(n) {
 			continue
 		}
-		if v, ok := liveValue(n, fi); ok {
+		if v, ok := mem.live(n); ok {
 			writeValue(m.bw, n, v)
 		} else {
 			missing = append(missing, n)
@@ -199,12 +236,13 @@ func (m *multistatus) allprop(body *propfindBody, fi fs.FileInfo, dead map[xml.N
 	m.notFound(missing)
 }
 
-func (m *multistatus) named(names []xml.Name, fi fs.FileInfo, dead map[xml.Name][]byte) {
+func (m *multistatus) named(names []xml.Name, mem member) {
+	dead := mem.dead
 	var missing []xml.Name
 	found := false
 	for _, n := range names {
 		v, isDead := dead[n]
-		live, isLive := liveValue(n, fi)
+		live, isLive := mem.live(n)
 		if !isDead && !isLive {
 			missing = append(missing, n)
 			continue

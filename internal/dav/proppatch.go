@@ -40,11 +40,9 @@ func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p stri
 	if err != nil {
 		return statusOf(err), err
 	}
-	release, status, err := h.confirmLocks(r, p, "", false)
-	if err != nil {
-		return status, err
+	if st, err := h.checkWrite(r, p, scope{touched: []string{p}}); st != 0 {
+		return st, err
 	}
-	defer release()
 	result, err := h.engine.Apply(r.Context(), p, update)
 	if err != nil {
 		return statusOf(err), err

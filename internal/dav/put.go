@@ -39,12 +39,14 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		up.Abort()
 		return status, err
 	}
-	release, status, err := h.confirmLocks(r, "", p, false)
-	if err != nil {
-		up.Abort()
-		return status, err
+	touched := []string{p}
+	if _, err := h.fs.Stat(r.Context(), p); errors.Is(err, fs.ErrNotExist) {
+		touched = withParent(p) // a new member changes its collection
 	}
-	defer release()
+	if st, err := h.checkWrite(r, p, scope{touched: touched}); st != 0 {
+		up.Abort()
+		return st, err
+	}
 	created, err := up.Commit()
 	if err != nil {
 		return putStatus(err), err

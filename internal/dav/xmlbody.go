@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -104,6 +105,43 @@ func (n *nsDecoder) resolve(prefix string, elem bool) (string, error) {
 		return "", nil
 	}
 	return "", fmt.Errorf("%w: undeclared prefix %q", errBadXML, prefix)
+}
+
+// rawInner returns the raw XML between the current element's start and end
+// tags, with the namespace declarations in scope there, so the fragment can
+// be written elsewhere exactly as sent and still resolve.
+func (n *nsDecoder) rawInner(body []byte) ([]byte, map[string]string, error) {
+	ns := map[string]string{}
+	for _, sc := range n.scopes {
+		for k, v := range sc {
+			ns[k] = v
+		}
+	}
+	start := n.d.InputOffset()
+	for depth := 1; ; {
+		before := n.d.InputOffset()
+		tok, err := n.d.RawToken()
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", errBadXML, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if _, err := n.start(t); err != nil {
+				return nil, nil, err
+			}
+			depth++
+		case xml.EndElement:
+			if _, err := n.end(t); err != nil {
+				return nil, nil, err
+			}
+			if depth--; depth == 0 {
+				return bytes.Clone(body[start:before]), ns, nil
+			}
+		}
+	}
 }
 
 // skip consumes the rest of the current element.

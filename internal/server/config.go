@@ -28,6 +28,8 @@ type Config struct {
 	MaxUploadBytes int64
 	// AllowInfiniteDepth allows PROPFIND with Depth: infinity.
 	AllowInfiniteDepth bool
+	// MaxLockTimeout caps the timeout of a WebDAV lock (Infinite too).
+	MaxLockTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight requests at shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -38,6 +40,7 @@ func DefaultConfig() Config {
 		Addr:            "127.0.0.1:8080",
 		MaxXMLBytes:     1 << 20,
 		ShutdownTimeout: 30 * time.Second,
+		MaxLockTimeout:  24 * time.Hour,
 	}
 }
 
@@ -76,6 +79,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxXMLBytes <= 0 {
 		return errors.New("max-xml-bytes: must be positive")
+	}
+	if c.MaxLockTimeout < time.Second {
+		return errors.New("max-lock-timeout: must be at least 1s")
 	}
 	if c.MaxUploadBytes < 0 {
 		return errors.New("max-upload-bytes: must not be negative")

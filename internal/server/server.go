@@ -51,6 +51,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		MaxXMLBytes:        cfg.MaxXMLBytes,
 		MaxUploadBytes:     cfg.MaxUploadBytes,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
+		MaxLockTimeout:     cfg.MaxLockTimeout,
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		},

@@ -1,0 +1,199 @@
+package dav
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+
+	"github.com/atomdav/atomdav/internal/ifheader"
+	"github.com/atomdav/atomdav/storage"
+)
+
+// scope says which resources a write changes, for lock checks.
+type scope struct {
+	// touched are changed themselves: a lock covering one of them must be
+	// submitted (RFC 4918 §7.1). A collection gaining or losing a member
+	// is touched too: its locks protect its membership (§7.4).
+	touched []string
+	// trees also have every member changed (DELETE, the source of a MOVE):
+	// a lock rooted anywhere below must be submitted too.
+	trees []string
+}
+
+// checkWrite evaluates the If header (RFC 4918 §10.4) and the locks on what
+// a write touches. It returns 0 when the write may go on, else the status:
+// 400 for a malformed header, 412 when no If list holds, 423 when a lock
+// whose token was not submitted protects a touched resource. Callers hold
+// the path locks of everything in sc, so the answer stays true until they
+// are done.
+func (h *Handler) checkWrite(r *http.Request, reqPath string, sc scope) (int, error) {
+	var submitted map[string]bool
+	if hdr := r.Header.Get("If"); hdr != "" {
+		lists, err := ifheader.Parse(hdr)
+		if err != nil {
+			return http.StatusBadRequest, err
+		}
+		ok, err := h.evalIf(r.Context(), reqPath, lists)
+		if err != nil {
+			return statusOf(err), err
+		}
+		if !ok {
+			return http.StatusPreconditionFailed, errors.New("no list of the If header holds")
+		}
+		submitted = submittedTokens(lists)
+	}
+	for _, p := range sc.touched {
+		if st, err := h.requireCovering(r.Context(), p, submitted); st != 0 {
+			return st, err
+		}
+	}
+	for _, p := range sc.trees {
+		if st, err := h.requireUnder(r.Context(), p, submitted); st != 0 {
+			return st, err
+		}
+	}
+	return 0, nil
+}
+
+// evalIf reports whether any list of the If header holds.
+func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.List) (bool, error) {
+	for _, l := range lists {
+		res := reqPath
+		if l.Resource != "" {
+			u, err := url.Parse(l.Resource)
+			if err != nil {
+				continue
+			}
+			if res, err = h.resourcePath(u.Path); err != nil {
+				continue // a resource outside this share: the list is false
+			}
+		}
+		ok, err := h.evalList(ctx, res, l.Conditions)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// evalList reports whether every condition of one list holds for res: a
+// state token names a live lock covering res, an entity tag equals res's
+// current strong ETag; Not negates.
+func (h *Handler) evalList(ctx context.Context, res string, conds []ifheader.Condition) (bool, error) {
+	var locks []storage.Lock
+	var tag string
+	var loaded, stated bool
+	for _, c := range conds {
+		var holds bool
+		if c.Token != "" {
+			if !loaded {
+				var err error
+				if locks, err = h.locks.Locks(ctx, res); err != nil {
+					return false, err
+				}
+				loaded = true
+			}
+			for _, l := range locks {
+				holds = holds || (l.Token == c.Token && l.Covers(res))
+			}
+		} else {
+			if !stated {
+				fi, err := h.fs.Stat(ctx, res)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return false, err
+				}
+				if err == nil {
+					tag = etag(fi)
+				}
+				stated = true
+			}
+			holds = tag != "" && c.ETag == tag
+		}
+		if holds == c.Not {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// submittedTokens are the lock tokens a request names in its If header.
+func submittedTokens(lists []ifheader.List) map[string]bool {
+	tokens := map[string]bool{}
+	for _, l := range lists {
+		for _, c := range l.Conditions {
+			if c.Token != "" && !c.Not {
+				tokens[c.Token] = true
+			}
+		}
+	}
+	return tokens
+}
+
+// submittedTokensOf are the tokens of r's If header (none if malformed).
+func submittedTokensOf(r *http.Request) map[string]bool {
+	lists, err := ifheader.Parse(r.Header.Get("If"))
+	if err != nil {
+		return nil
+	}
+	return submittedTokens(lists)
+}
+
+// requireCovering answers 423 unless p is unlocked or the request
+// submitted the token of a lock covering it (for shared locks, one of
+// them is enough).
+func (h *Handler) requireCovering(ctx context.Context, p string, submitted map[string]bool) (int, error) {
+	locks, err := h.locks.Locks(ctx, p)
+	if err != nil {
+		return statusOf(err), err
+	}
+	var blocking *storage.Lock
+	for i, l := range locks {
+		if !l.Covers(p) {
+			continue
+		}
+		if submitted[l.Token] {
+			return 0, nil
+		}
+		if blocking == nil {
+			blocking = &locks[i]
+		}
+	}
+	if blocking != nil {
+		return h.locked(blocking.Root)
+	}
+	return 0, nil
+}
+
+// requireUnder answers 423 unless every lock rooted below p was submitted.
+func (h *Handler) requireUnder(ctx context.Context, p string, submitted map[string]bool) (int, error) {
+	locks, err := h.locks.Locks(ctx, p)
+	if err != nil {
+		return statusOf(err), err
+	}
+	for _, l := range locks {
+		if l.Root != p && within(l.Root, p) && !submitted[l.Token] {
+			return h.locked(l.Root)
+		}
+	}
+	return 0, nil
+}
+
+// locked is the 423 answer naming the lock's root (RFC 4918 §16
+// lock-token-submitted).
+func (h *Handler) locked(root string) (int, error) {
+	return http.StatusLocked, &Error{Status: http.StatusLocked, Condition: "lock-token-submitted",
+		Href: h.href(root, false), Err: fmt.Errorf("%s is locked", root)}
+}
+
+// withParent is p and the collection holding it, for writes that create or
+// remove p.
+func withParent(p string) []string {
+	if p == "/" {
+		return []string{p}
+	}
+	return []string{p, path.Dir(p)}
+}

@@ -1,20 +1,24 @@
 // Package dav is atomdav's WebDAV method router (RFC 4918). It serves
-// PROPPATCH through the atomic proppatch engine, and PROPFIND, PUT, COPY,
-// MOVE, DELETE and OPTIONS with its own handlers, each taken over from
-// golang.org/x/net/webdav for a reason named at the handler; GET and HEAD of
-// files, MKCOL, LOCK and UNLOCK still go through x/net/webdav.
+// PROPPATCH through the atomic proppatch engine, and PROPFIND, PUT, MKCOL,
+// COPY, MOVE, DELETE, LOCK, UNLOCK and OPTIONS with its own handlers, each
+// taken over from golang.org/x/net/webdav for a reason named at the
+// handler; GET and HEAD of files still go through x/net/webdav.
 //
 // Every handler returns (status int, err error); ServeHTTP alone writes
 // error responses, and reports errors through Config.OnError (libraries do
 // not log).
 //
+// Locks live in the store's lock table (storage.LockTable) and every write
+// goes through checkWrite: the If header (RFC 4918 §10.4) first, then the
+// locks protecting what the write touches.
+//
 // # Concurrency
 //
 // Writes take per-path locks (internal/pathlock): a write to a path waits
 // for writes to the same path and for COPY/MOVE/DELETE of its ancestors;
-// unrelated paths never wait. Because writers to one path are serialised
-// before they meet the WebDAV lock system, a write without an If header
-// only gets 423 Locked when a client really holds a lock.
+// unrelated paths never wait. A write checks WebDAV locks while holding its
+// path locks, so the answer holds until it is done, and a write without an
+// If header only gets 423 Locked when a client really holds a lock.
 //
 // # Security
 //

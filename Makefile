@@ -12,7 +12,7 @@ build:
 
 run:
 	mkdir -p files
-	$(GO) run ./cmd/atomdav serve ./files --addr $(ADDR)
+	$(GO) run ./cmd/atomdav serve ./files --addr $(ADDR) --anonymous
 
 # test installs the real clients when it can (root with apt-get), then runs
 # every test; tests whose client is missing skip, naming the package
@@ -38,7 +38,7 @@ lint:
 # litmus runs every litmus suite against a freshly built binary.
 litmus: deps build
 	@dir=$$(mktemp -d); port=18$$(( $$$$ % 900 + 100 )); \
-	$(BIN) serve $$dir --addr 127.0.0.1:$$port --log-level warn & pid=$$!; sleep 1; \
+	$(BIN) serve $$dir --addr 127.0.0.1:$$port --anonymous --log-level warn & pid=$$!; sleep 1; \
 	(cd $$dir && for s in basic copymove props locks http; do TESTS=$$s litmus http://127.0.0.1:$$port/ | grep -E "summary|FAIL|WARNING"; done); \
 	kill $$pid; wait $$pid; rm -rf $$dir
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/server"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
@@ -15,7 +16,7 @@ import (
 var errInconsistent = fmt.Errorf("store and tree are inconsistent (run with --repair to fix)")
 
 func newCheckCmd(s streams) *cobra.Command {
-	cfg := server.DefaultConfig()
+	cfg := config.Default()
 	var repair bool
 	cmd := &cobra.Command{
 		Use:   "check [DIR]",
@@ -29,7 +30,7 @@ func newCheckCmd(s streams) *cobra.Command {
 			if len(args) == 1 {
 				cfg.Root = args[0]
 			}
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.ValidatePaths(); err != nil {
 				return err
 			}
 			report, err := server.Check(cmd.Context(), cfg, repair, progressBar(s.err))
@@ -43,7 +44,7 @@ func newCheckCmd(s streams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.StateDir, "state", "", "folder of the property store (default DIR/.atomdav)")
+	cmd.Flags().StringVar(&cfg.State, "state", "", "folder of the property store (default DIR/.atomdav)")
 	cmd.Flags().BoolVar(&repair, "repair", false, "fix what is found")
 	return cmd
 }

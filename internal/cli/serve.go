@@ -2,48 +2,77 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/server"
 )
 
 func newServeCmd(s streams) *cobra.Command {
-	cfg := server.DefaultConfig()
-	var level string
+	var printConfig bool
 	cmd := &cobra.Command{
 		Use:   "serve [DIR]",
-		Short: "Serve DIR (default: the current directory) over WebDAV",
+		Short: "Serve DIR (default: the configured root, else the current directory) over WebDAV",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg.Root = "."
+			cfg, err := config.Load(cmd.Flags(), os.Environ())
+			if err != nil {
+				return err
+			}
 			if len(args) == 1 {
 				cfg.Root = args[0]
+			} else if cfg.Root == "" {
+				cfg.Root = "."
 			}
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(level)); err != nil {
-				return fmt.Errorf("log-level: %q is not one of debug, info, warn, error", level)
+			if printConfig {
+				if err := cfg.ValidatePaths(); err != nil {
+					return err
+				}
+				return writeConfig(s.out, cfg)
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			log := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: lvl}))
-			srv, err := server.New(cfg, log)
+			srv, err := server.New(cfg, newLogger(s.err, cfg))
 			if err != nil {
 				return err
 			}
 			return srv.Serve(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (host:port)")
-	f.StringVar(&cfg.StateDir, "state", "", "folder of the property store (default DIR/.atomdav)")
-	f.StringVar(&cfg.Prefix, "prefix", "", "URL path the share is mounted at, e.g. /dav")
-	f.StringVar(&level, "log-level", "info", "debug, info, warn or error")
-	f.Int64Var(&cfg.MaxXMLBytes, "max-xml-bytes", cfg.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
-	f.Int64Var(&cfg.MaxUploadBytes, "max-upload-bytes", 0, "largest PUT body accepted (0: no limit)")
-	f.DurationVar(&cfg.MaxLockTimeout, "max-lock-timeout", cfg.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
-	f.BoolVar(&cfg.AllowInfiniteDepth, "allow-infinite-depth", false, "allow PROPFIND with Depth: infinity")
+	config.AddFlags(cmd.Flags(), config.Default())
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
 	return cmd
+}
+
+// newLogger builds the one logger, in the configured level and format.
+func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel)) // validated
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// writeConfig prints cfg as YAML with password hashes redacted.
+func writeConfig(w io.Writer, cfg config.Config) error {
+	users := make([]config.User, len(cfg.Users))
+	for i, u := range cfg.Users {
+		u.Hash = "<redacted>"
+		users[i] = u
+	}
+	cfg.Users = users
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("print-config: %w", err)
+	}
+	_, err = w.Write(out)
+	return err
 }

@@ -348,7 +348,7 @@ func (h *harness) tryStart() (*life, error) {
 	}
 	l := &life{
 		n: h.lives, base: "http://" + addr, tr: tr, logFile: logFile, done: make(chan struct{}),
-		cmd: exec.Command(binary, "serve", h.root, "--addr", addr, "--log-level", "warn"),
+		cmd: exec.Command(binary, "serve", h.root, "--addr", addr, "--anonymous", "--log-level", "warn"),
 		client: &http.Client{Transport: tr, Timeout: reqTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}

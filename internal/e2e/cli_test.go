@@ -59,7 +59,7 @@ func TestCLIErrors(t *testing.T) {
 	}{
 		{"missing DIR", []string{"serve", filepath.Join(tmp, "nope"), "--addr", "127.0.0.1:0"}, []string{"nope", "does not exist"}},
 		{"DIR is a file", []string{"serve", file, "--addr", "127.0.0.1:0"}, []string{"file.txt", "not a directory"}},
-		{"busy port", []string{"serve", okDir, "--addr", busy.Addr().String()}, []string{busy.Addr().String(), "address already in use"}},
+		{"busy port", []string{"serve", okDir, "--anonymous", "--addr", busy.Addr().String()}, []string{busy.Addr().String(), "address already in use"}},
 		{"unknown flag", []string{"serve", okDir, "--bogus"}, []string{"--bogus"}},
 		{"bad log level", []string{"serve", okDir, "--log-level", "loud"}, []string{"log-level", "loud"}},
 		{"bad max-xml-bytes", []string{"serve", okDir, "--max-xml-bytes", "0"}, []string{"max-xml-bytes"}},

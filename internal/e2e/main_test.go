@@ -84,7 +84,7 @@ func tryStart(t testing.TB, dir string, extraArgs []string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"serve", dir, "--addr", addr}, extraArgs...)
+	args := append([]string{"serve", dir, "--addr", addr, "--anonymous"}, extraArgs...)
 	s := &server{
 		t:      t,
 		Dir:    dir,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
@@ -13,13 +14,13 @@ import (
 // localfs.FS.Check) without serving; with repair it then fixes what it
 // found and checks again. The server must not be running: the store is
 // opened exclusively.
-func Check(ctx context.Context, cfg Config, repair bool, progress func(checked int)) (*localfs.Report, error) {
-	store, err := bolt.Open(filepath.Join(cfg.StateDir, "state.db"), bolt.Options{})
+func Check(ctx context.Context, cfg config.Config, repair bool, progress func(checked int)) (*localfs.Report, error) {
+	store, err := bolt.Open(filepath.Join(cfg.State, "state.db"), bolt.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("state: %w (stop the server before checking)", err)
 	}
 	defer store.Close()
-	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.hiddenName()})
+	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.HiddenName()})
 	if err != nil {
 		return nil, err
 	}

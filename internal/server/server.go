@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/dav"
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/localfs"
@@ -18,7 +19,7 @@ import (
 
 // Server is a running atomdav: a store, a handler and a listener.
 type Server struct {
-	cfg   Config
+	cfg   config.Config
 	log   *slog.Logger
 	store *bolt.Store
 	http  *http.Server
@@ -27,15 +28,15 @@ type Server struct {
 
 // New opens the store and binds the listen address; it does not serve yet.
 // cfg must have passed Validate.
-func New(cfg Config, log *slog.Logger) (*Server, error) {
+func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	if err := checkWritable(cfg.Root); err != nil {
 		return nil, err
 	}
-	store, err := bolt.Open(filepath.Join(cfg.StateDir, "state.db"), bolt.Options{})
+	store, err := bolt.Open(filepath.Join(cfg.State, "state.db"), bolt.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.hiddenName()})
+	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.HiddenName()})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -66,8 +67,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.http = &http.Server{
 		Handler:           s.middleware(h),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -81,7 +82,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	s.log.Info("serving", "root", s.cfg.Root, "addr", "http://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.StateDir)
+	s.log.Info("serving", "root", s.cfg.Root, "addr", "http://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
 	var serveErr error
 	select {
 	case serveErr = <-errc:

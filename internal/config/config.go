@@ -1,0 +1,174 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// StateFolder is the default state folder's name inside the served root.
+const StateFolder = ".atomdav"
+
+// Config is everything atomdav serve needs. Load fills it; Validate checks
+// it and derives what follows (absolute paths, the state folder).
+type Config struct {
+	Root               string        `koanf:"root" yaml:"root"`
+	Addr               string        `koanf:"addr" yaml:"addr"`
+	State              string        `koanf:"state" yaml:"state"`
+	Prefix             string        `koanf:"prefix" yaml:"prefix"`
+	LogLevel           string        `koanf:"log-level" yaml:"log-level"`
+	LogFormat          string        `koanf:"log-format" yaml:"log-format"`
+	MaxXMLBytes        int64         `koanf:"max-xml-bytes" yaml:"max-xml-bytes"`
+	MaxUploadBytes     int64         `koanf:"max-upload-bytes" yaml:"max-upload-bytes"`
+	MaxLockTimeout     time.Duration `koanf:"max-lock-timeout" yaml:"max-lock-timeout"`
+	AllowInfiniteDepth bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
+	MaxConns           int           `koanf:"max-conns" yaml:"max-conns"`
+	ReadHeaderTimeout  time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
+	IdleTimeout        time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
+	ShutdownTimeout    time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
+	TLSCert            string        `koanf:"tls-cert" yaml:"tls-cert"`
+	TLSKey             string        `koanf:"tls-key" yaml:"tls-key"`
+	Anonymous          bool          `koanf:"anonymous" yaml:"anonymous"`
+	AnonymousReadOnly  bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
+	Users              []User        `koanf:"users" yaml:"users"`
+	AuthHeader         string        `koanf:"auth-header" yaml:"auth-header"`
+	TrustedProxies     []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
+	CORSOrigins        []string      `koanf:"cors-origins" yaml:"cors-origins"`
+	MetricsAddr        string        `koanf:"metrics-addr" yaml:"metrics-addr"`
+	Pprof              bool          `koanf:"pprof" yaml:"pprof"`
+	HideOSJunk         bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+}
+
+// User is one account: a bcrypt hash of its password, the folder of the
+// share it sees as its root ("/" for all of it) and whether it may write.
+type User struct {
+	Name     string `koanf:"name" yaml:"name"`
+	Hash     string `koanf:"hash" yaml:"hash"`
+	Root     string `koanf:"root" yaml:"root"`
+	ReadOnly bool   `koanf:"read-only" yaml:"read-only"`
+}
+
+// Default returns the defaults every other source overrides.
+func Default() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		LogLevel:          "info",
+		LogFormat:         "text",
+		MaxXMLBytes:       1 << 20,
+		MaxLockTimeout:    24 * time.Hour,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ShutdownTimeout:   30 * time.Second,
+	}
+}
+
+// Validate checks every key, naming the one at fault, and makes Root and
+// State absolute (State defaults to Root/.atomdav).
+func (c *Config) Validate() error {
+	if err := c.ValidatePaths(); err != nil {
+		return err
+	}
+	var errs []error
+	check := func(ok bool, key, msg string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s", key, msg))
+		}
+	}
+	check(c.Addr != "", "addr", "a listen address is required")
+	check(c.Prefix == "" || strings.HasPrefix(c.Prefix, "/"), "prefix", fmt.Sprintf("%q must start with /", c.Prefix))
+	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel))
+	check(oneOf(c.LogFormat, "text", "json"), "log-format", fmt.Sprintf("%q is not text or json", c.LogFormat))
+	check(c.MaxXMLBytes > 0, "max-xml-bytes", "must be positive")
+	check(c.MaxUploadBytes >= 0, "max-upload-bytes", "must not be negative")
+	check(c.MaxLockTimeout >= time.Second, "max-lock-timeout", "must be at least 1s")
+	check(c.MaxConns >= 0, "max-conns", "must not be negative")
+	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
+	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")
+	check(c.AuthHeader == "" || len(c.TrustedProxies) > 0, "auth-header", "needs trusted-proxies: the header is believed only from them")
+	for _, p := range c.TrustedProxies {
+		check(validCIDR(p), "trusted-proxies", fmt.Sprintf("%q is not an IP address or CIDR", p))
+	}
+	check(c.Anonymous || len(c.Users) > 0 || c.AuthHeader != "", "users",
+		"no users are configured: add users to the config file (see 'atomdav config example') or pass --anonymous")
+	seen := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("users[%d]", i)
+		check(u.Name != "" && !strings.ContainsAny(u.Name, ":\n"), key+".name", "a name without ':' is required")
+		check(!seen[u.Name], key+".name", fmt.Sprintf("%q appears twice", u.Name))
+		check(strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
+		check(u.Root == "" || strings.HasPrefix(u.Root, "/"), key+".root", "must start with /")
+		seen[u.Name] = true
+	}
+	return joinLine(errs)
+}
+
+// joinLine joins errors on one line, so the CLI prints one clear line.
+func joinLine(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// ValidatePaths checks Root and State alone (enough for offline commands
+// such as check) and makes them absolute.
+func (c *Config) ValidatePaths() error {
+	if c.Root == "" {
+		return errors.New("root: a directory to serve is required")
+	}
+	root, err := filepath.Abs(c.Root)
+	if err != nil {
+		return fmt.Errorf("root: %w", err)
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("root: %s does not exist", c.Root)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("root: %s is not a directory", c.Root)
+	}
+	c.Root = root
+	if c.State == "" {
+		c.State = filepath.Join(root, StateFolder)
+	}
+	if c.State, err = filepath.Abs(c.State); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	if rel, err := filepath.Rel(root, c.State); err == nil && !strings.HasPrefix(rel, "..") && strings.Contains(rel, string(filepath.Separator)) {
+		return fmt.Errorf("state: %s must be outside the root or directly in it", c.State)
+	}
+	return nil
+}
+
+// HiddenName is the state folder's name when it lies directly in the root
+// (it is then never served), else "".
+func (c *Config) HiddenName() string {
+	if filepath.Dir(c.State) == c.Root {
+		return filepath.Base(c.State)
+	}
+	return ""
+}
+
+func oneOf(v string, set ...string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func validCIDR(s string) bool {
+	if _, _, err := net.ParseCIDR(s); err == nil {
+		return true
+	}
+	return net.ParseIP(s) != nil
+}

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, args, environ []string) (Config, error) {
+	t.Helper()
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	AddFlags(fs, Default())
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs, environ)
+}
+
+// TestPrecedence: flags > environment > file > defaults.
+func TestPrecedence(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "atomdav.yaml")
+	os.WriteFile(file, []byte("addr: 127.0.0.1:1111\nmax-upload-bytes: 10\nprefix: /file\nlog-level: warn\ncors-origins: [https://a.example]\n"), 0o600)
+	c, err := load(t, []string{"--config", file, "--addr", "127.0.0.1:3333"},
+		[]string{"ATOMDAV_ADDR=127.0.0.1:2222", "ATOMDAV_MAX_UPLOAD_BYTES=20", "ATOMDAV_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1", "HOME=/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ key, got, want string }{
+		{"addr (flag over env over file)", c.Addr, "127.0.0.1:3333"},
+		{"max-upload-bytes (env over file)", strconv.FormatInt(c.MaxUploadBytes, 10), "20"},
+		{"prefix (file over default)", c.Prefix, "/file"},
+		{"log-level (file)", c.LogLevel, "warn"},
+		{"max-lock-timeout (default)", c.MaxLockTimeout.String(), (24 * time.Hour).String()},
+		{"trusted-proxies (env list)", strings.Join(c.TrustedProxies, ","), "10.0.0.0/8,127.0.0.1"},
+		{"cors-origins (file list)", strings.Join(c.CORSOrigins, ","), "https://a.example"},
+	}
+	for _, ck := range checks {
+		if ck.got != ck.want {
+			t.Errorf("%s = %q, want %q", ck.key, ck.got, ck.want)
+		}
+	}
+}
+
+func TestExampleIsValid(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "example.yaml")
+	os.WriteFile(file, []byte(strings.Replace(Example, "root: /srv/webdav", "root: "+dir, 1)), 0o600)
+	c, err := load(t, []string{"--config", file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the example config does not validate: %v", err)
+	}
+	if len(c.Users) != 2 || c.Users[1].Root != "/public" || !c.Users[1].ReadOnly {
+		t.Fatalf("users = %+v", c.Users)
+	}
+}
+
+func TestValidateNamesTheKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		edit func(*Config)
+		key  string
+	}{
+		{"no users and no anonymous", func(c *Config) { c.Anonymous = false }, "users:"},
+		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log-level:"},
+		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "tls-cert:"},
+		{"auth header without proxies", func(c *Config) { c.AuthHeader = "X-Forwarded-User" }, "auth-header:"},
+		{"bad proxy", func(c *Config) { c.TrustedProxies = []string{"nope"} }, "trusted-proxies:"},
+		{"plain password", func(c *Config) { c.Users = []User{{Name: "a", Hash: "secret"}} }, "users[0].hash:"},
+		{"missing root", func(c *Config) { c.Root = filepath.Join(dir, "missing") }, "root:"},
+		{"negative upload limit", func(c *Config) { c.MaxUploadBytes = -1 }, "max-upload-bytes:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Root, c.Anonymous = dir, true
+			tt.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.key) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, tt.key)
+			}
+		})
+	}
+}

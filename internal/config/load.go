@@ -1,0 +1,95 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// EnvPrefix starts every environment variable atomdav reads.
+const EnvPrefix = "ATOMDAV_"
+
+// AddFlags registers one flag per key on fs, with the defaults of d.
+func AddFlags(fs *pflag.FlagSet, d Config) {
+	fs.String("config", "", "YAML configuration file (see 'atomdav config example')")
+	fs.String("addr", d.Addr, "listen address (host:port)")
+	fs.String("state", d.State, "folder of the property store (default DIR/.atomdav)")
+	fs.String("prefix", d.Prefix, "URL path the share is mounted at, e.g. /dav")
+	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
+	fs.String("log-format", d.LogFormat, "text or json")
+	fs.Int64("max-xml-bytes", d.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
+	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
+	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
+	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
+	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")
+	fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time a client has to send its request headers")
+	fs.Duration("idle-timeout", d.IdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.Duration("shutdown-timeout", d.ShutdownTimeout, "how long SIGTERM waits for requests in flight")
+	fs.String("tls-cert", d.TLSCert, "TLS certificate file (PEM); with --tls-key serves HTTPS and HTTP/2, reloaded on SIGHUP")
+	fs.String("tls-key", d.TLSKey, "TLS private key file (PEM)")
+	fs.Bool("anonymous", d.Anonymous, "serve clients without credentials (only when you mean it)")
+	fs.Bool("anonymous-read-only", d.AnonymousReadOnly, "anonymous clients may only read")
+	fs.String("auth-header", d.AuthHeader, "trust this header (e.g. X-Forwarded-User) to name the user, from trusted proxies only")
+	fs.StringSlice("trusted-proxies", d.TrustedProxies, "addresses or CIDRs of reverse proxies whose X-Forwarded-* and auth header are believed")
+	fs.StringSlice("cors-origins", d.CORSOrigins, "origins allowed to use the share from a browser (* for any)")
+	fs.String("metrics-addr", d.MetricsAddr, "address of the /metrics, /healthz and /readyz listener (empty: off)")
+	fs.Bool("pprof", d.Pprof, "serve /debug/pprof on the metrics address")
+	fs.Bool("hide-os-junk", d.HideOSJunk, "hide .DS_Store, Thumbs.db, desktop.ini and ._* from listings")
+}
+
+// Load merges the defaults of fs's flags, the YAML file named by --config
+// (if any), the ATOMDAV_* variables of environ and the flags set on the
+// command line, in that order of precedence from lowest to highest.
+func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
+	k := koanf.New(".")
+	path, _ := fs.GetString("config")
+	if path == "" {
+		path = lookup(environ, EnvPrefix+"CONFIG")
+	}
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := k.Load(env.Provider(".", env.Opt{Prefix: EnvPrefix, TransformFunc: envKey, EnvironFunc: func() []string { return environ }}), nil); err != nil {
+		return Config{}, fmt.Errorf("environment: %w", err)
+	}
+	if err := k.Load(posflag.Provider(fs, ".", k), nil); err != nil {
+		return Config{}, fmt.Errorf("flags: %w", err)
+	}
+	k.Delete("config")
+	var c Config
+	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// envKey maps ATOMDAV_MAX_UPLOAD_BYTES to the key max-upload-bytes; lists
+// are comma-separated.
+func envKey(k, v string) (string, any) {
+	key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(k, EnvPrefix)), "_", "-")
+	if key == "trusted-proxies" || key == "cors-origins" {
+		return key, strings.Split(v, ",")
+	}
+	return key, v
+}
+
+func lookup(environ []string, name string) string {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

@@ -10,19 +10,32 @@ import (
 	"time"
 )
 
-// handleGet serves files through x/net/webdav (http.ServeContent over the
-// *os.File: ranges, conditional GET, sendfile) and collections with an HTML
-// listing, where x/net/webdav answers 405.
+// handleGet serves a file with http.ServeContent over its *os.File
+// (ranges, conditional GET, sendfile), with the ETag and Content-Type that
+// PROPFIND reports, and a collection with an HTML listing. It replaces
+// x/net/webdav's GET, which cannot serve a per-user view and sniffs
+// content for a type PROPFIND does not report.
 func (h *Handler) handleGet(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	fi, err := h.fs.Stat(r.Context(), p)
+	local, err := h.fs.Resolve(p)
 	if err != nil {
 		return statusOf(err), err
 	}
-	if !fi.IsDir() {
-		h.xnet.ServeHTTP(w, r)
-		return 0, nil
+	f, err := os.Open(local)
+	if err != nil {
+		return statusOf(err), err
 	}
-	return h.listing(w, r, p)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return statusOf(err), err
+	}
+	if fi.IsDir() {
+		return h.listing(w, r, p)
+	}
+	w.Header().Set("ETag", etag(fi))
+	w.Header().Set("Content-Type", contentType(fi.Name()))
+	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+	return 0, nil
 }
 
 //go:embed listing.html

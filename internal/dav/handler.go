@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/webdav"
-
 	"github.com/atomdav/atomdav/internal/pathlock"
 	"github.com/atomdav/atomdav/proppatch"
 	"github.com/atomdav/atomdav/storage"
@@ -44,8 +42,11 @@ type Handler struct {
 	fs     *localfs.FS
 	engine *proppatch.Engine
 	locks  storage.LockTable
-	xnet   *webdav.Handler
-	paths  pathlock.Table
+	paths  *pathlock.Table // shared by every Scoped view
+	// root is the resource path this view serves as "/" (empty for all);
+	// readOnly refuses every write method.
+	root     string
+	readOnly bool
 }
 
 // New returns a Handler for cfg.
@@ -63,15 +64,25 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour
 	}
-	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store()}
+	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}}
 	h.engine = &proppatch.Engine{
 		Store:  cfg.FS.Store(),
 		Limits: cfg.Limits,
 		Live:   liveSetters(cfg.FS),
 	}
-	// x/net/webdav serves only GET and HEAD of files, which take no locks.
-	h.xnet = &webdav.Handler{Prefix: cfg.Prefix, FileSystem: cfg.FS, LockSystem: webdav.NewMemLS()}
 	return h, nil
+}
+
+// Scoped returns a view of h that serves the collection root (a resource
+// path such as "/alice") as its "/", refusing every write method with 403
+// when readOnly. Views share h's store, locks and path locks, so requests
+// through different views serialise as if through one. An empty or "/"
+// root is the whole share.
+func (h *Handler) Scoped(root string, readOnly bool) *Handler {
+	v := *h
+	v.root = strings.TrimSuffix(path.Clean("/"+root), "/")
+	v.readOnly = readOnly
+	return &v
 }
 
 // ServeHTTP routes one request.
@@ -90,6 +101,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	p, err := h.resourcePath(r.URL.Path)
 	if err != nil {
 		return statusOf(err), err
+	}
+	if h.readOnly && isWrite(r.Method) {
+		return http.StatusForbidden, errors.New("read-only access")
 	}
 	if h.fs.IsHidden(p) {
 		if isWrite(r.Method) {
@@ -122,7 +136,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	return http.StatusNotImplemented, errors.New("method not supported")
 }
 
-// resourcePath strips the prefix from a decoded URL path and cleans it.
+// resourcePath maps a decoded URL path to a resource path: it strips the
+// prefix, cleans it and places it under the view's root.
 func (h *Handler) resourcePath(urlPath string) (string, error) {
 	rest, ok := strings.CutPrefix(urlPath, h.cfg.Prefix)
 	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
@@ -136,12 +151,20 @@ func (h *Handler) resourcePath(urlPath string) (string, error) {
 			return "", &Error{Status: http.StatusBadRequest, Err: errors.New("control character in path")}
 		}
 	}
-	return path.Clean("/" + rest), nil
+	return path.Join(h.root, path.Clean("/"+rest)), nil
 }
 
 // href is the escaped URL path of resource p, with a trailing slash for a
 // collection.
 func (h *Handler) href(p string, collection bool) string {
+	if h.root != "" {
+		switch {
+		case within(p, h.root):
+			p = strings.TrimPrefix(p, h.root)
+		default: // the view's root, or a lock rooted above it
+			p = "/"
+		}
+	}
 	full := h.cfg.Prefix + p
 	if collection && !strings.HasSuffix(full, "/") {
 		full += "/"

@@ -24,6 +24,11 @@ type Server struct {
 	store *bolt.Store
 	http  *http.Server
 	ln    net.Listener
+	dav   *dav.Handler
+	// ops holds what the operations listener needs (metrics.go).
+	ops opsState
+	// tls holds the reloadable certificate (tls.go).
+	tls tlsState
 }
 
 // New opens the store and binds the listen address; it does not serve yet.
@@ -61,12 +66,13 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+	s.dav = h
+	if s.ln, err = s.listen(); err != nil {
 		store.Close()
 		return nil, err
 	}
 	s.http = &http.Server{
-		Handler:           s.middleware(h),
+		Handler:           s.chain(h),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -82,6 +88,12 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	stopOps, err := s.startOps(ctx)
+	if err != nil {
+		s.http.Close()
+		return errors.Join(err, s.store.Close())
+	}
+	defer stopOps()
 	s.log.Info("serving", "root", s.cfg.Root, "addr", "http://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
 	var serveErr error
 	select {
@@ -96,6 +108,18 @@ func (s *Server) Serve(ctx context.Context) error {
 		serveErr = nil
 	}
 	return errors.Join(serveErr, s.store.Close())
+}
+
+// chain wraps the WebDAV handler in the middleware, innermost first:
+// authentication picks the user's view, CORS answers browsers, trusted
+// proxy headers are applied, metrics count, and the outer layer recovers
+// panics, gives the request its id and logs it.
+func (s *Server) chain(h *dav.Handler) http.Handler {
+	var next http.Handler = s.withAuth(h)
+	next = s.withCORS(next)
+	next = s.withProxy(next)
+	next = s.withMetrics(next)
+	return s.middleware(next)
 }
 
 // recoverTree finishes the MOVE/COPY/DELETE a crash interrupted before

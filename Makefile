@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/atomdav
 ADDR      ?= 127.0.0.1:8080
 # Debian packages the tests drive as real clients.
-TEST_DEBS := litmus cadaver rclone curl
+TEST_DEBS := litmus cadaver rclone curl chromium
 
 .PHONY: build run test deps lint litmus bench crashtest clean
 
@@ -22,7 +22,7 @@ test: deps
 	$(GO) test -race -count=1 ./...
 
 deps:
-	@missing=""; for p in $(TEST_DEBS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing Debian packages:$$missing"; \

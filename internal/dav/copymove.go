@@ -58,6 +58,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if err != nil {
 		return statusOf(err), err
 	}
+	if _, err := parseUploadMeta(r); err != nil {
+		return statusOf(err), err // a bad X-OC-Mtime refuses before any change
+	}
 	unlock, err := h.paths.LockContext(r.Context(), req.src, req.dst)
 	if err != nil {
 		return http.StatusServiceUnavailable, err
@@ -91,6 +94,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 		return statusOf(err), err
 	}
 	if err := h.dropLocks(r, req, existed); err != nil {
+		return statusOf(err), err
+	}
+	if err := h.applyMtime(w, r, req.dst); err != nil {
 		return statusOf(err), err
 	}
 	if existed {

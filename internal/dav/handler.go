@@ -151,7 +151,7 @@ func (h *Handler) resourcePath(urlPath string) (string, error) {
 			return "", &Error{Status: http.StatusBadRequest, Err: errors.New("control character in path")}
 		}
 	}
-	return path.Join(h.root, path.Clean("/"+rest)), nil
+	return h.fs.Canonical(path.Join(h.root, path.Clean("/"+rest))), nil
 }
 
 // href is the escaped URL path of resource p, with a trailing slash for a

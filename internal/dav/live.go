@@ -30,6 +30,9 @@ var (
 	nameSupportedLock = xml.Name{Space: "DAV:", Local: "supportedlock"}
 	nameLockDiscovery = xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 	nameWin32Modified = xml.Name{Space: msNS, Local: "Win32LastModifiedTime"}
+	nameExecutable    = xml.Name{Space: "http://apache.org/dav/props/", Local: "executable"}
+	nameQuotaAvail    = xml.Name{Space: "DAV:", Local: "quota-available-bytes"}
+	nameQuotaUsed     = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
 )
 
 // allpropLive are the live properties allprop returns, in this order
@@ -62,6 +65,11 @@ func liveValue(name xml.Name, fi fs.FileInfo) (string, bool) {
 		return supportedLock, true
 	case nameWin32Modified:
 		return fi.ModTime().UTC().Format(http.TimeFormat), true
+	case nameExecutable: // Apache's, which davfs2 and KIO read
+		if fi.Mode()&0o111 != 0 {
+			return "T", !fi.IsDir()
+		}
+		return "F", !fi.IsDir()
 	}
 	return "", false
 }

@@ -135,6 +135,7 @@ type member struct {
 	fi        fs.FileInfo
 	dead      map[xml.Name][]byte
 	discovery string // DAV:lockdiscovery's inner XML
+	root      string // the share's local folder, for quota
 }
 
 // member gathers p's answer; locks are the live locks related to p's
@@ -146,13 +147,19 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, loc
 			h.writeActiveLock(&b, l)
 		}
 	}
-	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String()}
+	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), root: h.fs.Root()}
 }
 
 // live renders a live property of m, or reports false when m has none.
 func (m member) live(n xml.Name) (string, bool) {
-	if n == nameLockDiscovery {
+	switch n {
+	case nameLockDiscovery:
 		return m.discovery, true
+	case nameQuotaAvail, nameQuotaUsed:
+		if !m.fi.IsDir() {
+			return "", false
+		}
+		return quotaValue(n, m.root)
 	}
 	return liveValue(n, m.fi)
 }

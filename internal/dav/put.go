@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"encoding/xml"
 	"errors"
 	"io"
 	"io/fs"
@@ -22,10 +23,14 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)
 	}
+	meta, err := parseUploadMeta(r)
+	if err != nil {
+		return statusOf(err), err
+	}
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		return status, err
 	}
-	up, err := h.upload(r, p)
+	up, err := h.upload(r, p, meta)
 	if err != nil {
 		return putStatus(err), err
 	}
@@ -47,9 +52,22 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		up.Abort()
 		return st, err
 	}
+	if err := h.dropChecksum(r, p); err != nil {
+		up.Abort()
+		return statusOf(err), err
+	}
 	created, err := up.Commit()
 	if err != nil {
 		return putStatus(err), err
+	}
+	if meta.sum != nil {
+		set := map[xml.Name][]byte{nameOCChecksums: meta.checksumProp()}
+		if err := h.fs.Store().PatchProps(r.Context(), p, set, nil); err != nil {
+			return statusOf(err), err
+		}
+	}
+	if meta.hasMtime {
+		w.Header().Set("X-OC-Mtime", "accepted")
 	}
 	if fi, err := h.fs.Stat(r.Context(), p); err == nil {
 		w.Header().Set("ETag", etag(fi))
@@ -66,7 +84,7 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 // shared meanwhile, so a DELETE or MOVE of the folder waits rather than
 // race the temp file (a file appearing mid-RemoveAll fails it with
 // ENOTEMPTY); other writers, p's included, do not wait.
-func (h *Handler) upload(r *http.Request, p string) (*localfs.Upload, error) {
+func (h *Handler) upload(r *http.Request, p string, meta *uploadMeta) (*localfs.Upload, error) {
 	unshare, err := h.paths.ShareContext(r.Context(), path.Dir(p))
 	if err != nil {
 		return nil, err
@@ -76,11 +94,32 @@ func (h *Handler) upload(r *http.Request, p string) (*localfs.Upload, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(up, r.Body); err != nil {
+	n, err := io.Copy(up, meta.body(r.Body))
+	if err == nil {
+		err = meta.verify(n)
+	}
+	if err == nil && meta.hasMtime {
+		err = up.SetModTime(meta.mtime)
+	}
+	if err != nil {
 		up.Abort()
 		return nil, err
 	}
 	return up, nil
+}
+
+// dropChecksum removes a stored oc:checksums before new content replaces
+// the file, so a crash can leave a file without a checksum but never with
+// a stale one. It costs a commit only when there is one to drop.
+func (h *Handler) dropChecksum(r *http.Request, p string) error {
+	props, err := h.fs.Store().Props(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	if _, ok := props[nameOCChecksums]; !ok {
+		return nil
+	}
+	return h.fs.Store().PatchProps(r.Context(), p, nil, []xml.Name{nameOCChecksums})
 }
 
 // putStatus maps upload errors: a missing parent is 409 (RFC 4918 §9.7.1).
@@ -94,6 +133,10 @@ func putStatus(err error) int {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return de.Status
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return http.StatusBadRequest

@@ -128,3 +128,20 @@ func assertNoTemp(t *testing.T, root string) {
 		}
 	}
 }
+
+// TestCanonicalNormalisation: a name created in NFD is reachable in NFC
+// and the other way round.
+func TestCanonicalNormalisation(t *testing.T) {
+	t.Parallel()
+	f := newTestFS(t)
+	nfd, nfc := "/Cafe\u0301.txt", "/Caf\u00e9.txt"
+	os.WriteFile(filepath.Join(f.Root(), nfd[1:]), nil, 0o644)
+	os.WriteFile(filepath.Join(f.Root(), "n\u00e9e"), nil, 0o644)
+	for _, tt := range []struct{ in, want string }{
+		{nfc, nfd}, {nfd, nfd}, {"/ne\u0301e", "/n\u00e9e"}, {"/plain", "/plain"}, {"/missing\u00e9", "/missing\u00e9"},
+	} {
+		if got := f.Canonical(tt.in); got != tt.want {
+			t.Errorf("Canonical(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // ErrIsDir is returned when a file write targets a collection.
@@ -79,6 +80,12 @@ func (u *Upload) Commit() (created bool, err error) {
 		return false, err
 	}
 	return statErr != nil, u.fs.syncDir(filepath.Dir(u.local))
+}
+
+// SetModTime gives the pending file its modification time (sync clients
+// send the source's), so it is in place with the content's one rename.
+func (u *Upload) SetModTime(t time.Time) error {
+	return os.Chtimes(u.tmp.Name(), time.Time{}, t)
 }
 
 // Abort discards the pending content.

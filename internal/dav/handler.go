@@ -34,6 +34,12 @@ type Config struct {
 	// OnError is told about every request that failed with a 5xx status,
 	// with the internal error; nil ignores them.
 	OnError func(r *http.Request, err error)
+	// OnProppatch is told the outcome of every PROPPATCH that reached the
+	// store: committed when all its instructions were applied, false when
+	// one failed and the request was rolled back (a 207 with a failing
+	// propstat). Requests refused before (4xx, 5xx) are not reported. It is
+	// called from concurrent requests; nil ignores outcomes.
+	OnProppatch func(committed bool)
 }
 
 // Handler serves WebDAV. It is safe for concurrent use.

@@ -47,6 +47,9 @@ func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p stri
 	if err != nil {
 		return statusOf(err), err
 	}
+	if h.cfg.OnProppatch != nil {
+		h.cfg.OnProppatch(result.Committed())
+	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
 	return 0, result.WriteMultiStatus(w, h.href(p, fi.IsDir()))

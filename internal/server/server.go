@@ -37,7 +37,8 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	if err := checkWritable(cfg.Root); err != nil {
 		return nil, err
 	}
-	store, err := bolt.Open(filepath.Join(cfg.State, "state.db"), bolt.Options{})
+	ops := newOpsState(cfg)
+	store, err := bolt.Open(filepath.Join(cfg.State, "state.db"), bolt.Options{OnCommit: ops.onCommit()})
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
@@ -50,7 +51,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: store}
+	s := &Server{cfg: cfg, log: log, store: store, ops: ops}
 	h, err := dav.New(dav.Config{
 		FS:                 fsys,
 		Prefix:             cfg.Prefix,
@@ -58,6 +59,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxUploadBytes:     cfg.MaxUploadBytes,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		MaxLockTimeout:     cfg.MaxLockTimeout,
+		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		},
@@ -95,11 +97,13 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	defer stopOps()
 	s.log.Info("serving", "root", s.cfg.Root, "addr", "http://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
+	s.notify("READY=1")
 	var serveErr error
 	select {
 	case serveErr = <-errc:
 	case <-ctx.Done():
 		s.log.Info("shutting down")
+		s.notify("STOPPING=1")
 		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		defer cancel()
 		serveErr = s.http.Shutdown(sctx)

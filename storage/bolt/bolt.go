@@ -38,6 +38,13 @@ type Options struct {
 	// crash of the process but not of the machine. For the "relaxed"
 	// durability setting and for tests only.
 	NoSync bool
+
+	// OnCommit, if set, is called by the group-commit writer after each
+	// write transaction it commits, with the time the transaction took
+	// (fsync included) and the number of writes it applied. It runs on the
+	// writer goroutine, so it must be quick and must not call the Store;
+	// it is never called concurrently with itself. Nil ignores commits.
+	OnCommit func(d time.Duration, writes int)
 }
 
 // Store is the bbolt storage.Store. Its methods are safe for concurrent use.
@@ -46,6 +53,8 @@ type Store struct {
 	writes  chan *write   // the group-commit queue, read by run
 	stopped chan struct{} // closed when run has returned
 	txns    atomic.Uint64 // write transactions committed, for benchmarks
+	// onCommit is Options.OnCommit; only the writer goroutine calls it.
+	onCommit func(d time.Duration, writes int)
 
 	mu     sync.RWMutex // guards closed; held for reading while sending on writes or reading db
 	closed bool
@@ -86,9 +95,10 @@ func Open(file string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		db:      db,
-		writes:  make(chan *write, maxGroup),
-		stopped: make(chan struct{}),
+		db:       db,
+		writes:   make(chan *write, maxGroup),
+		stopped:  make(chan struct{}),
+		onCommit: opts.OnCommit,
 	}
 	go s.run()
 	return s, nil

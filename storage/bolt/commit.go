@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -156,9 +157,11 @@ func (s *Store) commit(group []*write) {
 // before it left it, so the next write of the group sees their changes.
 func (s *Store) update(group []*write) ([]error, error) {
 	errs := make([]error, len(group))
+	applied := 0
+	start := time.Now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketProps)
-		applied := 0
+		applied = 0
 		for i, w := range group {
 			err := w.apply(b)
 			var r refusal
@@ -183,5 +186,8 @@ func (s *Store) update(group []*write) ([]error, error) {
 		return nil, fmt.Errorf("bolt: commit: %w", err)
 	}
 	s.txns.Add(1)
+	if s.onCommit != nil {
+		s.onCommit(time.Since(start), applied)
+	}
 	return errs, nil
 }

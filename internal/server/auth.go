@@ -1,11 +1,236 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
 	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 
+	"github.com/atomdav/atomdav/internal/auth"
 	"github.com/atomdav/atomdav/internal/dav"
 )
 
+// challenge is the WWW-Authenticate of every 401: HTTP Basic, with UTF-8
+// names and passwords (RFC 7617 §2.1).
+const challenge = `Basic realm="atomdav", charset="UTF-8"`
+
+// rootAllow is the Allow header of the unauthenticated OPTIONS of the
+// share's root: the methods of a collection.
+const rootAllow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
+
+// userKey is the context key of the request's *userSlot.
+type userKey struct{}
+
+// userSlot holds the name of the user a request is served as. The access
+// log installs an empty one (withUserSlot) before the chain runs and reads
+// it (userName) after: values put in a context travel inwards only, so
+// withAuth fills the slot it finds rather than adding its own.
+type userSlot struct{ name string }
+
+// withUserSlot returns ctx with an empty slot for withAuth to fill.
+func withUserSlot(ctx context.Context) context.Context {
+	return context.WithValue(ctx, userKey{}, &userSlot{})
+}
+
+// userName is the name of the user the request was served as: empty for
+// anonymous requests and those refused before a user was known.
+func userName(ctx context.Context) string {
+	if s, ok := ctx.Value(userKey{}).(*userSlot); ok {
+		return s.name
+	}
+	return ""
+}
+
+// setUser records name as r's user, in the slot of the access log if there
+// is one, else in a new one.
+func setUser(r *http.Request, name string) *http.Request {
+	if s, ok := r.Context().Value(userKey{}).(*userSlot); ok {
+		s.name = name
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), userKey{}, &userSlot{name: name}))
+}
+
+// gate authenticates requests and serves each through its user's view.
+type gate struct {
+	log   *slog.Logger
+	auth  *auth.Authenticator
+	views map[string]*dav.Handler // by user name, built once
+	anon  *dav.Handler            // nil unless anonymous access is on
+	// header names the user when the request comes from one of proxies;
+	// empty when off.
+	header  string
+	proxies []netip.Prefix
+	// root is the URL path of the share's root ("/" or prefix + "/"; the
+	// prefix alone is its root too).
+	root string
+}
+
 // withAuth authenticates the request and serves it through the user's
-// view of the share. (Placeholder: anonymous read-write access to all.)
-func (s *Server) withAuth(h *dav.Handler) http.Handler { return h }
+// view of the share (h.Scoped(root, read-only)):
+//
+//   - from a trusted proxy (cfg.TrustedProxies), a non-empty cfg.AuthHeader
+//     names the user, who must be configured (else 403: atomdav does not
+//     grant access to names it does not know); from other peers the header
+//     is ignored;
+//   - otherwise HTTP Basic (RFC 7617): a wrong or missing login is 401 with
+//     a Basic challenge, an address that failed too often 429;
+//   - a request without credentials is served read-only or read-write to
+//     all of the share when cfg.Anonymous is on, else refused, except an
+//     OPTIONS of the share's root, which Windows' WebDAV client sends
+//     without credentials before it asks for them.
+//
+// A configuration it cannot use (a hash that is not bcrypt) fails closed:
+// every request gets 503 and the error is logged.
+func (s *Server) withAuth(h *dav.Handler) http.Handler {
+	g, err := s.newGate(h)
+	if err != nil {
+		s.log.Error("authentication is misconfigured: refusing every request", "err", err)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "503 Service Unavailable: authentication is misconfigured", http.StatusServiceUnavailable)
+		})
+	}
+	return g
+}
+
+// newGate builds the authenticator and every user's view once.
+func (s *Server) newGate(h *dav.Handler) (*gate, error) {
+	users := make([]auth.User, len(s.cfg.Users))
+	g := &gate{
+		log:    s.log,
+		views:  make(map[string]*dav.Handler, len(s.cfg.Users)),
+		header: s.cfg.AuthHeader,
+		root:   strings.TrimSuffix(s.cfg.Prefix, "/") + "/",
+	}
+	for i, u := range s.cfg.Users {
+		users[i] = auth.User{Name: u.Name, Hash: u.Hash, Root: u.Root, ReadOnly: u.ReadOnly}
+		g.views[u.Name] = h.Scoped(u.Root, u.ReadOnly)
+		dir := filepath.Join(s.cfg.Root, filepath.FromSlash(u.Root))
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			s.log.Warn("a user's root is not a folder of the share: they will see nothing", "user", u.Name, "root", u.Root)
+		}
+	}
+	var err error
+	if g.auth, err = auth.New(users, auth.Options{}); err != nil {
+		return nil, err
+	}
+	if s.cfg.Anonymous {
+		g.anon = h.Scoped("/", s.cfg.AnonymousReadOnly)
+	}
+	for _, p := range s.cfg.TrustedProxies {
+		pfx, err := parsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted-proxies: %w", err)
+		}
+		g.proxies = append(g.proxies, pfx)
+	}
+	return g, nil
+}
+
+// parsePrefix reads an IP address or a CIDR.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	ip = ip.Unmap()
+	return netip.PrefixFrom(ip, ip.BitLen()), nil
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.header != "" && g.fromProxy(r) {
+		if name := strings.TrimSpace(r.Header.Get(g.header)); name != "" {
+			view, ok := g.views[name]
+			if !ok {
+				g.log.Warn("the proxy named an unknown user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "user", name)
+				http.Error(w, "403 Forbidden: unknown user", http.StatusForbidden)
+				return
+			}
+			view.ServeHTTP(w, setUser(r, name))
+			return
+		}
+	}
+	if name, password, ok := r.BasicAuth(); ok {
+		g.basic(w, r, name, password)
+		return
+	}
+	switch {
+	case g.anon != nil:
+		g.anon.ServeHTTP(w, r)
+	case r.Method == http.MethodOptions && (r.URL.Path == g.root || r.URL.Path+"/" == g.root):
+		// Windows' Mini-Redirector decides from this unauthenticated
+		// OPTIONS whether the server speaks WebDAV at all; a 401 here
+		// makes it give up before it ever sends credentials.
+		hdr := w.Header()
+		hdr.Set("DAV", "1, 2, 3")
+		hdr.Set("MS-Author-Via", "DAV")
+		hdr.Set("Allow", rootAllow)
+		hdr.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	default:
+		unauthorized(w)
+	}
+}
+
+// basic serves a request that carries Basic credentials.
+func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password string) {
+	client := clientIP(r)
+	u, err := g.auth.Login(client, name, password)
+	var rl *auth.RateLimitError
+	switch {
+	case err == nil:
+		g.views[u.Name].ServeHTTP(w, setUser(r, u.Name))
+	case errors.As(err, &rl):
+		g.log.Debug("login refused: too many failures", "id", requestID(r.Context()), "addr", client, "user", name)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))))
+		http.Error(w, "429 Too Many Requests: too many failed logins, retry later", http.StatusTooManyRequests)
+	default:
+		// Never log the password, not even a wrong one: it is often a
+		// typo of the right one, or another account's.
+		g.log.Warn("login failed", "id", requestID(r.Context()), "addr", client, "user", name)
+		unauthorized(w)
+	}
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", challenge)
+	http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+}
+
+// fromProxy reports whether r's immediate peer is a trusted proxy.
+func (g *gate) fromProxy(r *http.Request) bool {
+	ip, err := netip.ParseAddr(clientIP(r))
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range g.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address of r's peer, without the port. It is read from
+// r.RemoteAddr: the immediate peer, as long as withProxy (outside us in
+// the chain) leaves RemoteAddr as net/http set it.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

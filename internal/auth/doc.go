@@ -1,0 +1,35 @@
+// Package auth knows atomdav's users: it checks a name and password
+// against the configured bcrypt hashes and says which folder of the share
+// the user sees and whether they may write. It speaks no HTTP; the server
+// turns its answers into 401 and 429 responses.
+//
+// Login is the entry point for a request: it answers from a short cache of
+// recent successful verifications, refuses an address that has failed too
+// often (ErrRateLimited, with the time to wait in *RateLimitError), and
+// otherwise verifies the password with bcrypt (Check).
+//
+// # Concurrency
+//
+// An Authenticator is safe for concurrent use. The user table is fixed at
+// New; the cache and the failure limiter each have their own mutex, never
+// held during a bcrypt comparison.
+//
+// # Security
+//
+//   - Unknown names cost what known ones do: their password is compared
+//     with a dummy bcrypt hash of the users' highest cost, so response
+//     times do not reveal which names exist.
+//   - Failed logins are counted per client address (IPv6 per /64) in a
+//     token bucket: MaxFailures in a burst, then one more every
+//     FailureWindow/MaxFailures. A blocked address is refused before its
+//     password is looked at. Failures are counted after the check, so a
+//     client's parallel requests never refuse each other, and guesses sent
+//     in parallel are all counted: they only lengthen the block (up to one
+//     hour). The table of addresses is bounded (MaxClients).
+//   - Successful verifications are remembered for CacheTTL (one minute)
+//     under an HMAC-SHA256 of the name and password with a key drawn at
+//     random per process; see cache.go for why this is safe.
+//   - Passwords longer than 72 bytes are refused: bcrypt ignores every byte
+//     after the 72nd, so accepting them would make different passwords
+//     equal.
+package auth

@@ -119,7 +119,7 @@ func (h *Handler) listingRows(p string) ([]listingEntry, error) {
 	rows := make([]listingEntry, 0, len(entries))
 	for _, e := range entries {
 		child := path.Join(p, e.Name())
-		if h.fs.IsHidden(child) || hasControl(e.Name()) {
+		if !h.listed(child) || hasControl(e.Name()) {
 			continue
 		}
 		fi, err := h.memberInfo(child, e)

@@ -26,6 +26,9 @@ type Config struct {
 	MaxUploadBytes int64
 	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
 	AllowInfiniteDepth bool
+	// HideOSJunk leaves .DS_Store, Thumbs.db, desktop.ini and ._* files
+	// out of listings (they stay reachable by name).
+	HideOSJunk bool
 	// MaxLockTimeout caps the timeout a LOCK may ask for (Infinite
 	// included); 0 means 24 hours.
 	MaxLockTimeout time.Duration

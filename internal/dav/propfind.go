@@ -92,7 +92,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 	}
 	for _, e := range entries {
 		child := path.Join(p, e.Name())
-		if h.fs.IsHidden(child) {
+		if !h.listed(child) {
 			continue
 		}
 		cfi, err := h.memberInfo(child, e)

@@ -58,6 +58,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxXMLBytes:        cfg.MaxXMLBytes,
 		MaxUploadBytes:     cfg.MaxUploadBytes,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
+		HideOSJunk:         cfg.HideOSJunk,
 		MaxLockTimeout:     cfg.MaxLockTimeout,
 		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
@@ -88,6 +89,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Serve serves until ctx ends, then lets in-flight requests finish (up to
 // ShutdownTimeout) and closes the store.
 func (s *Server) Serve(ctx context.Context) error {
+	defer s.watchReload(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	stopOps, err := s.startOps(ctx)
@@ -96,7 +98,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		return errors.Join(err, s.store.Close())
 	}
 	defer stopOps()
-	s.log.Info("serving", "root", s.cfg.Root, "addr", "http://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
+	s.log.Info("serving", "root", s.cfg.Root, "addr", s.scheme()+"://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
 	s.notify("READY=1")
 	var serveErr error
 	select {

@@ -25,7 +25,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 		var b [8]byte
 		rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		r = r.WithContext(withUserSlot(context.WithValue(r.Context(), ctxKey{}, id)))
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -40,6 +40,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 			}
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("id", id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("user", userName(r.Context())),
 				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
 				slog.Duration("dur", time.Since(start)))
 		}()

@@ -288,6 +288,7 @@ func TestAuthProxyHeader(t *testing.T) {
 		status int
 	}{
 		{"trusted/alice-writes", trusted, "PUT", "/p.txt", []string{"X-Forwarded-User", "alice"}, http.StatusCreated},
+		{"trusted/with-X-Forwarded-For-as-nginx-sends", trusted, "GET", "/top.txt", []string{"X-Forwarded-User", "alice", "X-Forwarded-For", "198.51.100.7"}, http.StatusOK},
 		{"trusted/bob-reads-his-root", trusted, "GET", "/b.txt", []string{"X-Forwarded-User", "bob"}, http.StatusOK},
 		{"trusted/bob-read-only", trusted, "PUT", "/b.txt", []string{"X-Forwarded-User", "bob"}, http.StatusForbidden},
 		{"trusted/unknown-user-refused", trusted, "GET", "/top.txt", []string{"X-Forwarded-User", "mallory"}, http.StatusForbidden},

@@ -3,12 +3,10 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,8 +65,7 @@ type gate struct {
 	anon  *dav.Handler            // nil unless anonymous access is on
 	// header names the user when the request comes from one of proxies;
 	// empty when off.
-	header  string
-	proxies []netip.Prefix
+	header string
 	// root is the URL path of the share's root ("/" or prefix + "/"; the
 	// prefix alone is its root too).
 	root string
@@ -125,32 +122,11 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 	if s.cfg.Anonymous {
 		g.anon = h.Scoped("/", s.cfg.AnonymousReadOnly)
 	}
-	for _, p := range s.cfg.TrustedProxies {
-		pfx, err := parsePrefix(p)
-		if err != nil {
-			return nil, fmt.Errorf("trusted-proxies: %w", err)
-		}
-		g.proxies = append(g.proxies, pfx)
-	}
 	return g, nil
 }
 
-// parsePrefix reads an IP address or a CIDR.
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
-	}
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	ip = ip.Unmap()
-	return netip.PrefixFrom(ip, ip.BitLen()), nil
-}
-
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.header != "" && g.fromProxy(r) {
+	if g.header != "" && viaTrustedProxy(r) {
 		if name := strings.TrimSpace(r.Header.Get(g.header)); name != "" {
 			view, ok := g.views[name]
 			if !ok {
@@ -209,24 +185,9 @@ func unauthorized(w http.ResponseWriter) {
 	http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
 }
 
-// fromProxy reports whether r's immediate peer is a trusted proxy.
-func (g *gate) fromProxy(r *http.Request) bool {
-	ip, err := netip.ParseAddr(clientIP(r))
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range g.proxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// clientIP is the address of r's peer, without the port. It is read from
-// r.RemoteAddr: the immediate peer, as long as withProxy (outside us in
-// the chain) leaves RemoteAddr as net/http set it.
+// clientIP is the address of r's client, without the port: after withProxy
+// (outside us in the chain) the real client's even behind a trusted proxy,
+// so the failed-login limit never lumps users behind one proxy together.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -92,7 +92,8 @@ func (c *Config) Validate() error {
 	for _, p := range c.TrustedProxies {
 		check(validCIDR(p), "trusted-proxies", fmt.Sprintf("%q is not an IP address or CIDR", p))
 	}
-	check(c.Anonymous || len(c.Users) > 0 || c.AuthHeader != "", "users",
+	check(c.AuthHeader == "" || len(c.Users) > 0, "auth-header", "names configured users only: add them to users")
+	check(c.Anonymous || len(c.Users) > 0, "users",
 		"no users are configured: add users to the config file (see 'atomdav config example') or pass --anonymous")
 	seen := map[string]bool{}
 	for i, u := range c.Users {

@@ -1,8 +1,9 @@
 // Package dav is atomdav's WebDAV method router (RFC 4918). It serves
-// PROPPATCH through the atomic proppatch engine, and PROPFIND, PUT, MKCOL,
-// COPY, MOVE, DELETE, LOCK, UNLOCK and OPTIONS with its own handlers, each
-// taken over from golang.org/x/net/webdav for a reason named at the
-// handler; GET and HEAD of files still go through x/net/webdav.
+// PROPPATCH through the atomic proppatch engine and every other method
+// with its own handler, each taken over from golang.org/x/net/webdav for a
+// reason named at the handler (the last, GET, because x/net/webdav cannot
+// serve a per-user view). What stays from x/net/webdav is its FileSystem
+// abstraction, which storage/localfs implements.
 //
 // Every handler returns (status int, err error); ServeHTTP alone writes
 // error responses, and reports errors through Config.OnError (libraries do

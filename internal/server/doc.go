@@ -1,5 +1,8 @@
 // Package server runs atomdav: it opens the property store, builds the
 // WebDAV handler, wraps it in the middleware chain (recover, request id,
-// access log) and serves it until its context ends, then drains in-flight
-// requests and closes the store cleanly. It is the only package that logs.
+// access log, metrics, trusted proxies, CORS, authentication), listens
+// (TLS with SIGHUP reload, connection cap), serves /metrics, /healthz and
+// /readyz on a separate listener, tells systemd when it is ready, and at
+// the end of its context drains in-flight requests and closes the store
+// cleanly. It is the only package that logs.
 package server

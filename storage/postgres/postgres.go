@@ -1,0 +1,185 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atomdav/atomdav/storage"
+)
+
+// ErrUnavailable is wrapped by the errors of every method when the database
+// cannot be reached: the connection was refused or lost, or the server is
+// shutting down or not accepting connections. A WebDAV server answers it with
+// 503 Service Unavailable; the pool reconnects by itself when the database is
+// back.
+var ErrUnavailable = errors.New("postgres: database unavailable")
+
+// ErrInvalidName is returned for a property name that cannot be stored: an
+// empty local name, or a path and name whose key exceeds MaxKeyBytes.
+var ErrInvalidName = errors.New("postgres: invalid property name")
+
+// MaxKeyBytes bounds a property key (path + namespace + local name) and a
+// lock root: a B-tree index entry must fit in a third of a page.
+const MaxKeyBytes = 2000
+
+// LeaseTTL is how long an instance's lease on its intents lasts without a
+// renewal; a Store renews it every LeaseTTL/3. After a crash, another
+// instance adopts the intents once the lease has run out.
+const LeaseTTL = 30 * time.Second
+
+// Store is the PostgreSQL storage.Store. Its methods are safe for concurrent
+// use.
+type Store struct {
+	pool     *pgxpool.Pool
+	instance string // this Store's lease id, a random UUID
+	salt     string // the schema's name, mixed into advisory lock keys
+
+	closed atomic.Bool
+	stop   chan struct{}  // closed by Close to stop the lease renewal
+	wg     sync.WaitGroup // the lease renewal goroutine
+}
+
+var (
+	_ storage.Store     = (*Store)(nil)
+	_ storage.IntentLog = (*Store)(nil)
+	_ storage.Walker    = (*Store)(nil)
+	_ storage.LockTable = (*Store)(nil)
+)
+
+// Open connects to the database at url (postgres://user@host/db?…, any
+// form pgx accepts: pool_max_conns and search_path among its parameters),
+// creates or migrates the schema, and takes this instance's lease. It fails
+// with an error wrapping ErrUnavailable when the database cannot be reached.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.MaxConns < 16 && !hasParam(url, "pool_max_conns") {
+		cfg.MaxConns = 16
+	}
+	cfg.MaxConnIdleTime = time.Minute
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, wrap("connect", err)
+	}
+	s := &Store{pool: pool, instance: newUUID(), stop: make(chan struct{})}
+	if err := s.start(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.renewLease()
+	return s, nil
+}
+
+// start migrates the schema and takes the lease.
+func (s *Store) start(ctx context.Context) error {
+	if err := s.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&s.salt); err != nil {
+		return wrap("connect", err)
+	}
+	if err := migrate(ctx, s.pool); err != nil {
+		return err
+	}
+	return s.touchLease(ctx)
+}
+
+// Close ends the lease (so that other instances may adopt this one's
+// unfinished intents at once), waits for the calls under way and closes the
+// connections. It returns storage.ErrClosed if the store is already closed.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return storage.ErrClosed
+	}
+	close(s.stop)
+	s.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `DELETE FROM atomdav_instances WHERE id = $1`, s.instance)
+	s.pool.Close()
+	if err != nil {
+		return wrap("close", err)
+	}
+	return nil
+}
+
+// renewLease keeps this instance's lease alive until Close. A failed
+// renewal (the database is down) is retried at the next tick.
+func (s *Store) renewLease() {
+	defer s.wg.Done()
+	t := time.NewTicker(LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), LeaseTTL/3)
+			_ = s.touchLease(ctx)
+			cancel()
+		}
+	}
+}
+
+// touchLease creates or extends this instance's lease.
+func (s *Store) touchLease(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO atomdav_instances (id, expires) VALUES ($1, clock_timestamp() + $2 * interval '1 microsecond')
+		ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`,
+		s.instance, LeaseTTL.Microseconds())
+	return wrap("lease", err)
+}
+
+// enter is called first by every method: it fails with the context's error
+// or storage.ErrClosed.
+func (s *Store) enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	return nil
+}
+
+// fail turns a database error into the method's error: storage.ErrClosed
+// after Close, the context's error, ErrUnavailable, or the error itself.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("postgres: %s: %w (%w)", op, cerr, err)
+	}
+	return wrap(op, err)
+}
+
+// inTx runs fn in a read-committed transaction, committed if fn returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	return s.fail(ctx, op, pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

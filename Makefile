@@ -2,10 +2,11 @@
 GO        ?= go
 BIN       ?= bin/atomdav
 ADDR      ?= 127.0.0.1:8080
-# Debian packages the tests drive as real clients.
-TEST_DEBS := litmus cadaver rclone curl chromium
+# Debian packages the tests drive as real clients, and the PostgreSQL server
+# the shared store's tests run against.
+TEST_DEBS := litmus cadaver rclone curl chromium postgresql
 
-.PHONY: build run test deps lint litmus bench crashtest clean
+.PHONY: build run test deps lint litmus bench crashtest clean pg
 
 build:
 	$(GO) build -o $(BIN) ./cmd/atomdav
@@ -16,10 +17,46 @@ run:
 
 # test installs the real clients when it can (root with apt-get), then runs
 # every test; tests whose client is missing skip, naming the package
-# (with CI=true a missing client fails instead).
+# (with CI=true a missing client fails instead). The PostgreSQL tests run
+# against a throwaway cluster (see with-pg).
 test: deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	@$(call with-pg,$(GO) test -race -count=1 ./...)
+
+# with-pg runs the command $(1) with ATOMDAV_TEST_POSTGRES set to the URL of
+# a throwaway PostgreSQL cluster: initdb in a temp folder (as the postgres
+# user when run as root: initdb refuses root), started on a free loopback
+# port, stopped and removed when the command ends, whatever its outcome.
+# Without the server binaries it runs the command alone, and the tests that
+# need PostgreSQL skip naming the Debian package (CI=true: they fail).
+with-pg = set -e; \
+	pgbin=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1); \
+	if [ -x "$$pgbin/initdb" ]; then \
+		as=""; if [ "$$(id -u)" = 0 ]; then as="runuser -u postgres --"; fi; \
+		pgdir=$$(mktemp -d "$${TMPDIR:-/tmp}/atomdav-pg.XXXXXX"); \
+		if [ -n "$$as" ]; then chown postgres: "$$pgdir"; fi; \
+		trap 'cd / && $$as "$$pgbin/pg_ctl" -D "$$pgdir/data" -m immediate stop >/dev/null 2>&1; rm -rf "$$pgdir"' EXIT; \
+		(cd / && $$as "$$pgbin/initdb" -D "$$pgdir/data" -U postgres -A trust -E UTF8 --no-sync >"$$pgdir/initdb.log") || \
+			{ cat "$$pgdir/initdb.log"; exit 1; }; \
+		for try in 1 2 3 4 5; do \
+			port=$$(( 20000 + ($$$$ * 7 + try * 7919) % 30000 )); \
+			if (cd / && $$as "$$pgbin/pg_ctl" -D "$$pgdir/data" -l "$$pgdir/log" -w -t 30 \
+				-o "-k $$pgdir -p $$port -h 127.0.0.1 -c max_connections=300" start >/dev/null); then break; fi; \
+			port=""; \
+		done; \
+		if [ -z "$$port" ]; then cat "$$pgdir/log"; exit 1; fi; \
+		"$$pgbin/createdb" -h 127.0.0.1 -p $$port -U postgres atomdav_test; \
+		export ATOMDAV_TEST_POSTGRES="postgres://postgres@127.0.0.1:$$port/atomdav_test?sslmode=disable"; \
+		echo "PostgreSQL $$("$$pgbin/postgres" -V | awk '{print $$3}') on 127.0.0.1:$$port for the tests"; \
+	else \
+		echo "no PostgreSQL server (Debian package postgresql): its tests will be skipped"; \
+	fi; \
+	$(1)
+
+# pg runs a shell with ATOMDAV_TEST_POSTGRES set to a throwaway cluster, for
+# running single PostgreSQL tests or benchmarks by hand.
+pg:
+	@$(call with-pg,$${SHELL:-sh})
 
 deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

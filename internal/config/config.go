@@ -19,6 +19,7 @@ type Config struct {
 	Root               string        `koanf:"root" yaml:"root"`
 	Addr               string        `koanf:"addr" yaml:"addr"`
 	State              string        `koanf:"state" yaml:"state"`
+	Store              string        `koanf:"store" yaml:"store"`
 	Prefix             string        `koanf:"prefix" yaml:"prefix"`
 	LogLevel           string        `koanf:"log-level" yaml:"log-level"`
 	LogFormat          string        `koanf:"log-format" yaml:"log-format"`
@@ -79,6 +80,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	check(c.Addr != "", "addr", "a listen address is required")
+	check(c.Store == "" || strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://"),
+		"store", "must be empty (the embedded store) or a postgres:// URL")
 	check(c.Prefix == "" || strings.HasPrefix(c.Prefix, "/"), "prefix", fmt.Sprintf("%q must start with /", c.Prefix))
 	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel))
 	check(oneOf(c.LogFormat, "text", "json"), "log-format", fmt.Sprintf("%q is not text or json", c.LogFormat))

@@ -21,6 +21,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("config", "", "YAML configuration file (see 'atomdav config example')")
 	fs.String("addr", d.Addr, "listen address (host:port)")
 	fs.String("state", d.State, "folder of the property store (default DIR/.atomdav)")
+	fs.String("store", d.Store, "postgres://user@host/db: keep properties, locks and intents in PostgreSQL, shared by several instances (default: embedded, in the state folder)")
 	fs.String("prefix", d.Prefix, "URL path the share is mounted at, e.g. /dav")
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
 	fs.String("log-format", d.LogFormat, "text or json")

@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/storage/bolt"
@@ -12,12 +12,15 @@ import (
 
 // Check compares the property store of cfg with its tree (see
 // localfs.FS.Check) without serving; with repair it then fixes what it
-// found and checks again. The server must not be running: the store is
-// opened exclusively.
+// found and checks again. With the embedded store the server must not be
+// running: the store is opened exclusively.
 func Check(ctx context.Context, cfg config.Config, repair bool, progress func(checked int)) (*localfs.Report, error) {
-	store, err := bolt.Open(filepath.Join(cfg.State, "state.db"), bolt.Options{})
+	store, err := openStore(cfg, bolt.Options{})
+	if errors.Is(err, bolt.ErrInUse) {
+		return nil, fmt.Errorf("%w (stop the server before checking)", err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("state: %w (stop the server before checking)", err)
+		return nil, err
 	}
 	defer store.Close()
 	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.HiddenName()})

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/atomdav/atomdav/internal/config"
-	"github.com/atomdav/atomdav/storage/bolt"
 )
 
 // readyTimeout is how long /readyz waits for the store to answer a read.
@@ -220,11 +219,11 @@ func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter 
 // scraped. A store that cannot answer makes the scrape report an error for
 // this metric alone.
 type lockCollector struct {
-	store *bolt.Store
+	store serverStore
 	desc  *prometheus.Desc
 }
 
-func newLockCollector(store *bolt.Store) lockCollector {
+func newLockCollector(store serverStore) lockCollector {
 	return lockCollector{store: store, desc: prometheus.NewDesc("atomdav_locks_active",
 		"WebDAV locks held now (unexpired), read from the store at scrape time.", nil, nil)}
 }

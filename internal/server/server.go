@@ -13,15 +13,17 @@ import (
 
 	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/dav"
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/localfs"
+	"github.com/atomdav/atomdav/storage/postgres"
 )
 
 // Server is a running atomdav: a store, a handler and a listener.
 type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
-	store *bolt.Store
+	store serverStore
 	http  *http.Server
 	ln    net.Listener
 	dav   *dav.Handler
@@ -38,9 +40,9 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	ops := newOpsState(cfg)
-	store, err := bolt.Open(filepath.Join(cfg.State, "state.db"), bolt.Options{OnCommit: ops.onCommit()})
+	store, err := openStore(cfg, bolt.Options{OnCommit: ops.onCommit()})
 	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+		return nil, err
 	}
 	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.HiddenName()})
 	if err != nil {
@@ -151,6 +153,38 @@ func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
 		}
 	}()
 	return nil
+}
+
+// serverStore is the store a server runs on: bolt's or PostgreSQL's.
+type serverStore interface {
+	storage.Store
+	LockCount(ctx context.Context) (int, error)
+}
+
+// storeOpenTimeout bounds the wait for the database at start-up.
+const storeOpenTimeout = 30 * time.Second
+
+// openStore opens the store cfg names: the embedded bolt store in the state
+// folder, or with cfg.Store the PostgreSQL one shared by several instances.
+// An unreachable database fails here, with a message saying so.
+func openStore(cfg config.Config, opts bolt.Options) (serverStore, error) {
+	if cfg.Store == "" {
+		s, err := bolt.Open(filepath.Join(cfg.State, "state.db"), opts)
+		if err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		return s, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
+	defer cancel()
+	s, err := postgres.Open(ctx, cfg.Store)
+	if errors.Is(err, postgres.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("store: cannot reach the PostgreSQL database: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return s, nil
 }
 
 // checkWritable fails early, with a clear message, on a read-only root.

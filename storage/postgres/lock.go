@@ -270,3 +270,17 @@ func checkRoot(p string) error {
 	}
 	return nil
 }
+
+// LockCount returns the number of live locks, for a metrics scrape: one
+// read, no lock taken.
+func (s *Store) LockCount(ctx context.Context) (int, error) {
+	if err := s.enter(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM atomdav_locks WHERE expires > clock_timestamp()`).Scan(&n)
+	if err != nil {
+		return 0, s.fail(ctx, "count locks", err)
+	}
+	return n, nil
+}

@@ -89,3 +89,26 @@ bench:
 
 clean:
 	rm -rf bin files
+
+.PHONY: bench-compare davbench-smoke
+
+# bench-compare measures atomdav against Apache httpd's mod_dav side by
+# side (davbench compare: both on loopback, shares on one disk, every
+# scenario alternating for 3 rounds) and prints a Markdown table of medians
+# and ratios. It installs Apache when it can (root with apt-get), else says
+# what to install. Tune it with BENCH_FLAGS, e.g. BENCH_FLAGS="-rounds 5 -d 30s".
+BENCH_FLAGS ?= -rounds 3 -d 10s
+bench-compare: build
+	@command -v apache2 >/dev/null 2>&1 || [ -x /usr/sbin/apache2 ] || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian package apache2"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2 >/dev/null; \
+	else \
+		echo "bench-compare needs Apache httpd: install the Debian package apache2 (as root: apt-get install -y apache2)"; exit 2; \
+	fi
+	$(GO) build -o bin/davbench ./cmd/davbench && bin/davbench compare -atomdav $(BIN) $(BENCH_FLAGS)
+
+# davbench-smoke runs every davbench scenario for a moment against the real
+# binary (it also runs in CI, as part of go test).
+davbench-smoke:
+	$(GO) test -count=1 -run TestSmoke ./cmd/davbench

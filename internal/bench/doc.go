@@ -1,0 +1,25 @@
+// Package bench is davbench's engine: a WebDAV load generator that creates
+// its fixtures through the server under test (MKCOL, PUT, PROPPATCH) in a
+// fresh folder, runs one named scenario with N clients for a bounded time
+// and number of operations, and reports throughput and latency; and the
+// side-by-side comparison of atomdav with Apache httpd's mod_dav that
+// `make bench-compare` runs.
+//
+// The scenarios are those of issue 7: get-large, put-large, get-small,
+// put-small, propfind-d1, proppatch, propfind-dead, lock-unlock and mixed.
+// An operation is one request, except in lock-unlock where it is a LOCK
+// followed by the UNLOCK of the token it returned. Only successful
+// operations count towards ops/s, MB/s and the latency percentiles;
+// everything else (a transport error, an unexpected status, a short body, a
+// propstat that is not 200 OK) is counted as an error.
+//
+// # Concurrency
+//
+// A Bench is used by one goroutine at a time; the clients of a run are
+// goroutines of its own, each with its own state and random source.
+//
+// # Security
+//
+// It talks only to the URL it is given, and Compare starts both servers on
+// loopback addresses in a temporary folder it removes afterwards.
+package bench

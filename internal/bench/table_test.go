@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestComparisonRows(t *testing.T) {
+	run := func(ops float64, p99ms int, errs int64) Result {
+		return Result{Clients: 16, OpsPerSec: ops, MBPerSec: ops / 100, P99: time.Duration(p99ms) * time.Millisecond, Errors: errs}
+	}
+	c := &Comparison{
+		Rounds:    3,
+		Scenarios: []string{"proppatch", "get-small", "lock-unlock"},
+		Results: map[string][2][]Result{
+			"proppatch": {{run(3000, 9, 0), run(1000, 30, 0), run(2500, 10, 0)}, {run(1000, 12, 0), run(1200, 11, 0), run(900, 40, 0)}},
+			"get-small": {{run(900, 1, 0), run(800, 1, 0), run(1000, 1, 0)}, {run(1000, 1, 0), run(1000, 1, 0), run(1000, 1, 0)}},
+			"lock-unlock": {{run(100, 1, 0), run(100, 1, 0), run(100, 1, 0)},
+				{run(50, 1, 7), {Clients: 16, OpsPerSec: 50, Errors: 1, FirstError: "LOCK /x: 423"}, run(50, 1, 0)}},
+		},
+		Config: Config{Duration: time.Second}.withDefaults(),
+	}
+	rows := c.Rows()
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	pp := rows[0]
+	if pp.OpsPerSec != [2]float64{2500, 1000} || pp.Ratio != 2.5 || !pp.Met() {
+		t.Errorf("proppatch medians %v ratio %v met %v; want [2500 1000], 2.5, met", pp.OpsPerSec, pp.Ratio, pp.Met())
+	}
+	if pp.P99 != [2]time.Duration{10 * time.Millisecond, 12 * time.Millisecond} {
+		t.Errorf("proppatch p99 medians %v, want [10ms 12ms]", pp.P99)
+	}
+	if gs := rows[1]; gs.Ratio != 0.9 || gs.Met() {
+		t.Errorf("get-small ratio %v met %v; want 0.9, missed", gs.Ratio, gs.Met())
+	}
+	if lu := rows[2]; lu.Errors != [2]int64{0, 8} {
+		t.Errorf("lock-unlock errors %v, want [0 8]", lu.Errors)
+	}
+	var b strings.Builder
+	c.Markdown(&b)
+	md := b.String()
+	for _, want := range []string{
+		"| scenario | clients |",
+		"| proppatch | 16 | 2500.0 | 1000.0 |",
+		"**2.50** ✅ | ≥ 2.0 | 10.00ms | 12.00ms | 0 / 0 |",
+		"**0.90** ❌",
+		"proppatch p99: atomdav 10.00ms, Apache 12.00ms — target p99 ≤ Apache's: met.",
+		"lock-unlock: Apache failed 8 operations",
+		"first: LOCK /x: 423",
+		"Durability:",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if err := c.Check(); err != nil {
+		t.Errorf("Check = %v with errors on Apache's side only", err)
+	}
+	res := c.Results["get-small"]
+	res[SideAtomdav][1].Errors = 1
+	c.Results["get-small"] = res
+	if err := c.Check(); !errors.Is(err, ErrErrors) {
+		t.Errorf("Check = %v with an atomdav error, want ErrErrors", err)
+	}
+}

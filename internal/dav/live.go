@@ -3,6 +3,7 @@ package dav
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io/fs"
 	"mime"
@@ -31,6 +32,7 @@ var (
 	nameLockDiscovery = xml.Name{Space: "DAV:", Local: "lockdiscovery"}
 	nameWin32Modified = xml.Name{Space: msNS, Local: "Win32LastModifiedTime"}
 	nameExecutable    = xml.Name{Space: "http://apache.org/dav/props/", Local: "executable"}
+	nameDAVExecutable = xml.Name{Space: "DAV:", Local: "executable"} // what KIO asks for
 	nameQuotaAvail    = xml.Name{Space: "DAV:", Local: "quota-available-bytes"}
 	nameQuotaUsed     = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
 )
@@ -65,7 +67,7 @@ func liveValue(name xml.Name, fi fs.FileInfo) (string, bool) {
 		return supportedLock, true
 	case nameWin32Modified:
 		return fi.ModTime().UTC().Format(http.TimeFormat), true
-	case nameExecutable: // Apache's, which davfs2 and KIO read
+	case nameExecutable, nameDAVExecutable: // Apache's (davfs2), and KIO's
 		if fi.Mode()&0o111 != 0 {
 			return "T", !fi.IsDir()
 		}
@@ -104,7 +106,63 @@ func escape(s string) string { return textEscaper.Replace(s) }
 func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {
 	return map[xml.Name]proppatch.LiveProperty{
 		nameWin32Modified: mtimeProperty{fsys},
+		nameExecutable:    execProperty{fsys},
 	}
+}
+
+// execProperty is Apache's executable property: "T" or "F" sets or clears
+// the file's execute bits (davfs2's chmod +x sends it); it is never stored.
+type execProperty struct{ fs *localfs.FS }
+
+func (e execProperty) parse(value []byte) (bool, error) {
+	var v struct {
+		Text string `xml:",chardata"`
+	}
+	if err := xml.Unmarshal(value, &v); err != nil {
+		return false, err
+	}
+	switch strings.TrimSpace(v.Text) {
+	case "T":
+		return true, nil
+	case "F":
+		return false, nil
+	}
+	return false, fmt.Errorf("executable must be T or F, not %q", strings.TrimSpace(v.Text))
+}
+
+// Check refuses anything but T and F.
+func (e execProperty) Check(value []byte) error {
+	_, err := e.parse(value)
+	return err
+}
+
+// Apply sets the execute bits where the read bits are (like chmod +x
+// under a 022 umask) or clears them; undo restores the old mode.
+func (e execProperty) Apply(ctx context.Context, p string, value []byte) (func() error, error) {
+	on, err := e.parse(value)
+	if err != nil {
+		return nil, err
+	}
+	local, err := e.fs.Resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(local)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &proppatch.Error{Status: http.StatusConflict, Err: errors.New("executable applies to files only")}
+	}
+	old := fi.Mode().Perm()
+	mode := old &^ 0o111
+	if on {
+		mode |= (old & 0o444) >> 2
+	}
+	if err := os.Chmod(local, mode); err != nil {
+		return nil, err
+	}
+	return func() error { return os.Chmod(local, old) }, nil
 }
 
 // mtimeProperty is Windows' Win32LastModifiedTime: an RFC 1123 date that

@@ -137,8 +137,12 @@ func TestCanonicalNormalisation(t *testing.T) {
 	nfd, nfc := "/Cafe\u0301.txt", "/Caf\u00e9.txt"
 	os.WriteFile(filepath.Join(f.Root(), nfd[1:]), nil, 0o644)
 	os.WriteFile(filepath.Join(f.Root(), "n\u00e9e"), nil, 0o644)
+	os.Mkdir(filepath.Join(f.Root(), "Caf\u00e9"), 0o755) // made by Windows (NFC)
+	os.WriteFile(filepath.Join(f.Root(), "Caf\u00e9", "r\u00e9sum\u00e9"), nil, 0o644)
 	for _, tt := range []struct{ in, want string }{
 		{nfc, nfd}, {nfd, nfd}, {"/ne\u0301e", "/n\u00e9e"}, {"/plain", "/plain"}, {"/missing\u00e9", "/missing\u00e9"},
+		{"/Cafe\u0301/notes", "/Caf\u00e9/notes"},                         // a new file from Finder in Windows' folder
+		{"/Cafe\u0301/re\u0301sume\u0301", "/Caf\u00e9/r\u00e9sum\u00e9"}, // mixed forms, existing file
 	} {
 		if got := f.Canonical(tt.in); got != tt.want {
 			t.Errorf("Canonical(%q) = %q, want %q", tt.in, got, tt.want)

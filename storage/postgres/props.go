@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -48,17 +49,31 @@ func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml
 		WHERE path = $1 OR (depth = $2 AND path >= $3 AND path < $4)`,
 		st.own, depth(dir)+1, st.lo, st.hi)
 	out := make(map[string]map[xml.Name][]byte)
-	var path, ns, local, value []byte
-	_, err := pgx.ForEachRow(rows, []any{&path, &ns, &local, &value}, func() error {
-		m := out[string(path)]
+	names := make(map[string]string) // interned namespaces and local names
+	intern := func(b []byte) string {
+		if s, ok := names[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		names[s] = s
+		return s
+	}
+	defer rows.Close()
+	for rows.Next() {
+		// Raw (binary) bytea values, valid until Next: a folder may hold
+		// tens of thousands of rows, so copy each byte once.
+		raw := rows.RawValues()
+		if len(raw) != 4 {
+			return nil, fmt.Errorf("postgres: folder props: %d columns", len(raw))
+		}
+		m := out[string(raw[0])]
 		if m == nil {
 			m = make(map[xml.Name][]byte)
-			out[string(path)] = m
+			out[string(raw[0])] = m
 		}
-		m[xml.Name{Space: string(ns), Local: string(local)}] = value
-		return nil
-	})
-	if err != nil {
+		m[xml.Name{Space: intern(raw[1]), Local: intern(raw[2])}] = bytes.Clone(nonNil(raw[3]))
+	}
+	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, "folder props", err)
 	}
 	return out, nil

@@ -45,8 +45,11 @@ type Comparison struct {
 	Rounds    int
 	Scenarios []string
 	Results   map[string][2][]Result // per scenario, per side, one per round
-	Machine   Machine
-	Config    Config
+	// CPU is the CPU time each server process (with Apache's workers) used
+	// during each run; empty where /proc cannot tell.
+	CPU     map[string][2][]time.Duration
+	Machine Machine
+	Config  Config
 }
 
 // Compare starts Apache httpd (mod_dav, mod_dav_fs) and atomdav on loopback
@@ -101,7 +104,7 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 	if sv[SideApache], err = startApache(ctx, apache, cc.Modules, tmp); err != nil {
 		return nil, err
 	}
-	cmp := &Comparison{Rounds: cc.Rounds, Scenarios: cc.Scenarios, Results: map[string][2][]Result{},
+	cmp := &Comparison{Rounds: cc.Rounds, Scenarios: cc.Scenarios, Results: map[string][2][]Result{}, CPU: map[string][2][]time.Duration{},
 		Machine: describeMachine(tmp, cc.Atomdav, apache), Config: cc.Bench.withDefaults()}
 	fmt.Fprintf(cc.Log, "atomdav at %s, Apache at %s, in %s\n", sv[SideAtomdav].url, sv[SideApache].url, tmp)
 	var benches [2]*Bench
@@ -114,8 +117,8 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 		defer benches[i].Close(context.WithoutCancel(ctx))
 	}
 	for _, name := range cc.Scenarios {
-		res, err := compareOne(ctx, cc, sv, benches, name)
-		cmp.Results[name] = res
+		res, cpu, err := compareOne(ctx, cc, sv, benches, name)
+		cmp.Results[name], cmp.CPU[name] = res, cpu
 		if err != nil {
 			return cmp, err
 		}
@@ -124,9 +127,8 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 }
 
 // compareOne prepares one scenario on both servers and runs it round by
-// round, atomdav first.
-func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2]*Bench, name string) ([2][]Result, error) {
-	var res [2][]Result
+// round, atomdav first, measuring each server's CPU time during each run.
+func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2]*Bench, name string) (res [2][]Result, cpu [2][]time.Duration, err error) {
 	var prep [2]*Prepared
 	defer func() {
 		for _, p := range prep {
@@ -139,7 +141,7 @@ func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2
 		t0 := time.Now()
 		p, err := b.Prepare(ctx, name)
 		if err != nil {
-			return res, fmt.Errorf("%s: %w", sv[i].name, err)
+			return res, cpu, fmt.Errorf("%s: %w", sv[i].name, err)
 		}
 		prep[i] = p
 		fmt.Fprintf(cc.Log, "%s: fixtures on %s in %.1fs\n", name, sv[i].name, time.Since(t0).Seconds())
@@ -149,18 +151,23 @@ func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2
 			if !cc.NoSync {
 				syncDisks()
 			}
+			c0, ok0 := processCPU(sv[i].cmd.Process.Pid)
 			r, err := p.Run(ctx)
+			c1, ok1 := processCPU(sv[i].cmd.Process.Pid)
 			res[i] = append(res[i], r)
+			if ok0 && ok1 {
+				cpu[i] = append(cpu[i], c1-c0)
+			}
 			fmt.Fprintf(cc.Log, "round %d %-7s %s\n", round+1, sv[i].name, r)
 			if err != nil {
-				return res, err
+				return res, cpu, err
 			}
 			if gone, werr := sv[i].exited(); gone {
-				return res, fmt.Errorf("bench: %s exited during %s: %v\n%s", sv[i].name, name, werr, sv[i].output())
+				return res, cpu, fmt.Errorf("bench: %s exited during %s: %v\n%s", sv[i].name, name, werr, sv[i].output())
 			}
 		}
 	}
-	return res, nil
+	return res, cpu, nil
 }
 
 func startAtomdav(ctx context.Context, cc CompareConfig, tmp string) (*server, error) {

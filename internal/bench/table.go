@@ -15,6 +15,7 @@ type Row struct {
 	OpsPerSec     [2]float64 // median, per side
 	MBPerSec      [2]float64
 	P99           [2]time.Duration // median of the rounds' p99
+	CPUPerOp      [2]time.Duration // median of the rounds' server CPU time per operation; 0 if unknown
 	Errors        [2]int64         // total over the rounds
 	Ratio, Target float64          // atomdav ÷ Apache median ops/s; the goal
 }
@@ -32,15 +33,19 @@ func (c *Comparison) Rows() []Row {
 		}
 		row := Row{Scenario: name, Clients: res[SideAtomdav][0].Clients, Target: Targets[name]}
 		for side, rs := range res {
-			var ops, mb, p99 []float64
-			for _, r := range rs {
+			var ops, mb, p99, cpu []float64
+			for i, r := range rs {
 				ops = append(ops, r.OpsPerSec)
 				mb = append(mb, r.MBPerSec)
 				p99 = append(p99, float64(r.P99))
 				row.Errors[side] += r.Errors
+				if t := c.CPU[name][side]; i < len(t) && r.Ops > 0 {
+					cpu = append(cpu, float64(t[i])/float64(r.Ops))
+				}
 			}
 			row.OpsPerSec[side], row.MBPerSec[side] = Median(ops), Median(mb)
 			row.P99[side] = time.Duration(Median(p99))
+			row.CPUPerOp[side] = time.Duration(Median(cpu))
 		}
 		if row.OpsPerSec[SideApache] > 0 {
 			row.Ratio = row.OpsPerSec[SideAtomdav] / row.OpsPerSec[SideApache]
@@ -54,8 +59,8 @@ func (c *Comparison) Rows() []Row {
 // settings and the notes a reader needs to trust it.
 func (c *Comparison) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "Medians of %d alternating rounds (atomdav, Apache, atomdav, …) of %v per scenario.\n\n", c.Rounds, c.Config.Duration)
-	fmt.Fprintln(w, "| scenario | clients | atomdav ops/s | Apache ops/s | atomdav MB/s | Apache MB/s | ratio | target | p99 atomdav | p99 Apache | errors |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| scenario | clients | atomdav ops/s | Apache ops/s | ratio | target | p99 atomdav | p99 Apache | CPU/op atomdav | CPU/op Apache | MB/s atomdav | MB/s Apache | errors |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	var pp *Row
 	rows := c.Rows()
 	for i, r := range rows {
@@ -63,9 +68,10 @@ func (c *Comparison) Markdown(w io.Writer) {
 		if !r.Met() {
 			mark = "❌"
 		}
-		fmt.Fprintf(w, "| %s | %d | %.1f | %.1f | %.1f | %.1f | **%.2f** %s | ≥ %.1f | %s | %s | %d / %d |\n",
-			r.Scenario, r.Clients, r.OpsPerSec[0], r.OpsPerSec[1], r.MBPerSec[0], r.MBPerSec[1],
-			r.Ratio, mark, r.Target, fmtLatency(r.P99[0]), fmtLatency(r.P99[1]), r.Errors[0], r.Errors[1])
+		fmt.Fprintf(w, "| %s | %d | %.1f | %.1f | **%.2f** %s | ≥ %.1f | %s | %s | %s | %s | %.1f | %.1f | %d / %d |\n",
+			r.Scenario, r.Clients, r.OpsPerSec[0], r.OpsPerSec[1], r.Ratio, mark, r.Target,
+			fmtLatency(r.P99[0]), fmtLatency(r.P99[1]), fmtCPU(r.CPUPerOp[0]), fmtCPU(r.CPUPerOp[1]),
+			r.MBPerSec[0], r.MBPerSec[1], r.Errors[0], r.Errors[1])
 		if r.Scenario == "proppatch" {
 			pp = &rows[i]
 		}
@@ -102,6 +108,14 @@ removed). This is the known defect apache/httpd PRs #395 and #399 address
 with a global mutex around the lock database; this build has neither.
 `
 
+// fmtCPU prints a CPU time per operation, or "?" when unknown.
+func fmtCPU(d time.Duration) string {
+	if d == 0 {
+		return "?"
+	}
+	return fmtLatency(d)
+}
+
 func metWord(ok bool) string {
 	if ok {
 		return "met"
@@ -113,7 +127,7 @@ func metWord(ok bool) string {
 func (c *Comparison) notes(w io.Writer) {
 	cfg := c.Config
 	fmt.Fprintf(w, "\nMachine: %s.\n", c.Machine)
-	fmt.Fprintf(w, "Sizes: get-large %s, put-large %s, propfind-d1 folder %d files, get-small among %d files. Client and servers share the machine's CPUs.\n",
+	fmt.Fprintf(w, "Sizes: get-large %s, put-large %s, propfind-d1 folder %d files, get-small among %d files. Client and servers share the machine's CPUs; CPU/op is the server's own CPU time (user + system, Apache's workers included) per successful operation, from /proc, and does not depend on what else the machine runs.\n",
 		fmtSize(cfg.LargeSize), fmtSize(cfg.PutLargeSize), cfg.Files, cfg.SmallFiles)
 	fmt.Fprint(w, strings.TrimLeft(durabilityNote, "\n"))
 }

@@ -9,7 +9,7 @@ import (
 
 func TestComparisonRows(t *testing.T) {
 	run := func(ops float64, p99ms int, errs int64) Result {
-		return Result{Clients: 16, OpsPerSec: ops, MBPerSec: ops / 100, P99: time.Duration(p99ms) * time.Millisecond, Errors: errs}
+		return Result{Clients: 16, Ops: int64(ops), OpsPerSec: ops, MBPerSec: ops / 100, P99: time.Duration(p99ms) * time.Millisecond, Errors: errs}
 	}
 	c := &Comparison{
 		Rounds:    3,
@@ -21,6 +21,9 @@ func TestComparisonRows(t *testing.T) {
 				{run(50, 1, 7), {Clients: 16, OpsPerSec: 50, Errors: 1, FirstError: "LOCK /x: 423"}, run(50, 1, 0)}},
 		},
 		Config: Config{Duration: time.Second}.withDefaults(),
+		CPU: map[string][2][]time.Duration{
+			"proppatch": {{3 * time.Second, time.Second, 2500 * time.Millisecond}, {time.Second, 1200 * time.Millisecond, 900 * time.Millisecond}},
+		},
 	}
 	rows := c.Rows()
 	if len(rows) != 3 {
@@ -32,6 +35,13 @@ func TestComparisonRows(t *testing.T) {
 	}
 	if pp.P99 != [2]time.Duration{10 * time.Millisecond, 12 * time.Millisecond} {
 		t.Errorf("proppatch p99 medians %v, want [10ms 12ms]", pp.P99)
+	}
+	// Every run of proppatch took 1 s of server CPU per 1000 ops/s: 1 ms an operation.
+	if pp.CPUPerOp != [2]time.Duration{time.Millisecond, time.Millisecond} {
+		t.Errorf("proppatch CPU/op %v, want [1ms 1ms]", pp.CPUPerOp)
+	}
+	if rows[1].CPUPerOp != [2]time.Duration{} {
+		t.Errorf("get-small CPU/op %v without CPU times, want unknown", rows[1].CPUPerOp)
 	}
 	if gs := rows[1]; gs.Ratio != 0.9 || gs.Met() {
 		t.Errorf("get-small ratio %v met %v; want 0.9, missed", gs.Ratio, gs.Met())
@@ -45,7 +55,8 @@ func TestComparisonRows(t *testing.T) {
 	for _, want := range []string{
 		"| scenario | clients |",
 		"| proppatch | 16 | 2500.0 | 1000.0 |",
-		"**2.50** ✅ | ≥ 2.0 | 10.00ms | 12.00ms | 0 / 0 |",
+		"| **2.50** ✅ | ≥ 2.0 | 10.00ms | 12.00ms | 1.00ms | 1.00ms | 25.0 | 10.0 | 0 / 0 |",
+		"| 1.00ms | 1.00ms | ? | ? |",
 		"**0.90** ❌",
 		"proppatch p99: atomdav 10.00ms, Apache 12.00ms — target p99 ≤ Apache's: met.",
 		"lock-unlock: Apache failed 8 operations",

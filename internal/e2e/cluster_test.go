@@ -5,9 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -144,5 +150,69 @@ func TestClusterConcurrentProppatch(t *testing.T) {
 				t.Errorf("RFC4918_9.2 atomicity across instances: node %d: P%d = %q but P1 = %q", i, j, textOf(p), first.Node.text())
 			}
 		}
+	}
+}
+
+// roundRobin is a reverse proxy that sends each request to the next
+// instance in turn, keeping the client's Host so that hrefs, Destination
+// and tagged If headers name the proxy.
+func roundRobin(t *testing.T, nodes []*server) *httptest.Server {
+	t.Helper()
+	targets := make([]*url.URL, len(nodes))
+	for i, s := range nodes {
+		u, err := url.Parse(s.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		targets[i] = u
+	}
+	var next atomic.Uint64
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(targets[(next.Add(1)-1)%uint64(len(targets))])
+			r.Out.Host = r.In.Host
+		},
+		ErrorLog: log.New(io.Discard, "", 0), // litmus hangs up on purpose
+	}
+	ts := httptest.NewServer(proxy)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestClusterLitmus runs every litmus suite with its requests spread
+// round-robin over three instances: together they must pass as one server
+// does (TestLitmus).
+func TestClusterLitmus(t *testing.T) {
+	t.Parallel()
+	litmus := needTool(t, "litmus", "litmus")
+	ts := roundRobin(t, startCluster(t, 3))
+	suites := []string{"basic", "copymove", "props", "locks", "http"}
+	out, err := runTool(t, t.TempDir(), "", []string{"TESTS=" + strings.Join(suites, " ")}, litmus, ts.URL+"/")
+	seen := map[string]bool{}
+	for line := range strings.Lines(out) {
+		line = strings.TrimRight(line, "\n")
+		if strings.Contains(line, "FAIL") || strings.Contains(line, "WARNING") {
+			t.Errorf("litmus: %s", line)
+		}
+		m := litmusSummary.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		t.Log(line)
+		seen[m[1]] = true
+		if m[4] != "0" {
+			t.Errorf("litmus suite %s: %s of %s tests failed", m[1], m[4], m[2])
+		}
+	}
+	for _, suite := range suites {
+		if !seen[suite] {
+			t.Errorf("litmus printed no summary for %q (it stops after a failing suite)", suite)
+		}
+	}
+	if err != nil {
+		t.Errorf("litmus: %v", err)
+	}
+	if t.Failed() {
+		t.Logf("litmus output:\n%s", out)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -215,4 +216,73 @@ func TestClusterLitmus(t *testing.T) {
 	if t.Failed() {
 		t.Logf("litmus output:\n%s", out)
 	}
+}
+
+// TestClusterKillMidMove kill -9s an instance while it MOVEs a collection
+// back and forth, then starts another over the same folder and database:
+// its start-up recovery adopts the dead instance's unfinished intent at
+// once (its instance lock died with it) and completes or undoes it, so the
+// collection is at exactly one place with its properties, seen alike by
+// every instance, and no intent is left (DESIGN §6).
+func TestClusterKillMidMove(t *testing.T) {
+	t.Parallel()
+	db, dir := clusterDB(t), t.TempDir()
+	a, b := startServer(t, dir, "--store", db), startServer(t, dir, "--store", db)
+	a.mkcol(t, "/d")
+	a.put(t, "/d/f.txt", "content")
+	a.setProp(t, "/d/", "dir", "kept")
+	a.setProp(t, "/d/f.txt", "file", "kept")
+	for round := range 5 {
+		moving := make(chan struct{})
+		go func() {
+			defer close(moving)
+			moveBackAndForth(a, "/d/", "/e/", 1000) // fails once a is killed
+		}()
+		time.Sleep(time.Duration(30+round*37) * time.Millisecond)
+		a.Kill9()
+		<-moving
+		c := startServer(t, dir, "--store", db)
+		if strings.Contains(c.Output(), "recovered an interrupted tree change") {
+			t.Logf("round %d: the new instance recovered the killed one's MOVE", round)
+		}
+		var at string
+		for _, p := range []string{"/d", "/e"} {
+			if r := b.do(t, "PROPFIND", p+"/", "", "Depth", "0"); r.Status == http.StatusMultiStatus {
+				if at != "" {
+					t.Fatalf("round %d: the collection is at both /d and /e", round)
+				}
+				at = p
+			}
+		}
+		if at == "" {
+			t.Fatalf("round %d: the collection is at neither /d nor /e", round)
+		}
+		for _, s := range []*server{b, c} {
+			s.wantProps(t, at+"/", map[string]string{"dir": "kept"}, "dir")
+			s.wantProps(t, at+"/f.txt", map[string]string{"file": "kept"}, "file")
+		}
+		if n := countIntents(t, db); n != 0 {
+			t.Errorf("round %d: %d intents left after recovery, want 0", round, n)
+		}
+		if at == "/e" { // the next round moves from /d again
+			want(t, c.do(t, "MOVE", "/e/", "", "Destination", c.URL+"/d/"), http.StatusCreated, "MOVE /e/ back")
+		}
+		a = c
+	}
+}
+
+// countIntents counts the unfinished intents in the store at db.
+func countIntents(t *testing.T, db string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM atomdav_intents`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

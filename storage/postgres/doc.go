@@ -45,10 +45,16 @@
 // database's clock (clock_timestamp()), never on an instance's.
 //
 // Intents carry the instance that began them. Each Store keeps a lease row
-// (atomdav_instances) renewed every LeaseTTL/3 on the database clock and
-// removed by Close. Intents returns this instance's own intents and adopts
-// those of instances whose lease has run out (a crashed instance): adoption
-// is an UPDATE, so of several survivors exactly one gets each intent.
+// (atomdav_instances) renewed every LeaseTTL/3 on the database clock, and
+// holds a session advisory lock on a connection of its own while its
+// process lives; Close removes the row. An instance is dead when its lease
+// has run out, or when its lock is no longer held (its process was killed:
+// PostgreSQL frees a session's locks when its connection closes), unless
+// the database restarted since the instance last took the lock, when only
+// the lease decides. Intents returns this instance's own intents and adopts
+// those of dead instances: adoption is an UPDATE, so of several survivors
+// exactly one gets each intent, and an instance restarted after a kill -9
+// finds its predecessor's intents at once.
 //
 // # Durability
 //

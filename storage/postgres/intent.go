@@ -81,7 +81,7 @@ func (s *Store) Intents(ctx context.Context) ([]storage.Intent, error) {
 		WITH adopted AS (
 			UPDATE atomdav_intents i SET owner = $1
 			WHERE owner <> $1 AND NOT EXISTS (
-				SELECT 1 FROM atomdav_instances WHERE id = i.owner AND expires > clock_timestamp())
+				SELECT 1 FROM atomdav_instances n WHERE n.id = i.owner AND `+sqlAlive+`)
 			RETURNING id, op, src, dst, depth0)
 		SELECT id, op, src, dst, depth0 FROM adopted
 		UNION ALL
@@ -93,6 +93,19 @@ func (s *Store) Intents(ctx context.Context) ([]storage.Intent, error) {
 	}
 	return out, nil
 }
+
+// sqlAlive is true for a live instance n: its lease has not run out, and
+// its process still holds its instance lock, unless the database restarted
+// since it last proved that (then only the lease says). A killed process's
+// connection closes and frees the lock at once; a machine that vanished
+// holds it until the lease runs out.
+const sqlAlive = `n.expires > clock_timestamp() AND (
+	n.renewed < pg_postmaster_start_time() OR EXISTS (
+		SELECT 1 FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND l.classid = ((n.lock_key >> 32) & 4294967295)::oid
+			AND l.objid = (n.lock_key & 4294967295)::oid))`
 
 // takeIntent deletes intent id and returns it, checked.
 func takeIntent(ctx context.Context, tx pgx.Tx, id uint64) (storage.Intent, error) {

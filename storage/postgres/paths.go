@@ -94,6 +94,7 @@ func byteSlices(ps []string) [][]byte {
 const (
 	spaceSubtree  = 's' // held shared by writes below a path, exclusively by tree changes of it
 	spaceResource = 'r' // held exclusively by a PatchProps of the path
+	spaceInstance = 'i' // held by a live instance, keyed by its id, for its session
 )
 
 // lockSet is the advisory locks one transaction takes: key → exclusive.

@@ -40,8 +40,13 @@ const LeaseTTL = 30 * time.Second
 // use.
 type Store struct {
 	pool     *pgxpool.Pool
-	instance string // this Store's lease id, a random UUID
-	salt     string // the schema's name, mixed into advisory lock keys
+	connCfg  *pgx.ConnConfig // for the lease's own connection
+	instance string          // this Store's lease id, a random UUID
+	salt     string          // the schema's name, mixed into advisory lock keys
+
+	// lease is the connection holding this instance's session advisory
+	// lock; only start and renewLease use it, never at once.
+	lease *pgx.Conn
 
 	closed atomic.Bool
 	stop   chan struct{}  // closed by Close to stop the lease renewal
@@ -72,8 +77,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, wrap("connect", err)
 	}
-	s := &Store{pool: pool, instance: newUUID(), stop: make(chan struct{})}
+	s := &Store{pool: pool, connCfg: cfg.ConnConfig, instance: newUUID(), stop: make(chan struct{})}
 	if err := s.start(ctx); err != nil {
+		s.closeLease()
 		pool.Close()
 		return nil, err
 	}
@@ -102,6 +108,7 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	s.closeLease()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `DELETE FROM atomdav_instances WHERE id = $1`, s.instance)
@@ -130,13 +137,46 @@ func (s *Store) renewLease() {
 	}
 }
 
-// touchLease creates or extends this instance's lease.
+// touchLease creates or extends this instance's lease: it makes sure the
+// lease connection holds the instance's session advisory lock (connecting
+// again after a lost connection), then records on the database clock that
+// it did, and until when the lease lasts.
 func (s *Store) touchLease(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO atomdav_instances (id, expires) VALUES ($1, clock_timestamp() + $2 * interval '1 microsecond')
-		ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`,
-		s.instance, LeaseTTL.Microseconds())
+	key := lockKey(s.salt, spaceInstance, s.instance)
+	var err error
+	if s.lease == nil || s.lease.IsClosed() {
+		s.closeLease()
+		if s.lease, err = pgx.ConnectConfig(ctx, s.connCfg.Copy()); err != nil {
+			s.lease = nil
+			return wrap("lease", err)
+		}
+		var held bool
+		err = s.lease.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&held)
+		if err == nil && !held {
+			err = fmt.Errorf("instance lock %d held by another session", key)
+		}
+	}
+	if err == nil {
+		_, err = s.lease.Exec(ctx, `
+			INSERT INTO atomdav_instances (id, lock_key, renewed, expires)
+			VALUES ($1, $2, clock_timestamp(), clock_timestamp() + $3 * interval '1 microsecond')
+			ON CONFLICT (id) DO UPDATE SET renewed = excluded.renewed, expires = excluded.expires`,
+			s.instance, key, LeaseTTL.Microseconds())
+	}
+	if err != nil {
+		s.closeLease()
+	}
 	return wrap("lease", err)
+}
+
+// closeLease closes the lease connection, which frees the instance lock.
+func (s *Store) closeLease() {
+	if s.lease != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = s.lease.Close(ctx)
+		s.lease = nil
+	}
 }
 
 // enter is called first by every method: it fails with the context's error

@@ -241,8 +241,8 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 // TestIntentLeases checks that an instance sees its own intents, not those
-// of a live instance, and adopts those of an instance whose lease ran out
-// (a crash), alone: a third instance listing afterwards gets none.
+// of a live instance, and adopts, alone, those of an instance whose lease
+// ran out or whose process died (its instance lock freed).
 func TestIntentLeases(t *testing.T) {
 	sc := newSchemas(t)
 	dir := t.TempDir()
@@ -269,17 +269,28 @@ func TestIntentLeases(t *testing.T) {
 	if got := list(b); len(got) != 0 {
 		t.Errorf("Intents of another instance while the owner lives = %+v, want none", got)
 	}
-	// a "crashes": its lease runs out without a renewal.
-	if _, err := b.pool.Exec(ctx, `UPDATE atomdav_instances SET expires = clock_timestamp() - interval '1 second' WHERE id = $1`, a.instance); err != nil {
+	// b's machine vanishes: its lease runs out without a renewal, though
+	// its session (and instance lock) lingers.
+	inB, err := b.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: "/z"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := list(b); len(got) != 1 || got[0] != in {
-		t.Errorf("survivor's Intents = %+v, want it to adopt [%+v]", got, in)
+	if _, err := a.pool.Exec(ctx, `UPDATE atomdav_instances SET expires = clock_timestamp() - interval '1 second' WHERE id = $1`, b.instance); err != nil {
+		t.Fatal(err)
 	}
-	if got := list(c); len(got) != 0 {
-		t.Errorf("a third instance's Intents = %+v, want none: b adopted it", got)
+	if got := list(c); len(got) != 1 || got[0] != inB {
+		t.Errorf("survivor's Intents after a lease ran out = %+v, want it to adopt [%+v]", got, inB)
 	}
-	if err := b.CompleteIntent(ctx, in.ID); err != nil {
+	// a's process is killed: its connection closes, freeing its instance
+	// lock, while its lease has time left.
+	a.closeLease()
+	if got := list(c); len(got) != 2 || got[0] != in || got[1] != inB {
+		t.Errorf("survivor's Intents after a crash = %+v, want it to adopt [%+v %+v] at once", got, in, inB)
+	}
+	if got := list(b); len(got) != 0 {
+		t.Errorf("another instance's Intents = %+v, want none: c adopted them", got)
+	}
+	if err := c.CompleteIntent(ctx, in.ID); err != nil {
 		t.Errorf("CompleteIntent by the adopter: %v", err)
 	}
 }

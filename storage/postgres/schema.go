@@ -48,6 +48,13 @@ var migrations = []string{
 		expires    timestamptz NOT NULL
 	);
 	CREATE INDEX atomdav_locks_root ON atomdav_locks (root);`,
+
+	// 2: an instance also holds a session advisory lock (lock_key) while its
+	// process lives, so a crash frees its intents at once; renewed says
+	// when it last proved it held that lock.
+	`ALTER TABLE atomdav_instances
+		ADD COLUMN lock_key bigint      NOT NULL DEFAULT 0,
+		ADD COLUMN renewed  timestamptz NOT NULL DEFAULT '-infinity';`,
 }
 
 // migrate brings the schema to the latest version in one transaction,

@@ -62,7 +62,8 @@ var (
 
 // Open connects to the database at url (postgres://user@host/db?…, any
 // form pgx accepts: pool_max_conns and search_path among its parameters),
-// creates or migrates the schema, and takes this instance's lease. It fails
+// creates or migrates the schema, and takes this instance's lease. Its
+// sessions run with synchronous_commit = on unless url sets it. It fails
 // with an error wrapping ErrUnavailable when the database cannot be reached.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
@@ -73,6 +74,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		cfg.MaxConns = 16
 	}
 	cfg.MaxConnIdleTime = time.Minute
+	if !hasParam(url, "synchronous_commit") {
+		// Durable means the commit's WAL is flushed before we answer,
+		// whatever the server's default says.
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, wrap("connect", err)

@@ -127,7 +127,7 @@ func metWord(ok bool) string {
 func (c *Comparison) notes(w io.Writer) {
 	cfg := c.Config
 	fmt.Fprintf(w, "\nMachine: %s.\n", c.Machine)
-	fmt.Fprintf(w, "Sizes: get-large %s, put-large %s, propfind-d1 folder %d files, get-small among %d files. Client and servers share the machine's CPUs; CPU/op is the server's own CPU time (user + system, Apache's workers included) per successful operation, from /proc, and does not depend on what else the machine runs.\n",
+	fmt.Fprintf(w, "Sizes: get-large %s, put-large %s, propfind-d1 folder %d files, get-small among %d files. Client and servers share the machine's CPUs; CPU/op is the server's own CPU time (user + system, Apache's workers included) per successful operation, from /proc: it moves far less than ops/s with what else the machine runs.\n",
 		fmtSize(cfg.LargeSize), fmtSize(cfg.PutLargeSize), cfg.Files, cfg.SmallFiles)
 	fmt.Fprint(w, strings.TrimLeft(durabilityNote, "\n"))
 }

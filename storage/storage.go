@@ -14,6 +14,11 @@ import (
 // parts of a store key).
 var ErrInvalidPath = errors.New("storage: invalid resource path")
 
+// ErrUnavailable is wrapped by a store's errors when its backing service
+// (a shared database) cannot be reached; servers answer 503 and retry
+// later. Nothing was changed.
+var ErrUnavailable = errors.New("storage: store unavailable")
+
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("storage: store closed")
 

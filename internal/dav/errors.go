@@ -8,6 +8,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
@@ -43,6 +44,8 @@ func statusOf(err error) int {
 		return de.Status
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, storage.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, syscall.ENOTEMPTY):
 		return http.StatusInternalServerError // fs.ErrExist would say 405
 	case errors.Is(err, fs.ErrNotExist):

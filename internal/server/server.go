@@ -100,6 +100,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		return errors.Join(err, s.store.Close())
 	}
 	defer stopOps()
+	if s.cfg.Store != "" {
+		go s.recoverShared(ctx)
+	}
 	s.log.Info("serving", "root", s.cfg.Root, "addr", s.scheme()+"://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
 	s.notify("READY=1")
 	var serveErr error
@@ -129,6 +132,31 @@ func (s *Server) chain(h *dav.Handler) http.Handler {
 	next = s.withMetrics(next)
 	return s.middleware(next)
 }
+
+// recoverShared periodically finishes the tree changes of instances that
+// died while sharing this store, until ctx ends.
+func (s *Server) recoverShared(ctx context.Context) {
+	tick := time.NewTicker(sharedRecoveryEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		done, err := s.dav.RecoverShared(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("recovery of other instances' intents", "err", err)
+		}
+		for _, in := range done {
+			s.log.Warn("recovered a tree change of a dead instance", "op", in.Op, "src", in.Src, "dst", in.Dst)
+		}
+	}
+}
+
+// sharedRecoveryEvery is how often a shared-store instance looks for a
+// dead peer's unfinished tree changes (PostgreSQL leases are 30 s).
+const sharedRecoveryEvery = 15 * time.Second
 
 // recoverTree finishes the MOVE/COPY/DELETE a crash interrupted before
 // anything is served, then sweeps leftover temp files in the background

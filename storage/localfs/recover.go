@@ -41,6 +41,12 @@ func (f *FS) Recover(ctx context.Context) ([]Recovered, error) {
 	return done, nil
 }
 
+// RecoverIntent finishes or undoes one interrupted tree change, as Recover
+// does for all. The caller makes sure no request is working on its paths.
+func (f *FS) RecoverIntent(ctx context.Context, in storage.Intent) (completed bool, err error) {
+	return f.recoverOne(ctx, in)
+}
+
 func (f *FS) recoverOne(ctx context.Context, in storage.Intent) (completed bool, err error) {
 	switch in.Op {
 	case storage.OpDelete:

@@ -21,7 +21,7 @@ import (
 // shutting down or not accepting connections. A WebDAV server answers it with
 // 503 Service Unavailable; the pool reconnects by itself when the database is
 // back.
-var ErrUnavailable = errors.New("postgres: database unavailable")
+var ErrUnavailable = fmt.Errorf("postgres: database unavailable: %w", storage.ErrUnavailable)
 
 // ErrInvalidName is returned for a property name that cannot be stored: an
 // empty local name, or a path and name whose key exceeds MaxKeyBytes.

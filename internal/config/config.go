@@ -42,6 +42,7 @@ type Config struct {
 	MetricsAddr        string        `koanf:"metrics-addr" yaml:"metrics-addr"`
 	Pprof              bool          `koanf:"pprof" yaml:"pprof"`
 	HideOSJunk         bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+	Durability         string        `koanf:"durability" yaml:"durability"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -59,6 +60,7 @@ func Default() Config {
 		Addr:              "127.0.0.1:8080",
 		LogLevel:          "info",
 		LogFormat:         "text",
+		Durability:        "full",
 		MaxXMLBytes:       1 << 20,
 		MaxLockTimeout:    24 * time.Hour,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -85,6 +87,7 @@ func (c *Config) Validate() error {
 	check(c.Prefix == "" || strings.HasPrefix(c.Prefix, "/"), "prefix", fmt.Sprintf("%q must start with /", c.Prefix))
 	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel))
 	check(oneOf(c.LogFormat, "text", "json"), "log-format", fmt.Sprintf("%q is not text or json", c.LogFormat))
+	check(oneOf(c.Durability, "full", "relaxed"), "durability", fmt.Sprintf("%q is not full or relaxed", c.Durability))
 	check(c.MaxXMLBytes > 0, "max-xml-bytes", "must be positive")
 	check(c.MaxUploadBytes >= 0, "max-upload-bytes", "must not be negative")
 	check(c.MaxLockTimeout >= time.Second, "max-lock-timeout", "must be at least 1s")

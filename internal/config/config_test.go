@@ -80,6 +80,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"plain password", func(c *Config) { c.Users = []User{{Name: "a", Hash: "secret"}} }, "users[0].hash:"},
 		{"missing root", func(c *Config) { c.Root = filepath.Join(dir, "missing") }, "root:"},
 		{"negative upload limit", func(c *Config) { c.MaxUploadBytes = -1 }, "max-upload-bytes:"},
+		{"unknown durability", func(c *Config) { c.Durability = "sometimes" }, "durability:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

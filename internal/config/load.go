@@ -42,6 +42,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.StringSlice("cors-origins", d.CORSOrigins, "origins allowed to use the share from a browser (* for any)")
 	fs.String("metrics-addr", d.MetricsAddr, "address of the /metrics, /healthz and /readyz listener (empty: off)")
 	fs.Bool("pprof", d.Pprof, "serve /debug/pprof on the metrics address")
+	fs.String("durability", d.Durability, "full: fsync content, folders and store before answering; relaxed: atomic renames without fsync of content (survives a crash of atomdav, not a power cut)")
 	fs.Bool("hide-os-junk", d.HideOSJunk, "hide .DS_Store, Thumbs.db, desktop.ini and ._* from listings")
 }
 

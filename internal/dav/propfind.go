@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -64,9 +65,12 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 // propfindTree writes p's response and, by depth, its members', reading the
 // store once per folder.
 func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindBody, p string, fi fs.FileInfo, depth string) error {
-	locks, err := h.locks.Locks(r.Context(), p)
-	if err != nil {
-		return err
+	var locks []storage.Lock
+	if body.wants(nameLockDiscovery) {
+		var err error
+		if locks, err = h.locks.Locks(r.Context(), p); err != nil {
+			return err
+		}
 	}
 	if !fi.IsDir() || depth == "0" {
 		props, err := h.fs.Store().Props(r.Context(), p)
@@ -126,6 +130,13 @@ func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, error) {
 		return nil, err
 	}
 	return os.Stat(local)
+}
+
+// wants reports whether the answer includes property n, so work for
+// properties nobody asked for (the lock table, for lockdiscovery) is
+// skipped.
+func (b *propfindBody) wants(n xml.Name) bool {
+	return b.kind == allProp || slices.Contains(b.names, n)
 }
 
 // member is one resource of a PROPFIND answer with what its properties

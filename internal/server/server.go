@@ -44,7 +44,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.HiddenName()})
+	fsys, err := localfs.New(cfg.Root, store, localfs.Options{Hidden: cfg.HiddenName(), Relaxed: cfg.Durability == "relaxed"})
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -100,7 +100,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status == 0 {
 		return
 	}
-	if status >= 500 && h.cfg.OnError != nil {
+	// A client that went away mid-request is not a server failure.
+	if status >= 500 && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}
 	writeError(w, status, err)

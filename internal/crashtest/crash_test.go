@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,21 +54,9 @@ var (
 	raceBuild bool   // the test, hence the server, runs with the race detector
 )
 
-func TestMain(m *testing.M) { os.Exit(run(m)) }
-
-func run(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "atomdav-crashbin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "crashtest:", err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
+func TestMain(m *testing.M) {
 	raceBuild = testbin.Race()
-	if binary, err = testbin.Build(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "crashtest:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testbin.Main(m, &binary))
 }
 
 func TestCrash(t *testing.T) {
@@ -295,13 +281,12 @@ func (h *harness) violate(kind, msg string, keys ...string) {
 // life is one run of the server process.
 type life struct {
 	n       int
-	cmd     *exec.Cmd
+	proc    *testbin.Process
 	base    string // http://127.0.0.1:port
 	client  *http.Client
 	tr      *http.Transport
 	logFile string
-	done    chan struct{} // closed when the process has exited
-	werr    error         // cmd.Wait's result, set before done closes
+	log     *os.File // logFile, open while the process runs
 }
 
 func (h *harness) mustStart() *life {
@@ -313,119 +298,82 @@ func (h *harness) mustStart() *life {
 }
 
 // start starts a new life on the directory and waits until it answers its
-// first OPTIONS.
+// first OPTIONS with 200.
 func (h *harness) start() (*life, error) {
 	h.lives++
-	var err error
-	for range 5 { // a port found free may be taken before atomdav binds it
-		var l *life
-		if l, err = h.tryStart(); err == nil {
-			h.cur = l
-			return l, nil
-		}
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
+	l, err := h.launch()
+	if err != nil {
+		return nil, fmt.Errorf("life %d: %w", h.lives, err)
 	}
-	return nil, fmt.Errorf("life %d: %w", h.lives, err)
+	h.cur = l
+	return l, nil
 }
 
-func (h *harness) tryStart() (*life, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+// launch opens the life's log file and starts the server writing to it.
+func (h *harness) launch() (*life, error) {
 	logFile := filepath.Join(h.work, "logs", fmt.Sprintf("life-%04d.log", h.lives))
 	f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 4 * *flagWorkers,
 		DisableCompression:  true,
 	}
 	l := &life{
-		n: h.lives, base: "http://" + addr, tr: tr, logFile: logFile, done: make(chan struct{}),
-		cmd: exec.Command(binary, "serve", h.root, "--addr", addr, "--anonymous", "--log-level", "warn"),
+		n: h.lives, tr: tr, logFile: logFile, log: f,
 		client: &http.Client{Transport: tr, Timeout: reqTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
-	l.cmd.Stdout, l.cmd.Stderr = f, f
-	if err := l.cmd.Start(); err != nil {
+	l.proc, err = testbin.Start(binary, h.root, testbin.StartOptions{
+		Args:   []string{"--anonymous", "--log-level", "warn"},
+		Output: f,
+		Ready:  l.ready,
+		Poll:   5 * time.Millisecond,
+	})
+	if err != nil {
+		f.Close()
+		tr.CloseIdleConnections()
 		return nil, err
 	}
-	go func() {
-		l.werr = l.cmd.Wait()
-		close(l.done)
-	}()
-	if err := l.waitReady(15 * time.Second); err != nil {
-		l.kill()
-		return nil, fmt.Errorf("%w\nserver log:\n%s", err, tail(logFile, 2000))
-	}
+	l.base = l.proc.URL()
 	return l, nil
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// ready is the readiness probe: OPTIONS / answers 200.
+func (l *life) ready(base string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "OPTIONS", base+"/", nil)
 	if err != nil {
-		return "", err
+		return err
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// waitReady polls OPTIONS / until it answers 200, the process exits or the
-// timeout passes.
-func (l *life) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-l.done:
-			return fmt.Errorf("atomdav exited before answering: %v", l.werr)
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		req, _ := http.NewRequestWithContext(ctx, "OPTIONS", l.base+"/", nil)
-		resp, err := l.client.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-		cancel()
-		if err == nil && resp.StatusCode == http.StatusOK {
-			return nil
-		}
-		time.Sleep(5 * time.Millisecond)
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return err
 	}
-	return errors.New("atomdav did not answer OPTIONS / in time")
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("OPTIONS /: %s", resp.Status)
+	}
+	return nil
 }
 
 // kill ends the process as a crash would and waits for it.
 func (l *life) kill() {
-	select {
-	case <-l.done:
-	default:
-		l.cmd.Process.Signal(syscall.SIGKILL)
-		<-l.done
-	}
+	l.proc.Kill9()
+	l.log.Close()
 	l.tr.CloseIdleConnections()
 }
 
 // stop sends SIGTERM and returns the exit error (nil for status 0).
 func (l *life) stop(timeout time.Duration) error {
 	l.tr.CloseIdleConnections()
-	if err := l.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
-	}
-	select {
-	case <-l.done:
-		return l.werr
-	case <-time.After(timeout):
-		l.kill()
-		return fmt.Errorf("no exit within %v", timeout)
-	}
+	err := l.proc.Terminate(timeout)
+	l.log.Close()
+	return err
 }
 
 // scanLog reads a dead life's log for data races, panics and errors.

@@ -72,51 +72,7 @@ func authTree(t *testing.T) string {
 // unless args turn anonymous access on.
 func startAuthServer(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
-	var last error
-	for range 5 { // a port picked free may be taken before atomdav binds it
-		s, err := tryStartAuth(t, dir, args)
-		if err == nil {
-			t.Cleanup(func() { s.Stop() })
-			return s
-		}
-		last = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	t.Fatalf("starting atomdav: %v", last)
-	return nil
-}
-
-func tryStartAuth(t *testing.T, dir string, extra []string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{
-		t:      t,
-		Dir:    dir,
-		Addr:   addr,
-		URL:    "http://" + addr,
-		cmd:    exec.Command(binary, append([]string{"serve", dir, "--addr", addr}, extra...)...),
-		stderr: &syncBuffer{},
-		done:   make(chan struct{}),
-		client: newClient(),
-	}
-	s.cmd.Stderr = s.stderr
-	s.cmd.Stdout = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	if err := s.waitReady(15 * time.Second); err != nil { // OPTIONS / answers without credentials
-		s.kill()
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, s.Output())
-	}
-	return s, nil
+	return start(t, dir, nil, args)
 }
 
 // basicCreds is the Authorization header pair for user and password.
@@ -169,7 +125,7 @@ func TestAuthUsers(t *testing.T) {
 		wantChallenge(t, s.do(t, "GET", "/top.txt", "", basicCreds("alice", "Wonder land")...), "wrong password")
 		wantChallenge(t, s.do(t, "GET", "/top.txt", "", basicCreds("mallory", alicePassword)...), "unknown user")
 		wantChallenge(t, s.do(t, "GET", "/top.txt", "", "Authorization", "Bearer abc"), "not Basic")
-		log := s.stderr.String()
+		log := s.proc.Log()
 		if !strings.Contains(log, "login failed") || !strings.Contains(log, "user=mallory") {
 			t.Errorf("failed logins are not logged with the user name:\n%s", s.Output())
 		}

@@ -2,18 +2,14 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"errors"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,39 +19,16 @@ import (
 // binary is the atomdav executable TestMain builds.
 var binary string
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m, &binary)) }
 
-// run builds the binary into a temp folder, runs the tests and removes it.
-func run(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "atomdav-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	if binary, err = testbin.Build(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	return m.Run()
-}
-
-// server is one running atomdav process.
+// server is one running atomdav process and a client for it.
 type server struct {
 	t      testing.TB
 	Dir    string // the served directory
 	Addr   string // host:port
 	URL    string // http://host:port, no trailing slash
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // cmd.Wait's result, set before done is closed
+	proc   *testbin.Process
 	client *http.Client
-
-	mu      sync.Mutex
-	stopped bool // guards against stopping twice (Stop, Kill9, cleanup)
 }
 
 // startServer starts atomdav serving dir on a free loopback port, waits
@@ -63,163 +36,44 @@ type server struct {
 // SIGTERM and checks it exits 0 (graceful shutdown).
 func startServer(t testing.TB, dir string, extraArgs ...string) *server {
 	t.Helper()
-	var last error
-	for range 5 { // a port picked free may be taken before atomdav binds it
-		s, err := tryStart(t, dir, extraArgs)
-		if err == nil {
-			t.Cleanup(func() { s.Stop() })
-			return s
-		}
-		last = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	t.Fatalf("starting atomdav: %v", last)
-	return nil
+	return start(t, dir, nil, append([]string{"--anonymous"}, extraArgs...))
 }
 
-func tryStart(t testing.TB, dir string, extraArgs []string) (*server, error) {
-	addr, err := freeAddr()
+// start starts atomdav serving dir with exactly args after
+// "serve DIR --addr ADDR", talking to it over https with clientTLS when
+// that is set, else over http. It is ready once OPTIONS / answers (any
+// status: under --prefix / is outside the share); cleanup stops it and
+// checks it exits 0.
+func start(t testing.TB, dir string, clientTLS *tls.Config, args []string) *server {
+	t.Helper()
+	p, err := testbin.Start(binary, dir, testbin.StartOptions{Args: args, TLS: clientTLS})
 	if err != nil {
-		return nil, err
+		t.Fatalf("starting atomdav: %v", err)
 	}
-	args := append([]string{"serve", dir, "--addr", addr, "--anonymous"}, extraArgs...)
-	s := &server{
-		t:      t,
-		Dir:    dir,
-		Addr:   addr,
-		URL:    "http://" + addr,
-		cmd:    exec.Command(binary, args...),
-		stderr: &syncBuffer{},
-		done:   make(chan struct{}),
-		client: newClient(),
-	}
-	s.cmd.Stderr = s.stderr
-	s.cmd.Stdout = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	if err := s.waitReady(15 * time.Second); err != nil {
-		s.kill()
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, s.Output())
-	}
-	return s, nil
-}
-
-// freeAddr returns a loopback address nobody listens on right now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// waitReady polls OPTIONS / until it gets an answer (any status: under
-// --prefix / is outside the share), the process exits or the timeout
-// passes.
-func (s *server) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	c := &http.Client{Timeout: time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("atomdav exited before answering: %v", s.err)
-		default:
-		}
-		req, _ := http.NewRequest("OPTIONS", s.URL+"/", nil)
-		resp, err := c.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("atomdav did not answer OPTIONS / in time")
+	s := &server{t: t, Dir: dir, Addr: p.Addr(), URL: p.URL(), proc: p, client: newClient()}
+	s.client.Transport.(*http.Transport).TLSClientConfig = clientTLS
+	t.Cleanup(func() { s.Stop() })
+	return s
 }
 
 // Stop sends SIGTERM, waits for the process and checks that it exited 0.
 // It does nothing after Stop or Kill9.
 func (s *server) Stop() {
 	s.t.Helper()
-	if !s.claimStop() {
-		return
-	}
 	s.client.CloseIdleConnections()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.t.Errorf("SIGTERM: %v", err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		s.t.Errorf("atomdav did not exit within 20s of SIGTERM\nserver output:\n%s", s.Output())
-		return
-	}
-	if s.err != nil {
-		s.t.Errorf("atomdav exited with %v after SIGTERM, want exit status 0 (graceful shutdown)\nserver output:\n%s", s.err, s.Output())
+	if err := s.proc.Terminate(20 * time.Second); err != nil {
+		s.t.Errorf("after SIGTERM (graceful shutdown): %v\nserver output:\n%s", err, s.Output())
 	}
 }
 
 // Kill9 kills the process with SIGKILL, as a crash would, and waits for it.
 func (s *server) Kill9() {
-	if !s.claimStop() {
-		return
-	}
-	s.kill()
+	s.proc.Kill9()
 	s.client.CloseIdleConnections()
 }
 
-func (s *server) kill() {
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
-}
-
-func (s *server) claimStop() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return false
-	}
-	s.stopped = true
-	return true
-}
-
 // Output returns the last lines the server wrote to stdout and stderr.
-func (s *server) Output() string {
-	lines := strings.SplitAfter(s.stderr.String(), "\n")
-	if len(lines) > 40 {
-		lines = append([]string{"…\n"}, lines[len(lines)-40:]...)
-	}
-	return strings.Join(lines, "")
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a process
-// and reads of a test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (s *server) Output() string { return s.proc.Output() }
 
 // newClient returns an HTTP client that keeps enough idle connections for
 // the concurrency tests and never follows redirects.

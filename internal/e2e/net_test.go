@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -22,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // netPair is a self-signed certificate for 127.0.0.1 and its key.
@@ -94,76 +95,7 @@ func (p netPair) write(t *testing.T, certFile, keyFile string) {
 // holds no slot of --max-conns); cleanup stops it and checks it exits 0.
 func startNet(t *testing.T, dir string, clientTLS *tls.Config, args ...string) *server {
 	t.Helper()
-	var last error
-	for range 5 { // a port picked free may be taken before atomdav binds it
-		s, err := tryStartNet(t, dir, clientTLS, args)
-		if err == nil {
-			t.Cleanup(func() { s.Stop() })
-			return s
-		}
-		last = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	t.Fatalf("starting atomdav: %v", last)
-	return nil
-}
-
-func tryStartNet(t *testing.T, dir string, clientTLS *tls.Config, args []string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	scheme := "http"
-	if clientTLS != nil {
-		scheme = "https"
-	}
-	s := &server{
-		t:      t,
-		Dir:    dir,
-		Addr:   addr,
-		URL:    scheme + "://" + addr,
-		cmd:    exec.Command(binary, append([]string{"serve", dir, "--addr", addr}, args...)...),
-		stderr: &syncBuffer{},
-		done:   make(chan struct{}),
-		client: newClient(),
-	}
-	s.client.Transport.(*http.Transport).TLSClientConfig = clientTLS
-	s.cmd.Stderr = s.stderr
-	s.cmd.Stdout = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	if err := waitNetReady(s, clientTLS, 15*time.Second); err != nil {
-		s.kill()
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, s.Output())
-	}
-	return s, nil
-}
-
-// waitNetReady polls OPTIONS / without keeping connections open until it
-// gets an answer, the process exits or the timeout passes.
-func waitNetReady(s *server, clientTLS *tls.Config, timeout time.Duration) error {
-	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: clientTLS}}
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("atomdav exited before answering: %v", s.err)
-		default:
-		}
-		req, _ := http.NewRequest("OPTIONS", s.URL+"/", nil)
-		if resp, err := c.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return nil
-		}
-	}
-	return errors.New("atomdav did not answer OPTIONS / in time")
+	return start(t, dir, clientTLS, args)
 }
 
 // servedSerial is the serial number of the certificate s presents now.
@@ -225,7 +157,7 @@ func TestTLS(t *testing.T) {
 		if err := os.WriteFile(certFile, []byte("half-written"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := s.proc.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.Output(), "not reloaded"); time.Sleep(20 * time.Millisecond) {
@@ -239,7 +171,7 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("SIGHUP-reloads-the-certificate", func(t *testing.T) {
 		newPair.write(t, certFile, keyFile)
-		if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := s.proc.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		serial := newPair.cert.SerialNumber.String()
@@ -277,7 +209,7 @@ func TestTLSBadCertificate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			addr, err := freeAddr()
+			addr, err := testbin.FreeAddr()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // startOpsServer starts atomdav with its operations listener on a free
@@ -23,7 +25,7 @@ import (
 // the listener's base URL.
 func startOpsServer(t *testing.T, dir string, extraArgs ...string) (*server, string) {
 	t.Helper()
-	addr, err := freeAddr()
+	addr, err := testbin.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +248,8 @@ func TestSdNotify(t *testing.T) {
 	if got := readNotify(t, conn); got != "READY=1" {
 		t.Fatalf("first notification %q, want READY=1", got)
 	}
-	if !s.claimStop() {
-		t.Fatal("server already stopped")
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := s.proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err) // also when the server has already been stopped
 	}
 	if got := readNotify(t, conn); got != "STOPPING=1" {
 		t.Fatalf("notification after SIGTERM %q, want STOPPING=1", got)
@@ -274,15 +273,8 @@ func readNotify(t *testing.T, conn *net.UnixConn) string {
 // unless it exits 0 within 20s.
 func waitExit0(t *testing.T, s *server) {
 	t.Helper()
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		t.Fatalf("atomdav did not exit within 20s of SIGTERM\nserver output:\n%s", s.Output())
-	}
-	if s.err != nil {
-		t.Fatalf("atomdav exited with %v after SIGTERM, want 0\nserver output:\n%s", s.err, s.Output())
+	if err := s.proc.Wait(20 * time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v\nserver output:\n%s", err, s.Output())
 	}
 }
 
@@ -313,11 +305,8 @@ func TestGracefulShutdownDrainsUpload(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let the handler start reading the body
 
-	if !s.claimStop() {
-		t.Fatal("server already stopped")
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := s.proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err) // also when the server has already been stopped
 	}
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(s.Output(), "shutting down"); {
 		if time.Now().After(deadline) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // cadaver is an interactive cadaver session: commands go in one at a time
@@ -20,7 +22,7 @@ import (
 type cadaver struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	out    *syncBuffer
+	out    *testbin.Buffer
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -35,7 +37,7 @@ func startCadaver(t *testing.T, s *server, dir string) *cadaver {
 	bin := needTool(t, "cadaver", "cadaver")
 	tl := newTool(t, bin) // for its private HOME
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &cadaver{cmd: exec.CommandContext(ctx, bin, s.URL+"/"), out: &syncBuffer{}, cancel: cancel, done: make(chan struct{})}
+	c := &cadaver{cmd: exec.CommandContext(ctx, bin, s.URL+"/"), out: &testbin.Buffer{}, cancel: cancel, done: make(chan struct{})}
 	c.cmd.Dir = dir
 	c.cmd.Env = append(os.Environ(), tl.env...)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out

@@ -3,16 +3,12 @@ package interop
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,35 +18,15 @@ import (
 // binary is the atomdav executable TestMain builds.
 var binary string
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
+func TestMain(m *testing.M) { os.Exit(testbin.Main(m, &binary)) }
 
-// run builds the binary into a temp folder, runs the tests and removes it.
-func run(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "atomdav-interop-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "interop:", err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	if binary, err = testbin.Build(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, "interop:", err)
-		return 1
-	}
-	return m.Run()
-}
-
-// server is one running atomdav process.
+// server is one running atomdav process and a client for it.
 type server struct {
 	Dir  string // the served folder
 	Addr string // host:port
 	URL  string // http://host:port, no trailing slash
 
-	cmd    *exec.Cmd
-	output *syncBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // cmd.Wait's result, set before done is closed
+	proc   *testbin.Process
 	client *http.Client
 }
 
@@ -60,107 +36,31 @@ type server struct {
 func startServer(t *testing.T, extraArgs ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	var last error
-	for range 5 { // a port found free may be taken before atomdav binds it
-		s, err := tryStart(dir, extraArgs)
-		if err == nil {
-			t.Cleanup(func() { s.stop(t) })
-			return s
-		}
-		last = err
-		if !strings.Contains(err.Error(), "address already in use") {
-			break
-		}
-	}
-	t.Fatalf("starting atomdav: %v", last)
-	return nil
-}
-
-// tryStart starts one process on a fresh free port and waits for it.
-func tryStart(dir string, extraArgs []string) (*server, error) {
-	addr, err := freeAddr()
+	p, err := testbin.Start(binary, dir, testbin.StartOptions{Args: append([]string{"--anonymous"}, extraArgs...)})
 	if err != nil {
-		return nil, err
+		t.Fatalf("starting atomdav: %v", err)
 	}
-	args := append([]string{"serve", dir, "--addr", addr, "--anonymous"}, extraArgs...)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
 	s := &server{
-		Dir:    dir,
-		Addr:   addr,
-		URL:    "http://" + addr,
-		cmd:    exec.Command(binary, args...),
-		output: &syncBuffer{},
-		done:   make(chan struct{}),
+		Dir:  dir,
+		Addr: p.Addr(),
+		URL:  p.URL(),
+		proc: p,
 		client: &http.Client{
-			Transport:     tr,
+			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
 			Timeout:       30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
-	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	if err := s.waitReady(15 * time.Second); err != nil {
-		s.cmd.Process.Kill()
-		<-s.done
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, s.output)
-	}
-	return s, nil
-}
-
-// freeAddr returns a loopback address nobody listens on right now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// waitReady polls OPTIONS / until it answers, the process exits or the
-// timeout passes.
-func (s *server) waitReady(timeout time.Duration) error {
-	c := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
-		select {
-		case <-s.done:
-			return fmt.Errorf("atomdav exited before answering: %v", s.err)
-		default:
-		}
-		req, _ := http.NewRequest("OPTIONS", s.URL+"/", nil)
-		if resp, err := c.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("atomdav did not answer OPTIONS / in time")
+	t.Cleanup(func() { s.stop(t) })
+	return s
 }
 
 // stop sends SIGTERM and wants the process to exit 0 within 20s.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
 	s.client.CloseIdleConnections()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Errorf("SIGTERM: %v", err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		t.Errorf("atomdav did not exit within 20s of SIGTERM\nserver output:\n%s", s.output)
-		return
-	}
-	if s.err != nil {
-		t.Errorf("atomdav exited with %v after SIGTERM, want exit status 0\nserver output:\n%s", s.err, s.output)
+	if err := s.proc.Terminate(20 * time.Second); err != nil {
+		t.Errorf("after SIGTERM: %v\nserver output:\n%s", err, s.proc.Output())
 	}
 }
 
@@ -262,23 +162,4 @@ func (c *tool) must(stdin string, args ...string) string {
 		c.t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", c.path, strings.Join(args, " "), err, out, errOut)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a process
-// and reads of a test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer // guarded by mu
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,7 +1,13 @@
 // Package testbin builds the real atomdav binary for tests that run it as
-// a user would (internal/e2e, internal/crashtest). When the test binary
-// itself runs under the race detector, the server is built with -race too,
-// so a data race in the server fails the test that provoked it.
+// a user would (internal/e2e, internal/interop, internal/crashtest), and
+// starts and stops it: Start serves a folder on a free loopback port and
+// returns once the server answers; Terminate wants a graceful exit 0;
+// Kill9 crashes it. When the test binary itself runs under the race
+// detector, the server is built with -race too, so a data race in the
+// server fails the test that provoked it.
+//
+// It never sees a *testing.T: it returns errors, and each test package
+// turns them into failures.
 package testbin
 
 import (
@@ -50,4 +56,22 @@ func Build(dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/atomdav: %w\n%s", err, b)
 	}
 	return out, nil
+}
+
+// Main is the body of a TestMain that runs the real binary: it builds it
+// into a temporary folder, stores its path in *binary, runs the tests with
+// m (a *testing.M) and removes the folder. It returns the exit code for
+// os.Exit; a failed build is reported on stderr and returns 1.
+func Main(m interface{ Run() int }, binary *string) int {
+	tmp, err := os.MkdirTemp("", "atomdav-testbin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbin:", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	if *binary, err = Build(tmp); err != nil {
+		fmt.Fprintln(os.Stderr, "testbin:", err)
+		return 1
+	}
+	return m.Run()
 }

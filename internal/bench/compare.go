@@ -50,6 +50,9 @@ type Comparison struct {
 	CPU     map[string][2][]time.Duration
 	Machine Machine
 	Config  Config
+	// AtomdavArgs are the extra `atomdav serve` flags the run used; the
+	// notes name them, since they may change what atomdav promises.
+	AtomdavArgs []string
 }
 
 // Compare starts Apache httpd (mod_dav, mod_dav_fs) and atomdav on loopback
@@ -105,7 +108,7 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 		return nil, err
 	}
 	cmp := &Comparison{Rounds: cc.Rounds, Scenarios: cc.Scenarios, Results: map[string][2][]Result{}, CPU: map[string][2][]time.Duration{},
-		Machine: describeMachine(tmp, cc.Atomdav, apache), Config: cc.Bench.withDefaults()}
+		Machine: describeMachine(tmp, cc.Atomdav, apache), Config: cc.Bench.withDefaults(), AtomdavArgs: cc.AtomdavArgs}
 	fmt.Fprintf(cc.Log, "atomdav at %s, Apache at %s, in %s\n", sv[SideAtomdav].url, sv[SideApache].url, tmp)
 	var benches [2]*Bench
 	for i, s := range sv {

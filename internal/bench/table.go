@@ -129,14 +129,18 @@ func (c *Comparison) notes(w io.Writer) {
 	fmt.Fprintf(w, "\nMachine: %s.\n", c.Machine)
 	fmt.Fprintf(w, "Sizes: get-large %s, put-large %s, propfind-d1 folder %d files, get-small among %d files. Client and servers share the machine's CPUs; CPU/op is the server's own CPU time (user + system, Apache's workers included) per successful operation, from /proc: it moves far less than ops/s with what else the machine runs.\n",
 		fmtSize(cfg.LargeSize), fmtSize(cfg.PutLargeSize), cfg.Files, cfg.SmallFiles)
+	if len(c.AtomdavArgs) > 0 {
+		fmt.Fprintf(w, "atomdav ran with the extra flags `%s`, which the durability note below does not account for.\n", strings.Join(c.AtomdavArgs, " "))
+	}
 	fmt.Fprint(w, strings.TrimLeft(durabilityNote, "\n"))
 }
 
 // durabilityNote is what each side promises when it answers, as seen with
 // strace and perf on Debian's apache2 2.4.71.
 const durabilityNote = `
-Durability: atomdav ran with its defaults — every upload is a temp file,
-fsync, rename and fsync of the folder; properties and locks are committed
+Durability: by default every atomdav upload is a temp file, fsync,
+rename and fsync of the folder ("durability: relaxed" skips the
+fsyncs, keeping the atomic rename); properties and locks are committed
 to bbolt (fdatasync) before the response, concurrent PROPPATCHes sharing a
 commit. Apache's mod_dav_fs writes a PUT to a temp file and renames it
 with no fsync at all: an acknowledged upload survives a crash of the

@@ -36,6 +36,11 @@ func TestCheckAllOK(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if n, ok := quickAllOK([]byte(tt.body)); ok {
+				if dn, err := decodeAllOK([]byte(tt.body)); err != nil || dn != n {
+					t.Errorf("the byte scan accepted %d propstats, the decoder says %d, %v", n, dn, err)
+				}
+			}
 			n, err := checkAllOK([]byte(tt.body))
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("checkAllOK = %v, want %v", err, tt.want)
@@ -65,6 +70,27 @@ func TestCountClosing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := countClosing([]byte(tt.body), "response"); got != tt.want {
 				t.Errorf("countClosing = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkCheckAllOK compares the byte scan with the decoder on a
+// propfind-dead answer.
+func BenchmarkCheckAllOK(b *testing.B) {
+	body := []byte(`<?xml version="1.0" encoding="utf-8"?>
+<D:multistatus xmlns:D="DAV:"><D:response><D:href>/davbench/f000001.dat</D:href>
+<D:propstat><D:prop><b:p0 xmlns:b="urn:davbench">value 0</b:p0><b:p1 xmlns:b="urn:davbench">value 1</b:p1><b:p2 xmlns:b="urn:davbench">value 2</b:p2><b:p3 xmlns:b="urn:davbench">value 3</b:p3></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>
+</D:response></D:multistatus>`)
+	for _, c := range []struct {
+		name string
+		fn   func([]byte) (int, error)
+	}{{"scan", checkAllOK}, {"decode", decodeAllOK}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.fn(body); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

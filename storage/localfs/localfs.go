@@ -87,52 +87,6 @@ func (f *FS) IsHidden(name string) bool {
 	return strings.HasPrefix(rest, TempPrefix) || strings.Contains(rest, "/"+TempPrefix)
 }
 
-// Resolve maps a slash path to its local path, refusing the state folder,
-// names with NUL and symlinks that lead outside the root. The name need not
-// exist; its deepest existing ancestor is checked instead.
-func (f *FS) Resolve(name string) (string, error) {
-	if strings.IndexByte(name, 0) >= 0 {
-		return "", fs.ErrInvalid
-	}
-	name = path.Clean("/" + name)
-	if f.IsHidden(name) {
-		return "", ErrHidden
-	}
-	local := filepath.Join(f.root, filepath.FromSlash(name))
-	if err := f.checkInside(local); err != nil {
-		return "", err
-	}
-	return local, nil
-}
-
-// checkInside evaluates symlinks on the deepest existing prefix of local
-// and refuses it when that leaves the root.
-func (f *FS) checkInside(local string) error {
-	probe := local
-	for {
-		real, err := filepath.EvalSymlinks(probe)
-		if err == nil {
-			if real != f.root && !strings.HasPrefix(real, f.root+string(filepath.Separator)) {
-				return ErrOutsideRoot
-			}
-			if f.opts.Hidden != "" {
-				if h := filepath.Join(f.root, f.opts.Hidden); real == h || strings.HasPrefix(real, h+string(filepath.Separator)) {
-					return ErrHidden // a symlink to the state folder
-				}
-			}
-			return nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		parent := filepath.Dir(probe)
-		if parent == probe || len(parent) < len(f.root) {
-			return nil
-		}
-		probe = parent
-	}
-}
-
 // Mkdir creates a collection.
 func (f *FS) Mkdir(ctx context.Context, name string, perm os.FileMode) error {
 	local, err := f.Resolve(name)
@@ -164,9 +118,15 @@ func (f *FS) OpenFile(ctx context.Context, name string, flag int, perm os.FileMo
 
 // Stat describes a resource.
 func (f *FS) Stat(ctx context.Context, name string) (os.FileInfo, error) {
-	local, err := f.Resolve(name)
+	local, lk, err := f.resolve(name)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case lk.fi != nil:
+		return lk.fi, nil // not a symlink: its Lstat is its Stat
+	case lk.absent != nil:
+		return nil, &fs.PathError{Op: "stat", Path: local, Err: lk.absent}
 	}
 	return os.Stat(local)
 }

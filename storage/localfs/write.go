@@ -25,25 +25,41 @@ type Upload struct {
 // NewUpload starts an upload to name. It fails with fs.ErrNotExist when the
 // parent collection is missing and ErrIsDir when name is a collection.
 func (f *FS) NewUpload(name string) (*Upload, error) {
-	local, err := f.Resolve(name)
+	local, lk, err := f.resolve(name)
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
+	switch {
+	case lk.fi != nil && lk.fi.IsDir():
 		return nil, ErrIsDir
-	}
-	parent, err := os.Stat(filepath.Dir(local))
-	if err != nil {
-		return nil, err
-	}
-	if !parent.IsDir() {
-		return nil, fs.ErrNotExist
+	case lk.absent != nil && lk.noParent:
+		return nil, &fs.PathError{Op: "stat", Path: filepath.Dir(local), Err: lk.absent}
+	case lk.fi == nil && lk.absent == nil: // the walk met a symlink: look again
+		if err := checkUploadTarget(local); err != nil {
+			return nil, err
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(local), TempPrefix+"*")
 	if err != nil {
 		return nil, err
 	}
 	return &Upload{fs: f, local: local, tmp: tmp}, nil
+}
+
+// checkUploadTarget refuses a local target that is a collection or whose
+// parent is not one.
+func checkUploadTarget(local string) error {
+	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
+		return ErrIsDir
+	}
+	parent, err := os.Stat(filepath.Dir(local))
+	if err != nil {
+		return err
+	}
+	if !parent.IsDir() {
+		return fs.ErrNotExist
+	}
+	return nil
 }
 
 // Write appends to the pending content.

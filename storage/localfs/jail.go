@@ -1,0 +1,109 @@
+package localfs
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Resolve maps a slash path to its local path, refusing the state folder,
+// names with NUL and symlinks that lead outside the root. The name need not
+// exist; its deepest existing ancestor is checked instead.
+func (f *FS) Resolve(name string) (string, error) {
+	local, _, err := f.resolve(name)
+	return local, err
+}
+
+// lookup is what the jail learnt about a name on its way down to it. The
+// zero value says nothing: the name is the root, or the walk met a symlink
+// and left the check to EvalSymlinks.
+type lookup struct {
+	fi       fs.FileInfo // the name's Lstat: it exists and is not a symlink
+	absent   error       // the name does not exist: the errno of the Lstat that said so
+	noParent bool        // with absent: a folder above the name is missing too
+}
+
+// resolve is Resolve, also returning what the walk learnt of the name.
+func (f *FS) resolve(name string) (string, lookup, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return "", lookup{}, fs.ErrInvalid
+	}
+	name = path.Clean("/" + name)
+	if f.IsHidden(name) {
+		return "", lookup{}, ErrHidden
+	}
+	local := filepath.Join(f.root, filepath.FromSlash(name))
+	lk, err := f.walk(local)
+	if err != nil {
+		return "", lookup{}, err
+	}
+	return local, lk, nil
+}
+
+// walk lstats the components of local below the root, whose own symlinks
+// New evaluated, one by one. Without symlinks on the way the name is
+// inside: a missing component means the rest is absent too, and the
+// deepest existing ancestor is a folder of the root. A symlink hands the
+// whole path to checkInside. Errors are those EvalSymlinks gives.
+func (f *FS) walk(local string) (lookup, error) {
+	for i := len(f.root); i < len(local); {
+		if local[i] == filepath.Separator {
+			i++ // the root "/" already ends in one
+		}
+		end := strings.IndexByte(local[i:], filepath.Separator)
+		if end < 0 {
+			end = len(local)
+		} else {
+			end += i
+		}
+		fi, err := os.Lstat(local[:end])
+		last := end == len(local)
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pe):
+			return lookup{absent: pe.Err, noParent: !last}, nil
+		case err != nil:
+			return lookup{}, err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return lookup{}, f.checkInside(local)
+		case last:
+			return lookup{fi: fi}, nil
+		case !fi.IsDir():
+			return lookup{}, syscall.ENOTDIR
+		}
+		i = end
+	}
+	return lookup{}, nil // the root itself
+}
+
+// checkInside evaluates symlinks on the deepest existing prefix of local
+// and refuses it when that leaves the root or reaches the state folder.
+func (f *FS) checkInside(local string) error {
+	probe := local
+	for {
+		real, err := filepath.EvalSymlinks(probe)
+		if err == nil {
+			if real != f.root && !strings.HasPrefix(real, f.root+string(filepath.Separator)) {
+				return ErrOutsideRoot
+			}
+			if f.opts.Hidden != "" {
+				if h := filepath.Join(f.root, f.opts.Hidden); real == h || strings.HasPrefix(real, h+string(filepath.Separator)) {
+					return ErrHidden // a symlink to the state folder
+				}
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		parent := filepath.Dir(probe)
+		if parent == probe || len(parent) < len(f.root) {
+			return nil
+		}
+		probe = parent
+	}
+}

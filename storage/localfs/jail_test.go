@@ -1,0 +1,206 @@
+package localfs
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// jailFS is a test FS whose root holds a folder in with a file, a file f,
+// and symlinks: inlink → in, rel → in (relative), filelink → in/file,
+// out → a folder outside, outfile → a file outside, up → ../outside
+// (relative: both are temp dirs of the same test), statelink → the state
+// folder, dangling → a missing name inside.
+func jailFS(t *testing.T) *FS {
+	t.Helper()
+	f := newTestFS(t)
+	root := f.Root()
+	outside := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o600))
+	must(os.Mkdir(filepath.Join(outside, "sub"), 0o755))
+	must(os.Mkdir(filepath.Join(root, "in"), 0o755))
+	must(os.WriteFile(filepath.Join(root, "in", "file"), []byte("inside"), 0o644))
+	must(os.WriteFile(filepath.Join(root, "f"), []byte("f"), 0o644))
+	for link, target := range map[string]string{
+		"inlink":    filepath.Join(root, "in"),
+		"rel":       "in",
+		"filelink":  filepath.Join(root, "in", "file"),
+		"out":       outside,
+		"outfile":   filepath.Join(outside, "secret"),
+		"up":        filepath.Join("..", filepath.Base(outside)),
+		"statelink": filepath.Join(root, ".atomdav"),
+		"dangling":  filepath.Join(root, "nowhere"),
+	} {
+		must(os.Symlink(target, filepath.Join(root, link)))
+	}
+	return f
+}
+
+var jailCases = []struct {
+	name string
+	want error
+}{
+	{"/", nil},
+	{"/../../etc/passwd", nil}, // cleaned to /etc/passwd inside the root
+	{"/f", nil},
+	{"/in", nil},
+	{"/in/file", nil},
+	{"/in/new", nil},         // absent under an existing folder
+	{"/in/a/b/c", nil},       // several levels absent
+	{"/missing/new", nil},    // absent at the first level
+	{"/inlink", nil},         // symlink inside the root
+	{"/inlink/file", nil},    // through a symlinked folder inside
+	{"/inlink/new", nil},     // absent through a symlinked folder inside
+	{"/rel/file", nil},       // relative symlink inside
+	{"/filelink", nil},       // symlink to a file inside
+	{"/dangling", nil},       // dangling symlink to a name inside
+	{"/out", ErrOutsideRoot}, // symlinked folder outside
+	{"/out/secret", ErrOutsideRoot},
+	{"/out/new", ErrOutsideRoot},
+	{"/out/sub/new", ErrOutsideRoot},
+	{"/out/a/b", ErrOutsideRoot},
+	{"/outfile", ErrOutsideRoot}, // symlinked file outside
+	{"/up/secret", ErrOutsideRoot},
+	{"/statelink", ErrHidden},
+	{"/statelink/state.db", ErrHidden},
+	{"/statelink/new", ErrHidden},
+	{"/.atomdav", ErrHidden},
+	{"/.atomdav/state.db", ErrHidden},
+	{"/in/" + TempPrefix + "x", ErrHidden},
+	{"/f/x", syscall.ENOTDIR}, // a file used as a folder
+	{"/f/x/y", syscall.ENOTDIR},
+	{"/filelink/x", syscall.ENOTDIR},
+	{"/a\x00b", fs.ErrInvalid},
+}
+
+// TestResolveJail: DESIGN §6, the root is a jail; the state folder is
+// hidden (DESIGN §5), also through a symlink.
+func TestResolveJail(t *testing.T) {
+	t.Parallel()
+	f := jailFS(t)
+	for _, tt := range jailCases {
+		t.Run(tt.name, func(t *testing.T) {
+			local, err := f.Resolve(tt.name)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Resolve(%q) = %q, %v; want %v", tt.name, local, err, tt.want)
+			}
+			if err == nil && local != f.Root() && !strings.HasPrefix(local, f.Root()+string(filepath.Separator)) {
+				t.Fatalf("Resolve(%q) = %q, outside %q", tt.name, local, f.Root())
+			}
+		})
+	}
+}
+
+// TestResolveAgreesWithEvalSymlinks: the walk refuses and allows exactly
+// what the full EvalSymlinks check does.
+func TestResolveAgreesWithEvalSymlinks(t *testing.T) {
+	t.Parallel()
+	f := jailFS(t)
+	for _, tt := range jailCases {
+		clean := path.Clean("/" + tt.name)
+		if strings.Contains(clean, "\x00") || f.IsHidden(clean) {
+			continue // refused by name before any lookup
+		}
+		local := filepath.Join(f.Root(), filepath.FromSlash(clean))
+		_, walkErr := f.walk(local)
+		fullErr := f.checkInside(local)
+		if !errors.Is(walkErr, fullErr) && !errors.Is(fullErr, walkErr) {
+			t.Errorf("%s: walk says %v, EvalSymlinks check says %v", tt.name, walkErr, fullErr)
+		}
+	}
+}
+
+// TestStatMatchesOS: Stat reuses the walk's Lstat only where it equals
+// os.Stat, and reports absent names as fs.ErrNotExist.
+func TestStatMatchesOS(t *testing.T) {
+	t.Parallel()
+	f := jailFS(t)
+	for _, tt := range jailCases {
+		if tt.want != nil {
+			if _, err := f.Stat(context.Background(), tt.name); !errors.Is(err, tt.want) {
+				t.Errorf("Stat(%q): %v, want %v", tt.name, err, tt.want)
+			}
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := f.Stat(context.Background(), tt.name)
+			local, _ := f.Resolve(tt.name)
+			want, wantErr := os.Stat(local)
+			if wantErr != nil {
+				if !errors.Is(err, fs.ErrNotExist) || !errors.Is(wantErr, fs.ErrNotExist) {
+					t.Fatalf("Stat(%q): %v; os.Stat: %v", tt.name, err, wantErr)
+				}
+				return
+			}
+			if err != nil || !os.SameFile(got, want) || got.Mode() != want.Mode() || got.Size() != want.Size() || got.Name() != want.Name() {
+				t.Fatalf("Stat(%q) = %v, %v; os.Stat = %v", tt.name, got, err, want)
+			}
+		})
+	}
+}
+
+// TestUploadThroughJail: NewUpload learns from the walk whether the target
+// is a collection and its parent exists, with or without symlinks.
+func TestUploadThroughJail(t *testing.T) {
+	t.Parallel()
+	f := jailFS(t)
+	for _, tt := range []struct {
+		name string
+		want error
+	}{
+		{"/f", nil},
+		{"/in/new", nil},
+		{"/inlink/new", nil},
+		{"/filelink", nil},
+		{"/", ErrIsDir},
+		{"/in", ErrIsDir},
+		{"/inlink", ErrIsDir},
+		{"/missing/new", fs.ErrNotExist},
+		{"/inlink/missing/new", fs.ErrNotExist},
+		{"/f/x", syscall.ENOTDIR},
+		{"/out/new", ErrOutsideRoot},
+		{"/statelink/new", ErrHidden},
+	} {
+		up, err := f.NewUpload(tt.name)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("NewUpload(%q): %v, want %v", tt.name, err, tt.want)
+		}
+		if err == nil {
+			up.Abort()
+		}
+	}
+}
+
+// TestResolveRootThroughSymlink: a root named through a symlink is
+// evaluated once, and names below it resolve inside it.
+func TestResolveRootThroughSymlink(t *testing.T) {
+	t.Parallel()
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(real, "f"), nil, 0o644)
+	f, err := New(link, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"/", "/f", "/new", "/a/b"} {
+		local, err := f.Resolve(name)
+		if err != nil || !strings.HasPrefix(local, f.Root()) {
+			t.Errorf("Resolve(%q) = %q, %v", name, local, err)
+		}
+	}
+}

@@ -412,3 +412,31 @@ func TestCompleteRaceInOneGroup(t *testing.T) {
 		t.Errorf("Intents = %v, %v; want none", ins, err)
 	}
 }
+
+// BenchmarkProps measures reading the four dead properties of one
+// resource, as a PROPFIND Depth 0 does.
+func BenchmarkProps(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "state.db"), Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	set := make(map[xml.Name][]byte)
+	for i := range 4 {
+		n := xml.Name{Space: "urn:x-davbench:", Local: fmt.Sprintf("p%d", i)}
+		set[n] = fmt.Appendf(nil, `<b:p%d xmlns:b="urn:x-davbench:">value %d</b:p%d>`, i, i, i)
+	}
+	ctx := context.Background()
+	for i := range 256 {
+		if err := s.PatchProps(ctx, fmt.Sprintf("/davbench/f%03d", i), set, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		props, err := s.Props(ctx, "/davbench/f123")
+		if err != nil || len(props) != 4 {
+			b.Fatal(props, err)
+		}
+	}
+}

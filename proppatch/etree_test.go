@@ -45,20 +45,6 @@ func TestEtreeXMLPrefixUnknown(t *testing.T) {
 	}
 }
 
-func TestEtreeCopyKeepsAttrBackPointers(t *testing.T) {
-	t.Parallel()
-	doc := readDoc(t, `<r xmlns:p="urn:p"><a p:x="1"/></r>`)
-	cp := doc.Root().ChildElements()[0].Copy()
-	if cp.Parent() != nil {
-		t.Fatal("Copy has a parent")
-	}
-	// The copy has no parent, yet its attribute still resolves through the
-	// original tree: standalone never asks the copy for a namespace.
-	if ns := cp.Attr[0].NamespaceURI(); ns != "urn:p" {
-		t.Errorf("copied attribute resolved to %q", ns)
-	}
-}
-
 func TestEtreeAcceptsWhatXMLDoesNot(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{

@@ -70,7 +70,7 @@ func checkTree(el *etree.Element, parent *scope) error {
 // bound only to its own namespace, xmlns never bound, neither reserved
 // namespace bound to any other prefix or as the default).
 func declarations(el *etree.Element, parent *scope) (*scope, error) {
-	sc := &scope{parent: parent}
+	var bind map[string]string
 	for _, a := range el.Attr {
 		prefix, ok := declaredPrefix(a)
 		if !ok {
@@ -88,12 +88,15 @@ func declarations(el *etree.Element, parent *scope) (*scope, error) {
 		case a.Value == nsXML || a.Value == nsXMLNS:
 			return nil, fmt.Errorf("%w: reserved namespace %q bound to %q", ErrNamespace, a.Value, prefix)
 		}
-		if sc.bind == nil {
-			sc.bind = make(map[string]string)
+		if bind == nil {
+			bind = make(map[string]string)
 		}
-		sc.bind[prefix] = a.Value
+		bind[prefix] = a.Value
 	}
-	return sc, nil
+	if bind == nil {
+		return parent, nil // nothing declared: el's scope is its parent's
+	}
+	return &scope{parent: parent, bind: bind}, nil
 }
 
 // declaredPrefix reports whether a is a namespace declaration and for which

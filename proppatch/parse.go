@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -63,7 +64,7 @@ func Parse(r io.Reader) (*Update, error) {
 	if !isDAV(root, "propertyupdate") {
 		return nil, badRequest(fmt.Errorf("%w: found {%s}%s", ErrNotPropertyUpdate, root.NamespaceURI(), root.Tag))
 	}
-	ins, err := instructions(root, expansionBudget(n))
+	ins, err := instructions(root, n, expansionBudget(n))
 	if errors.Is(err, ErrExpansion) {
 		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Err: err}
 	}
@@ -85,7 +86,11 @@ func read(r io.Reader) (*etree.Element, int64, error) {
 		PreserveDuplicateAttrs: true,
 		MaxDepth:               maxDepth,
 	}
-	n, err := doc.ReadFrom(skipBOM(rec))
+	br := bodyReaders.Get().(*bufio.Reader)
+	br.Reset(rec)
+	n, err := doc.ReadFrom(skipBOM(br))
+	br.Reset(nil)
+	bodyReaders.Put(br)
 	switch {
 	case rec.err != nil:
 		status := http.StatusBadRequest
@@ -142,9 +147,13 @@ func rootOf(doc *etree.Document) (*etree.Element, error) {
 
 // instructions collects the properties of every set and remove of a
 // propertyupdate, in document order, failing with ErrExpansion once their
-// values total more than budget bytes.
-func instructions(root *etree.Element, budget int64) ([]Instruction, error) {
+// values total more than budget bytes. The values share one buffer, sized
+// at first for values about as long as the body's n bytes.
+func instructions(root *etree.Element, n, budget int64) ([]Instruction, error) {
 	var out []Instruction
+	var buf bytes.Buffer
+	buf.Grow(int(min(n, 64<<10)))
+	var scratch []etree.Attr
 	for c := range root.ChildElementsSeq() {
 		remove := isDAV(c, "remove")
 		if !remove && !isDAV(c, "set") {
@@ -156,10 +165,14 @@ func instructions(root *etree.Element, budget int64) ([]Instruction, error) {
 				continue
 			}
 			found = true
+			var inh inheritance
+			if !remove && len(prop.Child) > 0 {
+				inh = inherited(prop) // the same for every property in prop
+			}
 			for p := range prop.ChildElementsSeq() {
 				in := Instruction{Remove: remove, Name: nameOf(p)}
 				if !remove {
-					in.Value = standalone(p)
+					in.Value = standalone(&buf, p, inh, &scratch)
 					if budget -= int64(len(in.Value)); budget < 0 {
 						return nil, ErrExpansion
 					}
@@ -198,10 +211,12 @@ func (rr *readRecorder) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// bodyReaders pools the buffers read uses to peek at the start of a body.
+var bodyReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
 // skipBOM drops a leading UTF-8 byte order mark, which encoding/xml would
 // otherwise take for text before the root element.
-func skipBOM(r io.Reader) io.Reader {
-	br := bufio.NewReader(r)
+func skipBOM(br *bufio.Reader) io.Reader {
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
 	}

@@ -15,58 +15,112 @@ import (
 // as Canonical XML does.
 var writeSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
 
-// standalone serialises the property element p so that it means the same
-// out of its document (RFC 4918 §4.3): a deep copy of p with every
-// namespace binding in scope from its ancestors that p does not declare
-// itself, the default namespace included (prefixed names in text and
-// attribute values stay resolvable), and the xml:lang in scope when p has
-// none. p's own attributes and children are kept as they are.
-func standalone(p *etree.Element) []byte {
-	own := make(map[string]bool)
+// inheritance is what the properties of one DAV:prop inherit from it and its
+// ancestors; see inherited.
+type inheritance struct {
+	bindings []etree.Attr
+	lang     *string
+}
+
+// standalone appends to buf the property element p serialised so that it
+// means the same out of its document (RFC 4918 §4.3): p with every
+// namespace binding in scope from its ancestors (inh) that p does not
+// declare itself, the default namespace included (prefixed names in text
+// and attribute values stay resolvable), and the xml:lang in scope when p
+// has none. p's own attributes and children are kept as they are. It
+// returns the value, a slice of buf's bytes whose capacity ends with it,
+// so that later appends to buf never write into it.
+//
+// scratch is reused between calls for the attribute list; p's attributes
+// are swapped for it while p is written and then put back, which is
+// cheaper than writing a deep copy of p.
+func standalone(buf *bytes.Buffer, p *etree.Element, inh inheritance, scratch *[]etree.Attr) []byte {
+	own := ownDeclarations(p)
 	hasLang := false
 	for _, a := range p.Attr {
-		if prefix, ok := declaredPrefix(a); ok {
-			own[prefix] = true
-		} else if a.Space == "xml" && a.Key == "lang" {
+		if a.Space == "xml" && a.Key == "lang" {
 			hasLang = true
 		}
 	}
-	bindings, lang := inherited(p)
-	var decls []etree.Attr
-	for _, b := range bindings {
-		if !own[b.Key] {
-			decls = append(decls, namespaceAttr(b.Key, b.Value))
+	attrs := (*scratch)[:0]
+	for _, b := range inh.bindings {
+		if !own.has(b.Key) {
+			attrs = append(attrs, namespaceAttr(b.Key, b.Value))
 		}
 	}
-	if !own[""] && !hasBinding(bindings, "") && needsNoDefault(p) {
+	if !own.has("") && !hasBinding(inh.bindings, "") && needsNoDefault(p) {
 		// p, or an element in it, is in no namespace through the
 		// document's lack of a default: say so, so that pasting it under
 		// a default namespace cannot move it.
-		decls = append(decls, namespaceAttr("", ""))
+		attrs = append(attrs, namespaceAttr("", ""))
 	}
-	// p.Copy shares nothing with p but the Attr structs' back-pointers: an
-	// Attr copied by etree still names the original element, so its
-	// NamespaceURI would resolve there. We only write the copy.
-	cp := p.Copy()
-	cp.Attr = slices.Concat(decls, cp.Attr)
-	if lang != nil && !hasLang {
-		cp.Attr = append(cp.Attr, etree.Attr{Space: "xml", Key: "lang", Value: *lang})
+	start := buf.Len()
+	if len(attrs) == 0 && (inh.lang == nil || hasLang) {
+		p.WriteTo(buf, &writeSettings)
+	} else {
+		attrs = append(attrs, p.Attr...)
+		if inh.lang != nil && !hasLang {
+			attrs = append(attrs, etree.Attr{Space: "xml", Key: "lang", Value: *inh.lang})
+		}
+		saved := p.Attr
+		p.Attr = attrs
+		p.WriteTo(buf, &writeSettings)
+		p.Attr = saved
+		clear(attrs) // drop the references to p's strings
+		*scratch = attrs[:0]
 	}
-	var buf bytes.Buffer
-	cp.WriteTo(&buf, &writeSettings)
-	return buf.Bytes()
+	end := buf.Len()
+	return buf.Bytes()[start:end:end]
 }
 
-// inherited returns the namespace bindings in scope at p from its
-// ancestors, nearest declaration winning, in the order the outermost
-// declaration of each prefix appears (Key is the prefix, "" for the
-// default namespace; a default undeclared with xmlns="" is dropped), and
-// the nearest xml:lang of an ancestor, nil if none.
-func inherited(p *etree.Element) (bindings []etree.Attr, lang *string) {
+// prefixSet is the set of prefixes an element declares; most declare none
+// or a few, for which a scan beats building a map.
+type prefixSet struct {
+	list []string
+	m    map[string]bool // set instead of list once there are many
+}
+
+// ownDeclarations returns the prefixes p declares ("" for the default).
+func ownDeclarations(p *etree.Element) prefixSet {
+	var s prefixSet
+	for _, a := range p.Attr {
+		prefix, ok := declaredPrefix(a)
+		switch {
+		case !ok:
+		case s.m != nil:
+			s.m[prefix] = true
+		case len(s.list) < 8:
+			s.list = append(s.list, prefix)
+		default:
+			s.m = make(map[string]bool)
+			for _, q := range s.list {
+				s.m[q] = true
+			}
+			s.m[prefix] = true
+		}
+	}
+	return s
+}
+
+func (s prefixSet) has(prefix string) bool {
+	if s.m != nil {
+		return s.m[prefix]
+	}
+	return slices.Contains(s.list, prefix)
+}
+
+// inherited returns what the children of el inherit: the namespace
+// bindings in scope at el, nearest declaration winning, in the order the
+// outermost declaration of each prefix appears (Key is the prefix, "" for
+// the default namespace; a default undeclared with xmlns="" is dropped),
+// and the nearest xml:lang, nil if none.
+func inherited(el *etree.Element) inheritance {
 	var chain []*etree.Element
-	for a := p.Parent(); a != nil; a = a.Parent() {
+	for a := el; a != nil; a = a.Parent() {
 		chain = append(chain, a)
 	}
+	var bindings []etree.Attr
+	var lang *string
 	at := make(map[string]int)
 	for _, el := range slices.Backward(chain) {
 		for _, a := range el.Attr {
@@ -89,7 +143,7 @@ func inherited(p *etree.Element) (bindings []etree.Attr, lang *string) {
 	if i, ok := at[""]; ok && bindings[i].Value == "" {
 		bindings = slices.Delete(bindings, i, i+1)
 	}
-	return bindings, lang
+	return inheritance{bindings: bindings, lang: lang}
 }
 
 // hasBinding reports whether bindings bind prefix.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/atomdav/atomdav/storage"
 )
@@ -182,8 +183,22 @@ type multistatus struct {
 	started bool
 }
 
+// multistatusBuffers pools the multistatus write buffers: a fresh 32 KiB
+// buffer per request was a tenth of the CPU of a small PROPFIND (allocating
+// and zeroing it, then collecting it).
+var multistatusBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
 func newMultistatus(w http.ResponseWriter) *multistatus {
-	return &multistatus{w: w, bw: bufio.NewWriterSize(w, 32<<10)}
+	bw := multistatusBuffers.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return &multistatus{w: w, bw: bw}
+}
+
+// release returns the buffer to the pool; m must not be used after.
+func (m *multistatus) release() {
+	m.bw.Reset(nil)
+	multistatusBuffers.Put(m.bw)
+	m.bw = nil
 }
 
 func (m *multistatus) begin() {
@@ -296,13 +311,16 @@ func (m *multistatus) notFound(names []xml.Name) {
 func (m *multistatus) close() error {
 	m.begin()
 	m.bw.WriteString("</D:multistatus>\n")
-	return m.bw.Flush()
+	err := m.bw.Flush()
+	m.release()
+	return err
 }
 
 // abort flushes what was written and leaves the body unterminated, so a
 // client sees malformed XML rather than a complete-looking partial answer.
 func (m *multistatus) abort(err error) error {
 	m.bw.Flush()
+	m.release()
 	return err
 }
 

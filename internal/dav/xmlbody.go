@@ -1,11 +1,13 @@
 package dav
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // nsDecoder reads XML tokens with namespaces resolved, refusing what
@@ -13,10 +15,14 @@ import (
 // Namespaces in XML 1.0 §5) and mismatched end tags. x/net/webdav accepts
 // such PROPFIND bodies; litmus (propfind_invalid2) and RFC 4918 §8.2 want 400.
 type nsDecoder struct {
-	d      *xml.Decoder
-	scopes []map[string]string // prefix → URI, innermost last
-	open   []xml.Name          // raw names of open elements
+	d     *xml.Decoder
+	binds []binding  // declarations of the open elements, innermost last
+	marks []int      // len(binds) before each open element's declarations
+	open  []xml.Name // raw names of open elements
 }
+
+// binding is one namespace declaration: prefix ("" for the default) → URI.
+type binding struct{ prefix, uri string }
 
 func newNSDecoder(r io.Reader) *nsDecoder {
 	return &nsDecoder{d: xml.NewDecoder(r)}
@@ -49,19 +55,20 @@ func (n *nsDecoder) next() (xml.Token, error) {
 }
 
 func (n *nsDecoder) start(t xml.StartElement) (xml.Token, error) {
-	scope := map[string]string{}
+	mark := len(n.binds)
 	for _, a := range t.Attr {
 		switch {
 		case a.Name.Space == "xmlns":
 			if a.Value == "" {
+				n.binds = n.binds[:mark]
 				return nil, fmt.Errorf("%w: xmlns:%s=\"\" is not allowed", errBadXML, a.Name.Local)
 			}
-			scope[a.Name.Local] = a.Value
+			n.binds = append(n.binds, binding{a.Name.Local, a.Value})
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			scope[""] = a.Value
+			n.binds = append(n.binds, binding{"", a.Value})
 		}
 	}
-	n.scopes = append(n.scopes, scope)
+	n.marks = append(n.marks, mark)
 	n.open = append(n.open, t.Name)
 	name, err := n.resolve(t.Name.Space, true)
 	if err != nil {
@@ -83,7 +90,8 @@ func (n *nsDecoder) end(t xml.EndElement) (xml.Token, error) {
 	}
 	ns, _ := n.resolve(t.Name.Space, true)
 	n.open = n.open[:len(n.open)-1]
-	n.scopes = n.scopes[:len(n.scopes)-1]
+	n.binds = n.binds[:n.marks[len(n.marks)-1]]
+	n.marks = n.marks[:len(n.marks)-1]
 	return xml.EndElement{Name: xml.Name{Space: ns, Local: t.Name.Local}}, nil
 }
 
@@ -96,9 +104,11 @@ func (n *nsDecoder) resolve(prefix string, elem bool) (string, error) {
 	if prefix == "" && !elem {
 		return "", nil
 	}
-	for i := len(n.scopes) - 1; i >= 0; i-- {
-		if uri, ok := n.scopes[i][prefix]; ok {
-			return uri, nil
+	// The innermost declaration wins, and on one element the last one,
+	// as a later attribute would overwrite an earlier one in a map.
+	for i := len(n.binds) - 1; i >= 0; i-- {
+		if n.binds[i].prefix == prefix {
+			return n.binds[i].uri, nil
 		}
 	}
 	if prefix == "" {
@@ -112,10 +122,8 @@ func (n *nsDecoder) resolve(prefix string, elem bool) (string, error) {
 // be written elsewhere exactly as sent and still resolve.
 func (n *nsDecoder) rawInner(body []byte) ([]byte, map[string]string, error) {
 	ns := map[string]string{}
-	for _, sc := range n.scopes {
-		for k, v := range sc {
-			ns[k] = v
-		}
+	for _, b := range n.binds {
+		ns[b.prefix] = b.uri
 	}
 	start := n.d.InputOffset()
 	for depth := 1; ; {
@@ -164,6 +172,9 @@ func (n *nsDecoder) skip() error {
 	return nil
 }
 
+// bodyReaders pools the read buffers of parsePropfind.
+var bodyReaders = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
 // propfindKind says which of RFC 4918 §14.20's forms a PROPFIND body took.
 type propfindKind int
 
@@ -183,7 +194,15 @@ type propfindBody struct {
 // parsePropfind reads a PROPFIND body; an empty body means allprop (RFC
 // 4918 §9.1).
 func parsePropfind(r io.Reader) (*propfindBody, error) {
-	n := newNSDecoder(r)
+	// encoding/xml buffers a reader that is not an io.ByteReader (a
+	// request body is not) in a new bufio.Reader; lend it a pooled one.
+	br := bodyReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		bodyReaders.Put(br)
+	}()
+	n := newNSDecoder(br)
 	tok, err := n.next()
 	if err == io.EOF {
 		return &propfindBody{kind: allProp}, nil
@@ -224,13 +243,12 @@ func (b *propfindBody) child(n *nsDecoder, el xml.StartElement) error {
 	if el.Name.Space != "DAV:" {
 		return n.skip() // RFC 4918 §17: ignore unknown elements
 	}
-	kind := map[string]propfindKind{"allprop": allProp, "propname": propName, "prop": namedProps}
 	switch el.Name.Local {
 	case "allprop", "propname", "prop":
 		if b.kind != -1 {
 			return fmt.Errorf("%w: more than one of prop, allprop, propname", errBadXML)
 		}
-		b.kind = kind[el.Name.Local]
+		b.kind = kindOf(el.Name.Local)
 		if b.kind != namedProps {
 			return n.skip()
 		}
@@ -242,6 +260,17 @@ func (b *propfindBody) child(n *nsDecoder, el xml.StartElement) error {
 	names, err := childNames(n)
 	b.names = append(b.names, names...)
 	return err
+}
+
+// kindOf maps the local name of a propfind child to its kind.
+func kindOf(local string) propfindKind {
+	switch local {
+	case "allprop":
+		return allProp
+	case "propname":
+		return propName
+	}
+	return namedProps
 }
 
 // childNames lists the names of the current element's children.

@@ -43,6 +43,7 @@ type FS struct {
 	root  string // absolute, symlinks evaluated
 	store storage.Store
 	opts  Options
+	dirs  dirSyncer // fsyncs of folders, shared by concurrent callers
 }
 
 var _ webdav.FileSystem = (*FS)(nil)

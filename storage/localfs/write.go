@@ -145,15 +145,12 @@ func (f *FS) writeAtomic(local string, perm os.FileMode, fill func(*os.File) err
 	return nil
 }
 
-// syncDir makes a folder's entries (a rename, a new name) durable.
+// syncDir makes a folder's entries (a rename, a new name) durable: when it
+// returns nil, an fsync of dir that began after the call has succeeded.
+// Concurrent calls for one folder share fsyncs (see dirSyncer).
 func (f *FS) syncDir(dir string) error {
 	if f.opts.Relaxed {
 		return nil
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return f.dirs.sync(dir)
 }

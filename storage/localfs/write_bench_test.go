@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -43,6 +46,55 @@ func BenchmarkWrite(b *testing.B) {
 				}
 				w.Close()
 			}
+		})
+	}
+}
+
+// BenchmarkSyncDir is 16 writers renaming new files into one folder,
+// each making its rename durable with a folder fsync, as concurrent PUTs
+// do: shared fsyncs (syncDir) against one fsync per call. An op is one
+// rename and its fsync: `go test -run XXX -bench SyncDir ./storage/localfs`.
+func BenchmarkSyncDir(b *testing.B) {
+	const writers = 16
+	for _, bc := range []struct {
+		name string
+		sync func(f *FS, dir string) error
+	}{
+		{"shared", (*FS).syncDir},
+		{"per-call", func(f *FS, dir string) error { return f.dirs.fsync(dir) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newBenchFS(b)
+			dir := f.Root()
+			var fsyncs atomic.Int64
+			f.dirs.fsync = func(dir string) error {
+				fsyncs.Add(1)
+				return fsyncDir(dir)
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := range writers {
+				wg.Go(func() {
+					tmp := filepath.Join(dir, TempPrefix+strconv.Itoa(w))
+					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+						if err := os.WriteFile(tmp, nil, 0o644); err != nil {
+							b.Error(err)
+							return
+						}
+						if err := os.Rename(tmp, filepath.Join(dir, strconv.FormatInt(i, 10))); err != nil {
+							b.Error(err)
+							return
+						}
+						if err := bc.sync(f, dir); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(fsyncs.Load())/float64(b.N), "fsyncs/op")
 		})
 	}
 }

@@ -24,37 +24,14 @@ const challenge = `Basic realm="atomdav", charset="UTF-8"`
 // share's root: the methods of a collection.
 const rootAllow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
 
-// userKey is the context key of the request's *userSlot.
-type userKey struct{}
-
-// userSlot holds the name of the user a request is served as. The access
-// log installs an empty one (withUserSlot) before the chain runs and reads
-// it (userName) after: values put in a context travel inwards only, so
-// withAuth fills the slot it finds rather than adding its own.
-type userSlot struct{ name string }
-
-// withUserSlot returns ctx with an empty slot for withAuth to fill.
-func withUserSlot(ctx context.Context) context.Context {
-	return context.WithValue(ctx, userKey{}, &userSlot{})
-}
-
-// userName is the name of the user the request was served as: empty for
-// anonymous requests and those refused before a user was known.
-func userName(ctx context.Context) string {
-	if s, ok := ctx.Value(userKey{}).(*userSlot); ok {
-		return s.name
-	}
-	return ""
-}
-
-// setUser records name as r's user, in the slot of the access log if there
-// is one, else in a new one.
+// setUser records name as r's user, in the requestInfo of the middleware
+// (which logs it) if there is one, else in a new one.
 func setUser(r *http.Request, name string) *http.Request {
-	if s, ok := r.Context().Value(userKey{}).(*userSlot); ok {
-		s.name = name
+	if ri, ok := r.Context().Value(requestKey{}).(*requestInfo); ok {
+		ri.user = name
 		return r
 	}
-	return r.WithContext(context.WithValue(r.Context(), userKey{}, &userSlot{name: name}))
+	return r.WithContext(context.WithValue(r.Context(), requestKey{}, &requestInfo{user: name}))
 }
 
 // gate authenticates requests and serves each through its user's view.

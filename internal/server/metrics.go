@@ -115,37 +115,21 @@ func (o opsState) onProppatch() func(bool) {
 	}
 }
 
-// withMetrics counts requests, their duration and the bytes of their
-// bodies in and out. A request whose handler panicked before answering is
-// counted as the 500 the recovery middleware sends.
-func (s *Server) withMetrics(h http.Handler) http.Handler {
-	m := s.ops.m
-	if m == nil {
-		return h
+// observe counts one request by method and final status, and its
+// duration. status is 0 when no final status was sent: net/http then
+// answers 200 for a handler that returned, and the request is counted as
+// the 500 of the recovery when it panicked.
+func (m *opsMetrics) observe(method string, status int, returned bool, dur time.Duration) {
+	switch {
+	case status != 0:
+	case returned:
+		status = http.StatusOK // what net/http sends for a silent handler
+	default:
+		status = http.StatusInternalServerError
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &countingBody{ReadCloser: r.Body, n: m.bytesIn}
-		}
-		rec := &countingWriter{ResponseWriter: w, n: m.bytesOut}
-		returned := false
-		defer func() {
-			status := rec.status
-			switch {
-			case status != 0:
-			case returned:
-				status = http.StatusOK // what net/http sends for a silent handler
-			default:
-				status = http.StatusInternalServerError
-			}
-			method := methodLabel(r.Method)
-			m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(method).Observe(time.Since(start).Seconds())
-		}()
-		h.ServeHTTP(rec, r)
-		returned = true
-	})
+	method = methodLabel(method)
+	m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method).Observe(dur.Seconds())
 }
 
 // methods are the request methods counted under their own name; any
@@ -177,43 +161,6 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	}
 	return k, err
 }
-
-// countingWriter remembers the final status of a response and adds the
-// bytes of its body to n.
-type countingWriter struct {
-	http.ResponseWriter
-	n      prometheus.Counter
-	status int // 0 until a final (non-1xx) status is sent
-}
-
-func (c *countingWriter) WriteHeader(code int) {
-	if c.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	k, err := c.ResponseWriter.Write(p)
-	c.n.Add(float64(k))
-	return k, err
-}
-
-// ReadFrom keeps the sendfile path of the writer below for GET.
-func (c *countingWriter) ReadFrom(src io.Reader) (int64, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	k, err := io.Copy(c.ResponseWriter, src)
-	c.n.Add(float64(k))
-	return k, err
-}
-
-// Unwrap lets http.ResponseController reach the real ResponseWriter.
-func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // lockCollector reports atomdav_locks_active, counted in the store when
 // scraped. A store that cannot answer makes the scrape report an error for

@@ -2,85 +2,153 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-type ctxKey struct{}
+// requestKey is the context key of the request's *requestInfo.
+type requestKey struct{}
+
+// requestInfo is what the outer middleware knows of a request and reads
+// back when it is done. It is installed before the chain runs because
+// values put in a context travel inwards only: withAuth fills user in
+// rather than adding a value of its own.
+type requestInfo struct {
+	id   string // the request id, also sent as X-Request-Id
+	user string // the user the request is served as; empty for anonymous
+}
 
 // requestID returns the id the middleware gave this request.
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	if ri, ok := ctx.Value(requestKey{}).(*requestInfo); ok {
+		return ri.id
+	}
+	return ""
 }
 
-// middleware wraps h with panic recovery, a request id and an access log.
+// newRequestID returns 16 random hex digits. The id only ties log lines
+// to a response, so it needs no cryptographic randomness (math/rand/v2's
+// generator costs no system call).
+func newRequestID() string {
+	var b [8]byte
+	var s [16]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	hex.Encode(s[:], b[:])
+	return string(s[:])
+}
+
+// middleware is the outer layer of the chain, in one handler so that each
+// request pays for one wrapper and one clock read: it recovers panics,
+// gives the request its id, counts it in the metrics (when measuring) and
+// writes the access log line (when the log level is info or lower).
+//
+// Metrics count requests, their duration and the bytes of their bodies in
+// and out; a request whose handler panicked before answering is counted as
+// the 500 the recovery sends.
 func (s *Server) middleware(h http.Handler) http.Handler {
+	m := s.ops.m
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var b [8]byte
-		rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
-		r = r.WithContext(withUserSlot(context.WithValue(r.Context(), ctxKey{}, id)))
-		w.Header().Set("X-Request-Id", id)
-		rec := &statusRecorder{ResponseWriter: w}
+		ri := &requestInfo{id: newRequestID()}
+		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, ri))
+		w.Header().Set("X-Request-Id", ri.id)
+		rec := &recorder{ResponseWriter: w}
+		if m != nil {
+			rec.out = m.bytesOut
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = &countingBody{ReadCloser: r.Body, n: m.bytesIn}
+			}
+		}
+		returned := false
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("panic", "id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
+			v := recover()
+			if v != nil && v != http.ErrAbortHandler {
+				s.log.Error("panic", "id", ri.id, "method", r.Method, "path", r.URL.Path, "panic", v)
 				if rec.status == 0 {
 					http.Error(rec, "Internal Server Error", http.StatusInternalServerError)
 				}
 			}
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("id", id),
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.String("user", userName(r.Context())),
-				slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
-				slog.Duration("dur", time.Since(start)))
+			dur := time.Since(start)
+			if m != nil {
+				m.observe(r.Method, rec.final, returned, dur)
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("id", ri.id),
+					slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.String("user", ri.user),
+					slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+					slog.Duration("dur", dur))
+			}
 		}()
 		h.ServeHTTP(rec, r)
+		returned = true
 	})
 }
 
-// statusRecorder remembers the status and size of a response.
-type statusRecorder struct {
+// recorder remembers the status and size of a response for the access log
+// and the metrics, and adds the bytes of its body to out as they are
+// written.
+type recorder struct {
 	http.ResponseWriter
-	status int
+	out    prometheus.Counter // nil when not measuring
+	status int                // the first status sent, 1xx included (access log)
+	final  int                // 0 until a final (non-1xx) status is sent (metrics)
 	bytes  int64
 }
 
-func (r *statusRecorder) WriteHeader(code int) {
+func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+	}
+	if r.final == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		r.final = code
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *statusRecorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
+func (r *recorder) Write(p []byte) (int, error) {
+	r.implicitOK()
 	n, err := r.ResponseWriter.Write(p)
-	r.bytes += int64(n)
+	r.count(int64(n))
 	return n, err
 }
 
 // ReadFrom keeps the sendfile path of the real ResponseWriter for GET.
-func (r *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	r.implicitOK()
+	n, err := io.Copy(r.ResponseWriter, src)
+	r.count(n)
+	return n, err
+}
+
+// implicitOK notes the 200 that net/http sends before a body written
+// without WriteHeader.
+func (r *recorder) implicitOK() {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	n, err := io.Copy(r.ResponseWriter, src)
+	if r.final == 0 {
+		r.final = http.StatusOK
+	}
+}
+
+func (r *recorder) count(n int64) {
 	r.bytes += n
-	return n, err
+	if r.out != nil {
+		r.out.Add(float64(n))
+	}
 }
 
 // Unwrap lets http.ResponseController and io.Copy's sendfile path reach the
 // real ResponseWriter.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -123,13 +123,12 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // chain wraps the WebDAV handler in the middleware, innermost first:
 // authentication picks the user's view, CORS answers browsers, trusted
-// proxy headers are applied, metrics count, and the outer layer recovers
-// panics, gives the request its id and logs it.
+// proxy headers are applied, and the outer layer recovers panics, gives
+// the request its id, counts it in the metrics and logs it.
 func (s *Server) chain(h *dav.Handler) http.Handler {
 	var next http.Handler = s.withAuth(h)
 	next = s.withCORS(next)
 	next = s.withProxy(next)
-	next = s.withMetrics(next)
 	return s.middleware(next)
 }
 

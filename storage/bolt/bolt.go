@@ -55,6 +55,10 @@ type Store struct {
 	txns    atomic.Uint64 // write transactions committed, for benchmarks
 	// onCommit is Options.OnCommit; only the writer goroutine calls it.
 	onCommit func(d time.Duration, writes int)
+	// mayHaveLocks is false only while the lock table is known empty, so
+	// that a request on an unlocked share reads no lock table (see
+	// noLocks). Only the writer goroutine (and Open) changes it.
+	mayHaveLocks atomic.Bool
 
 	mu     sync.RWMutex // guards closed; held for reading while sending on writes or reading db
 	closed bool
@@ -99,6 +103,13 @@ func Open(file string, opts Options) (*Store, error) {
 		writes:   make(chan *write, maxGroup),
 		stopped:  make(chan struct{}),
 		onCommit: opts.OnCommit,
+	}
+	if err := db.View(func(tx *bbolt.Tx) error {
+		s.mayHaveLocks.Store(hasLocks(tx))
+		return nil
+	}); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", file, err)
 	}
 	go s.run()
 	return s, nil

@@ -158,6 +158,7 @@ func (s *Store) commit(group []*write) {
 func (s *Store) update(group []*write) ([]error, error) {
 	errs := make([]error, len(group))
 	applied := 0
+	locked := false
 	start := time.Now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketProps)
@@ -177,6 +178,11 @@ func (s *Store) update(group []*write) ([]error, error) {
 		if applied == 0 {
 			return errAllRefused
 		}
+		// Raised before the commit, so before any write of the group is
+		// answered; lowered only once a commit has emptied the table.
+		if locked = hasLocks(tx); locked {
+			s.mayHaveLocks.Store(true)
+		}
 		return nil
 	})
 	switch {
@@ -184,6 +190,9 @@ func (s *Store) update(group []*write) ([]error, error) {
 		return errs, nil
 	case err != nil:
 		return nil, fmt.Errorf("bolt: commit: %w", err)
+	}
+	if !locked {
+		s.mayHaveLocks.Store(false)
 	}
 	s.txns.Add(1)
 	if s.onCommit != nil {

@@ -18,7 +18,10 @@
 // lock survives a restart until its time is up. A table is small and keyed
 // by token, so Locks reads all of it; CreateLock reads all of it inside its
 // write, checking conflicts and sweeping expired locks in the same
-// transaction.
+// transaction. While the table is empty, which the writer knows since it
+// makes every change to it, Locks and DeleteLocksUnder answer without a
+// read transaction: on a share nobody locks, a write request reads no lock
+// table.
 //
 // # Concurrency
 //

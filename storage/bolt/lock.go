@@ -118,6 +118,11 @@ func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
 	if err := checkPaths(p); err != nil {
 		return nil, err
 	}
+	if empty, err := s.noLocks(ctx); err != nil {
+		return nil, err
+	} else if empty {
+		return []storage.Lock{}, nil
+	}
 	var recs []lockRecord
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
 		live, _, err := scanLocks(tx.Bucket(bucketLocks), time.Now().UnixNano())
@@ -148,6 +153,9 @@ func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
 	if err := checkPaths(p); err != nil {
 		return err
 	}
+	if empty, err := s.noLocks(ctx); empty || err != nil {
+		return err
+	}
 	under := func(lb *bbolt.Bucket) ([][]byte, error) {
 		live, expired, err := scanLocks(lb, time.Now().UnixNano())
 		for _, rec := range live {
@@ -173,6 +181,34 @@ func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
 		}
 		return deleteKeys(locks(b), keys)
 	})
+}
+
+// noLocks reports whether the lock table is empty, without a read
+// transaction: the writer keeps Store.mayHaveLocks, raising it before it
+// commits a group that leaves a lock in the table. A lock whose creation has
+// been answered is therefore always seen; one still committing may not be,
+// as if this read had come first. Like a read, it fails once the store is
+// closed or ctx has ended.
+func (s *Store) noLocks(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if s.mayHaveLocks.Load() {
+		return false, nil
+	}
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return false, storage.ErrClosed
+	}
+	return true, nil
+}
+
+// hasLocks reports whether tx's lock table holds any lock, live or expired.
+func hasLocks(tx *bbolt.Tx) bool {
+	k, _ := tx.Bucket(bucketLocks).Cursor().First()
+	return k != nil
 }
 
 // locks returns the lock bucket of the transaction b belongs to.

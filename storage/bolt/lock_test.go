@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -243,4 +244,78 @@ func FuzzDecodeLock(f *testing.F) {
 			t.Errorf("decode(%q) changed by a round trip: %+v, then %+v", v, rec, again)
 		}
 	})
+}
+
+// TestLocksWithoutTableRead checks the empty-table shortcut of Locks and
+// DeleteLocksUnder: a lock is seen as soon as CreateLock returns, an
+// expired lock not yet swept keeps the table non-empty, the last UNLOCK
+// empties it, and a reopened store knows whether its file holds locks.
+func TestLocksWithoutTableRead(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "state.db")
+	s, err := Open(file, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	count := func(s *Store, p string) int {
+		t.Helper()
+		ls, err := s.Locks(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ls)
+	}
+	if s.mayHaveLocks.Load() || count(s, "/a") != 0 {
+		t.Fatal("a new store has locks")
+	}
+	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:1", Root: "/a", Timeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if count(s, "/a") != 1 {
+		t.Fatal("the lock just created is not seen")
+	}
+	if err := s.PatchProps(ctx, "/p", map[xml.Name][]byte{{Local: "x"}: []byte("<x/>")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if count(s, "/a/b") != 1 {
+		t.Fatal("a write that leaves the lock lost it")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(file, Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	if count(s, "/a") != 1 {
+		t.Fatal("the reopened store does not see its lock")
+	}
+	if err := s.DeleteLock(ctx, "urn:t:1"); err != nil {
+		t.Fatal(err)
+	}
+	if s.mayHaveLocks.Load() || count(s, "/a") != 0 {
+		t.Fatal("the table is empty but still read")
+	}
+	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:2", Root: "/b", Timeout: time.Nanosecond}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	if !s.mayHaveLocks.Load() || count(s, "/b") != 0 {
+		t.Fatal("an expired lock left in the table must keep it read, and not be reported")
+	}
+	if err := s.DeleteLocksUnder(ctx, "/"); err != nil { // sweeps it
+		t.Fatal(err)
+	}
+	if s.mayHaveLocks.Load() {
+		t.Fatal("the sweep emptied the table but the store still reads it")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Locks(ctx, "/a"); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("Locks on a closed store: %v, want ErrClosed", err)
+	}
+	if err := s.DeleteLocksUnder(ctx, "/a"); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("DeleteLocksUnder on a closed store: %v, want ErrClosed", err)
+	}
 }

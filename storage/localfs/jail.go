@@ -27,16 +27,52 @@ type lookup struct {
 	noParent bool        // with absent: a folder above the name is missing too
 }
 
-// resolve is Resolve, also returning what the walk learnt of the name.
-func (f *FS) resolve(name string) (string, lookup, error) {
+// Open opens the resource name for reading, within the jail of Resolve.
+// Where no symlink lies on the way (the usual case) the kernel enforces
+// that while opening, in one system call rather than one per path
+// component (see openNoSymlinks); otherwise it is Resolve, then os.Open.
+// Unlike OpenFile it returns the *os.File itself, so a listing of the root
+// through it shows the state folder: list with OpenFile.
+func (f *FS) Open(name string) (*os.File, error) {
+	local, err := f.localName(name)
+	if err != nil {
+		return nil, err
+	}
+	if file, decided, err := openNoSymlinks(local); decided {
+		return file, err
+	}
+	return f.openResolved(name)
+}
+
+// openResolved is Open without the kernel's help.
+func (f *FS) openResolved(name string) (*os.File, error) {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(local)
+}
+
+// localName is the local path of the slash path name, refusing what is
+// refused by name alone: NUL and the reserved names. It lies inside the
+// root unless a symlink on the way leads out.
+func (f *FS) localName(name string) (string, error) {
 	if strings.IndexByte(name, 0) >= 0 {
-		return "", lookup{}, fs.ErrInvalid
+		return "", fs.ErrInvalid
 	}
 	name = path.Clean("/" + name)
 	if f.IsHidden(name) {
-		return "", lookup{}, ErrHidden
+		return "", ErrHidden
 	}
-	local := filepath.Join(f.root, filepath.FromSlash(name))
+	return filepath.Join(f.root, filepath.FromSlash(name)), nil
+}
+
+// resolve is Resolve, also returning what the walk learnt of the name.
+func (f *FS) resolve(name string) (string, lookup, error) {
+	local, err := f.localName(name)
+	if err != nil {
+		return "", lookup{}, err
+	}
 	lk, err := f.walk(local)
 	if err != nil {
 		return "", lookup{}, err

@@ -8,7 +8,8 @@ import (
 )
 
 // BenchmarkResolve measures the path jail on the names a GET, a PUT of a
-// new file and a PROPFIND of a folder resolve, with the root a few folders
+// new file and a PROPFIND of a folder resolve (Open against Resolve then
+// os.Open for GET), with the root a few folders
 // deep as it usually is: `go test -run XXX -bench Resolve ./storage/localfs`.
 func BenchmarkResolve(b *testing.B) {
 	f := newBenchFS(b)
@@ -23,6 +24,20 @@ func BenchmarkResolve(b *testing.B) {
 			for b.Loop() {
 				if _, err := f.Resolve(name); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Open"+name, func(b *testing.B) {
+			for b.Loop() {
+				if file, err := f.Open(name); err == nil {
+					file.Close()
+				}
+			}
+		})
+		b.Run("ResolveOpen"+name, func(b *testing.B) {
+			for b.Loop() {
+				if file, err := f.openResolved(name); err == nil {
+					file.Close()
 				}
 			}
 		})

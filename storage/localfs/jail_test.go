@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,4 +204,42 @@ func TestResolveRootThroughSymlink(t *testing.T) {
 			t.Errorf("Resolve(%q) = %q, %v", name, local, err)
 		}
 	}
+}
+
+// TestOpenJail: Open, which lets the kernel refuse symlinks, allows and
+// refuses exactly what Resolve does, and opens the same file.
+func TestOpenJail(t *testing.T) {
+	t.Parallel()
+	f := jailFS(t)
+	for _, tt := range jailCases {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := f.Open(tt.name)
+			want, wantErr := f.openResolved(tt.name)
+			if (err == nil) != (wantErr == nil) || err != nil && !errors.Is(err, tt.want) && !sameErrno(err, wantErr) {
+				t.Fatalf("Open(%q): %v; Resolve then os.Open: %v", tt.name, err, wantErr)
+			}
+			if err != nil {
+				return
+			}
+			defer got.Close()
+			defer want.Close()
+			gfi, err1 := got.Stat()
+			wfi, err2 := want.Stat()
+			if err1 != nil || err2 != nil || !os.SameFile(gfi, wfi) {
+				t.Fatalf("Open(%q) opened %v, want %v (%v, %v)", tt.name, gfi, wfi, err1, err2)
+			}
+		})
+	}
+	if _, decided, _ := openNoSymlinks(filepath.Join(f.Root(), "f")); !decided && runtime.GOOS == "linux" && !noOpenat2.Load() {
+		t.Errorf("a name without symlinks went to the full check")
+	}
+	if _, decided, _ := openNoSymlinks(filepath.Join(f.Root(), "inlink", "file")); decided {
+		t.Errorf("a name through a symlink was opened without the full check")
+	}
+}
+
+// sameErrno reports whether a and b carry the same errno.
+func sameErrno(a, b error) bool {
+	var ea, eb syscall.Errno
+	return errors.As(a, &ea) && errors.As(b, &eb) && ea == eb
 }

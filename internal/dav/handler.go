@@ -161,7 +161,20 @@ func (h *Handler) resourcePath(urlPath string) (string, error) {
 			return "", &Error{Status: http.StatusBadRequest, Err: errors.New("control character in path")}
 		}
 	}
-	return h.fs.Canonical(path.Join(h.root, path.Clean("/"+rest))), nil
+	// rest is empty or starts with a slash, so cleaning it gives a rooted
+	// path, and cleaning a clean path (the usual case) allocates nothing.
+	p := "/"
+	if rest != "" {
+		p = path.Clean(rest)
+	}
+	switch {
+	case h.root == "":
+	case p == "/":
+		p = h.root
+	default:
+		p = h.root + p
+	}
+	return h.fs.Canonical(p), nil
 }
 
 // href is the escaped URL path of resource p, with a trailing slash for a

@@ -56,10 +56,10 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 	m := s.ops.m
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{id: newRequestID()}
+		rec := &recorder{ResponseWriter: w, info: requestInfo{id: newRequestID()}}
+		ri := &rec.info
 		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, ri))
 		w.Header().Set("X-Request-Id", ri.id)
-		rec := &recorder{ResponseWriter: w}
 		if m != nil {
 			rec.out = m.bytesOut
 			if r.Body != nil && r.Body != http.NoBody {
@@ -97,9 +97,11 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 
 // recorder remembers the status and size of a response for the access log
 // and the metrics, and adds the bytes of its body to out as they are
-// written.
+// written. It holds the request's requestInfo too, so the middleware makes
+// one allocation for both.
 type recorder struct {
 	http.ResponseWriter
+	info   requestInfo
 	out    prometheus.Counter // nil when not measuring
 	status int                // the first status sent, 1xx included (access log)
 	final  int                // 0 until a final (non-1xx) status is sent (metrics)

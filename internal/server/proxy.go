@@ -12,7 +12,7 @@ import (
 
 // forwardedHeaders are the headers through which a reverse proxy describes
 // the client. They are believed only from trusted proxies and removed from
-// every other request.
+// every other request. They are in canonical form (withoutHeaders).
 var forwardedHeaders = []string{
 	"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
 	"X-Forwarded-Port", "X-Forwarded-Prefix", "X-Real-Ip",
@@ -125,9 +125,13 @@ func (s *Server) withProxy(h http.Handler) http.Handler {
 	}
 	strip := forwardedHeaders
 	if s.cfg.AuthHeader != "" {
-		strip = append(strip[:len(strip):len(strip)], s.cfg.AuthHeader)
+		strip = append(strip[:len(strip):len(strip)], http.CanonicalHeaderKey(s.cfg.AuthHeader))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(trusted) == 0 {
+			h.ServeHTTP(w, withoutHeaders(r, strip))
+			return
+		}
 		peer, err := netip.ParseAddrPort(r.RemoteAddr)
 		if err != nil || !trusted.contains(peer.Addr()) {
 			h.ServeHTTP(w, withoutHeaders(r, strip))
@@ -149,11 +153,11 @@ func (s *Server) withProxy(h http.Handler) http.Handler {
 }
 
 // withoutHeaders returns r, or a copy of it without the named headers when
-// it has any of them.
+// it has any of them. The names are in canonical form.
 func withoutHeaders(r *http.Request, names []string) *http.Request {
 	found := false
 	for _, k := range names {
-		if _, ok := r.Header[http.CanonicalHeaderKey(k)]; ok {
+		if _, ok := r.Header[k]; ok {
 			found = true
 			break
 		}
@@ -163,7 +167,7 @@ func withoutHeaders(r *http.Request, names []string) *http.Request {
 	}
 	r = r.Clone(r.Context())
 	for _, k := range names {
-		r.Header.Del(k)
+		delete(r.Header, k)
 	}
 	return r
 }

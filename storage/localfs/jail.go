@@ -31,8 +31,11 @@ type lookup struct {
 // Where no symlink lies on the way (the usual case) the kernel enforces
 // that while opening, in one system call rather than one per path
 // component (see openNoSymlinks); otherwise it is Resolve, then os.Open.
-// Unlike OpenFile it returns the *os.File itself, so a listing of the root
-// through it shows the state folder: list with OpenFile.
+// The file is opened with O_NONBLOCK, which regular files and folders
+// ignore, so a FIFO left in the share does not hold the open until a
+// writer comes. Unlike OpenFile it returns the *os.File itself, so a
+// listing of the root through it shows the state folder: list with
+// OpenFile.
 func (f *FS) Open(name string) (*os.File, error) {
 	local, err := f.localName(name)
 	if err != nil {
@@ -50,7 +53,7 @@ func (f *FS) openResolved(name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(local)
+	return os.OpenFile(local, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
 // localName is the local path of the slash path name, refusing what is

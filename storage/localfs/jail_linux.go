@@ -12,7 +12,7 @@ import (
 // refused openat2.
 var noOpenat2 atomic.Bool
 
-// openNoSymlinks opens local read-only with openat2 and RESOLVE_NO_SYMLINKS:
+// openNoSymlinks opens local as Open does, with openat2 and RESOLVE_NO_SYMLINKS:
 // the kernel refuses a symlink anywhere on the path, and the root's own
 // path has none (New evaluated them), so what opens is the name itself,
 // inside the root. decided is false when the jail needs the full check: a
@@ -21,7 +21,7 @@ func openNoSymlinks(local string) (file *os.File, decided bool, err error) {
 	if noOpenat2.Load() {
 		return nil, false, nil
 	}
-	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS}
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Resolve: unix.RESOLVE_NO_SYMLINKS}
 	for {
 		fd, err := unix.Openat2(unix.AT_FDCWD, local, &how)
 		switch err {

@@ -63,11 +63,22 @@ func (f *FS) localName(name string) (string, error) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return "", fs.ErrInvalid
 	}
-	name = path.Clean("/" + name)
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	name = path.Clean(name) // no copy when clean already, as handlers pass it
 	if f.IsHidden(name) {
 		return "", ErrHidden
 	}
-	return filepath.Join(f.root, filepath.FromSlash(name)), nil
+	// filepath.Join(f.root, name) without cleaning both again.
+	rel := filepath.FromSlash(name)
+	switch {
+	case name == "/":
+		return f.root, nil
+	case os.IsPathSeparator(f.root[len(f.root)-1]): // "/" itself
+		return f.root + rel[1:], nil
+	}
+	return f.root + rel, nil
 }
 
 // resolve is Resolve, also returning what the walk learnt of the name.

@@ -243,3 +243,18 @@ func sameErrno(a, b error) bool {
 	var ea, eb syscall.Errno
 	return errors.As(a, &ea) && errors.As(b, &eb) && ea == eb
 }
+
+// TestLocalNameIsJoin: the local path is filepath.Join of the root and
+// the cleaned name, for the root "/" too.
+func TestLocalNameIsJoin(t *testing.T) {
+	t.Parallel()
+	for _, root := range []string{"/", "/srv", "/srv/dav"} {
+		f := &FS{root: root}
+		for _, name := range []string{"", "/", "a", "/a", "/a/b/", "//a//b", "/a/../../b", "/./a/.", "/.."} {
+			want := filepath.Join(root, filepath.FromSlash(path.Clean("/"+name)))
+			if got, err := f.localName(name); err != nil || got != want {
+				t.Errorf("root %s: localName(%q) = %q, %v; want %q", root, name, got, err, want)
+			}
+		}
+	}
+}

@@ -435,3 +435,30 @@ func TestApplyConcurrent(t *testing.T) {
 		t.Errorf("store holds %d properties, want %d", got, n)
 	}
 }
+
+// TestWriteMultiStatusManyNamespaces checks the numbering of namespace
+// prefixes past the few a scan handles (RFC 4918 §9.2: each property
+// element declares its own namespace): the same namespace keeps its
+// prefix, in order of first use.
+func TestWriteMultiStatusManyNamespaces(t *testing.T) {
+	t.Parallel()
+	r := &proppatch.Result{}
+	for _, local := range []string{"a", "b"} {
+		for i := range 12 {
+			r.Outcomes = append(r.Outcomes, proppatch.Outcome{
+				Name: xml.Name{Space: fmt.Sprintf("urn:%d", i), Local: local}, Status: http.StatusOK})
+		}
+	}
+	var b bytes.Buffer
+	if err := r.WriteMultiStatus(&b, "/f"); err != nil {
+		t.Fatal(err)
+	}
+	for _, local := range []string{"a", "b"} {
+		for i := range 12 {
+			want := fmt.Sprintf(`<ns%d:%s xmlns:ns%d="urn:%d"/>`, i+1, local, i+1, i)
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("missing %s in\n%s", want, b.String())
+			}
+		}
+	}
+}

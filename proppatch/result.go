@@ -3,9 +3,9 @@ package proppatch
 import (
 	"bytes"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -71,19 +71,24 @@ func (r *Result) Committed() bool {
 // property only once.
 func (r *Result) WriteMultiStatus(w io.Writer, href string) error {
 	var b bytes.Buffer
+	b.Grow(512)
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	b.WriteString(`<D:multistatus xmlns:D="DAV:"><D:response><D:href>`)
 	xml.EscapeText(&b, []byte(href))
 	b.WriteString(`</D:href>`)
-	prefixes := make(map[string]string)
+	var prefixes nsPrefixes
 	for _, g := range r.propstats() {
 		b.WriteString(`<D:propstat><D:prop>`)
 		for _, name := range g.names {
-			writeEmpty(&b, name, prefixes)
+			writeEmpty(&b, name, &prefixes)
 		}
-		fmt.Fprintf(&b, `</D:prop><D:status>HTTP/1.1 %d %s</D:status>`, g.status, http.StatusText(g.status))
+		b.WriteString(`</D:prop><D:status>HTTP/1.1 `)
+		b.WriteString(strconv.Itoa(g.status))
+		b.WriteByte(' ')
+		b.WriteString(http.StatusText(g.status))
+		b.WriteString(`</D:status>`)
 		if g.precondition != "" {
-			fmt.Fprintf(&b, `<D:error><D:%s/></D:error>`, g.precondition)
+			b.WriteString(`<D:error><D:` + g.precondition + `/></D:error>`)
 		}
 		if g.description != "" {
 			b.WriteString(`<D:responsedescription>`)
@@ -154,26 +159,56 @@ func severity(status int) int {
 // writeEmpty writes name as an empty element that declares its own
 // namespace: <D:x/> for DAV:, <x xmlns=""/> for no namespace, otherwise
 // <nsN:x xmlns:nsN="uri"/> with one prefix per namespace of the response.
-func writeEmpty(b *bytes.Buffer, name xml.Name, prefixes map[string]string) {
+func writeEmpty(b *bytes.Buffer, name xml.Name, prefixes *nsPrefixes) {
 	switch name.Space {
 	case nsDAV:
-		fmt.Fprintf(b, `<D:%s/>`, name.Local)
+		b.WriteString(`<D:` + name.Local + `/>`)
 		return
 	case "":
-		fmt.Fprintf(b, `<%s xmlns=""/>`, name.Local)
+		b.WriteString(`<` + name.Local + ` xmlns=""/>`)
 		return
 	case nsXML:
-		fmt.Fprintf(b, `<xml:%s/>`, name.Local)
+		b.WriteString(`<xml:` + name.Local + `/>`)
 		return
 	}
-	p, ok := prefixes[name.Space]
-	if !ok {
-		p = "ns" + strconv.Itoa(len(prefixes)+1)
-		prefixes[name.Space] = p
-	}
-	fmt.Fprintf(b, `<%s:%s xmlns:%s="`, p, name.Local, p)
+	p := prefixes.of(name.Space)
+	b.WriteString(`<` + p + `:` + name.Local + ` xmlns:` + p + `="`)
 	xml.EscapeText(b, []byte(name.Space))
 	b.WriteString(`"/>`)
+}
+
+// nsPrefixes numbers the namespaces of a response, ns1, ns2, … in order
+// of first use. A response names few, which a scan finds fastest; past
+// a handful (a hostile body may name thousands) a map takes over.
+type nsPrefixes struct {
+	list []string
+	m    map[string]int
+}
+
+// of returns the prefix of namespace uri, numbering it if it is new.
+func (p *nsPrefixes) of(uri string) string {
+	i := -1
+	if p.m != nil {
+		if n, ok := p.m[uri]; ok {
+			i = n
+		}
+	} else {
+		i = slices.Index(p.list, uri)
+	}
+	if i < 0 {
+		i = len(p.list)
+		p.list = append(p.list, uri)
+		if p.m != nil || len(p.list) > 8 {
+			if p.m == nil {
+				p.m = make(map[string]int, len(p.list))
+				for n, u := range p.list {
+					p.m[u] = n
+				}
+			}
+			p.m[uri] = i
+		}
+	}
+	return "ns" + strconv.Itoa(i+1)
 }
 
 // clark writes a name in Clark notation, {namespace}local, for messages.

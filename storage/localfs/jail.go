@@ -131,9 +131,19 @@ func (f *FS) walk(local string) (lookup, error) {
 }
 
 // checkInside evaluates symlinks on the deepest existing prefix of local
-// and refuses it when that leaves the root or reaches the state folder.
+// and refuses it when that leaves the root or reaches the state folder. A
+// dangling symlink just below that prefix has its target checked the same
+// way: creating the name would create the target, wherever it lies.
 func (f *FS) checkInside(local string) error {
-	probe := local
+	return f.checkInsideFollowing(local, 0)
+}
+
+// maxDanglingHops bounds the chain of dangling symlinks checkInside
+// follows, as the kernel bounds symlink chains (ELOOP).
+const maxDanglingHops = 40
+
+func (f *FS) checkInsideFollowing(local string, hops int) error {
+	probe, child := local, ""
 	for {
 		real, err := filepath.EvalSymlinks(probe)
 		if err == nil {
@@ -145,15 +155,30 @@ func (f *FS) checkInside(local string) error {
 					return ErrHidden // a symlink to the state folder
 				}
 			}
-			return nil
+			if child == "" {
+				return nil
+			}
+			// child is missing although its folder resolves, unless it is
+			// a dangling symlink: then its target is what counts.
+			target, err := os.Readlink(child)
+			if err != nil {
+				return nil // absent (or not a symlink after all)
+			}
+			if hops >= maxDanglingHops {
+				return ErrOutsideRoot
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(real, target)
+			}
+			return f.checkInsideFollowing(target+local[len(child):], hops+1)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		parent := filepath.Dir(probe)
-		if parent == probe || len(parent) < len(f.root) {
-			return nil
+		if parent == probe {
+			return ErrOutsideRoot // nothing resolves, not even "/"
 		}
-		probe = parent
+		probe, child = parent, probe
 	}
 }

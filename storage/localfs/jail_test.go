@@ -17,7 +17,8 @@ import (
 // and symlinks: inlink → in, rel → in (relative), filelink → in/file,
 // out → a folder outside, outfile → a file outside, up → ../outside
 // (relative: both are temp dirs of the same test), statelink → the state
-// folder, dangling → a missing name inside.
+// folder, dangling → a missing name inside, danglout, danglrel, dangldir
+// and the chain danglup → dangling2 → out/new → names missing outside.
 func jailFS(t *testing.T) *FS {
 	t.Helper()
 	f := newTestFS(t)
@@ -43,6 +44,12 @@ func jailFS(t *testing.T) *FS {
 		"up":        filepath.Join("..", filepath.Base(outside)),
 		"statelink": filepath.Join(root, ".atomdav"),
 		"dangling":  filepath.Join(root, "nowhere"),
+		"danglout":  filepath.Join(outside, "nowhere"),
+		"danglrel":  filepath.Join("..", filepath.Base(outside), "nowhere"),
+		"dangldir":  filepath.Join(outside, "gone", "deeper"),
+		"danglup":   "dangling2",
+		"danglroot": "/no-such-top-level-folder/x",
+		"dangling2": filepath.Join("in", "..", "out", "new"),
 	} {
 		must(os.Symlink(target, filepath.Join(root, link)))
 	}
@@ -58,16 +65,22 @@ var jailCases = []struct {
 	{"/f", nil},
 	{"/in", nil},
 	{"/in/file", nil},
-	{"/in/new", nil},         // absent under an existing folder
-	{"/in/a/b/c", nil},       // several levels absent
-	{"/missing/new", nil},    // absent at the first level
-	{"/inlink", nil},         // symlink inside the root
-	{"/inlink/file", nil},    // through a symlinked folder inside
-	{"/inlink/new", nil},     // absent through a symlinked folder inside
-	{"/rel/file", nil},       // relative symlink inside
-	{"/filelink", nil},       // symlink to a file inside
-	{"/dangling", nil},       // dangling symlink to a name inside
-	{"/out", ErrOutsideRoot}, // symlinked folder outside
+	{"/in/new", nil},                // absent under an existing folder
+	{"/in/a/b/c", nil},              // several levels absent
+	{"/missing/new", nil},           // absent at the first level
+	{"/inlink", nil},                // symlink inside the root
+	{"/inlink/file", nil},           // through a symlinked folder inside
+	{"/inlink/new", nil},            // absent through a symlinked folder inside
+	{"/rel/file", nil},              // relative symlink inside
+	{"/filelink", nil},              // symlink to a file inside
+	{"/dangling", nil},              // dangling symlink to a name inside
+	{"/dangling/x", nil},            // absent below it
+	{"/danglout", ErrOutsideRoot},   // dangling symlink to a name outside: creating it would create that
+	{"/danglrel", ErrOutsideRoot},   // the same, relative
+	{"/dangldir/x", ErrOutsideRoot}, // below a dangling symlink to a missing folder outside
+	{"/danglup", ErrOutsideRoot},    // a chain of dangling symlinks ending outside
+	{"/danglroot", ErrOutsideRoot},  // to a missing folder at the top, a shorter path than the root
+	{"/out", ErrOutsideRoot},        // symlinked folder outside
 	{"/out/secret", ErrOutsideRoot},
 	{"/out/new", ErrOutsideRoot},
 	{"/out/sub/new", ErrOutsideRoot},

@@ -22,6 +22,16 @@ var ErrUnavailable = errors.New("storage: store unavailable")
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("storage: store closed")
 
+// Exclusive is implemented by a store that one process owns alone while it
+// is open (storage/bolt holds a file lock on its file). That process's
+// path locks then order every change to a resource and its properties, so
+// a read of the store before a change of the tree stays true until the
+// change is done. A store several instances share does not implement it.
+type Exclusive interface {
+	// Exclusive reports whether this process is the store's only user.
+	Exclusive() bool
+}
+
 // Store keeps the dead properties of resources.
 //
 // A resource path is absolute, slash-separated and clean ("/", "/a",

@@ -144,6 +144,12 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	if local == f.root {
 		return fs.ErrPermission
 	}
+	if f.bare(ctx, local, name) {
+		if err := os.Remove(local); err != nil {
+			return err
+		}
+		return f.syncDir(filepath.Dir(local))
+	}
 	in, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: path.Clean("/" + name)})
 	if err != nil {
 		return err
@@ -175,6 +181,16 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 	if src == f.root || dst == f.root {
 		return fs.ErrPermission
 	}
+	if f.bare(ctx, src, oldName) && f.bare(ctx, dst, newName) {
+		if err := os.Rename(src, dst); err != nil {
+			return err
+		}
+		err := f.syncDir(filepath.Dir(dst))
+		if err == nil && filepath.Dir(src) != filepath.Dir(dst) {
+			err = f.syncDir(filepath.Dir(src))
+		}
+		return err
+	}
 	in, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpMove, Src: path.Clean("/" + oldName), Dst: path.Clean("/" + newName)})
 	if err != nil {
 		return err
@@ -188,6 +204,30 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 	}
 	// The rename happened: the properties follow whatever else fails.
 	return errors.Join(err, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID))
+}
+
+// bare reports whether the resource name (at local) is not a collection
+// and has nothing in a store this process owns alone (storage.Exclusive),
+// or does not exist there at all. Removing or renaming such a resource is
+// one unlink or rename of the tree with nothing in the store to follow it:
+// consistent at every instant, so it needs no intent and its two durable
+// store commits. Sync clients mostly move and delete plain files with no
+// dead properties. Callers hold the path locks of the names, which keeps
+// the answer true until their change is made.
+func (f *FS) bare(ctx context.Context, local, name string) bool {
+	if ex, ok := f.store.(storage.Exclusive); !ok || !ex.Exclusive() {
+		return false
+	}
+	fi, err := os.Lstat(local)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Nothing in the tree; the store may still hold orphans (a file
+		// removed behind the server's back), which an intent would drop.
+	case err != nil || fi.IsDir():
+		return false
+	}
+	props, err := f.store.Props(ctx, path.Clean("/"+name))
+	return err == nil && len(props) == 0
 }
 
 // rootDir hides the state folder from listings of the root.

@@ -40,7 +40,7 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	if r.ContentLength > h.cfg.MaxXMLBytes {
 		return http.StatusRequestEntityTooLarge, errors.New("PROPFIND body too large")
 	}
-	body, err := parsePropfind(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
+	body, err := propfindBodies.parse(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
 	if err != nil {
 		if st := statusOf(err); st == http.StatusRequestEntityTooLarge {
 			return st, err

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,8 @@ type opsMetrics struct {
 	proppatch     *prometheus.CounterVec // result: committed, failed
 	commitSeconds prometheus.Histogram
 	commitWrites  prometheus.Histogram
+	// series holds the request series by seriesKey (seriesOf).
+	series sync.Map
 }
 
 // newOpsState builds the instruments when cfg has a metrics address.
@@ -127,9 +130,39 @@ func (m *opsMetrics) observe(method string, status int, returned bool, dur time.
 	default:
 		status = http.StatusInternalServerError
 	}
-	method = methodLabel(method)
-	m.requests.WithLabelValues(method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(method).Observe(dur.Seconds())
+	sr := m.seriesOf(methodLabel(method), status)
+	sr.requests.Inc()
+	sr.duration.Observe(dur.Seconds())
+}
+
+// seriesKey names the series one request updates.
+type seriesKey struct {
+	method string // a methodLabel
+	status int
+}
+
+// requestSeries are the series one request updates.
+type requestSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// seriesOf returns the series of a request's method label and status,
+// kept once made: a vector's WithLabelValues hashes the labels and takes a
+// read lock that every core writes to, on every request. The keys are as
+// bounded as the labels (methodLabel; net/http refuses statuses outside
+// 100-999), and a series is still made when first used, so /metrics shows
+// only those seen.
+func (m *opsMetrics) seriesOf(method string, status int) *requestSeries {
+	k := seriesKey{method, status}
+	if v, ok := m.series.Load(k); ok {
+		return v.(*requestSeries)
+	}
+	v, _ := m.series.LoadOrStore(k, &requestSeries{
+		requests: m.requests.WithLabelValues(method, strconv.Itoa(status)),
+		duration: m.duration.WithLabelValues(method),
+	})
+	return v.(*requestSeries)
 }
 
 // methods are the request methods counted under their own name; any

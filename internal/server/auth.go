@@ -103,25 +103,33 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if view, r := g.route(w, r); view != nil {
+		view.ServeHTTP(w, r)
+	}
+}
+
+// route returns the view to serve r through and r with its user recorded,
+// or a nil view when it has answered r itself: a refusal, or the
+// unauthenticated OPTIONS of the share's root. Serving happens in
+// ServeHTTP, once route's frame is off the stack (see middleware).
+func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *http.Request) {
 	if g.header != "" && viaTrustedProxy(r) {
 		if name := strings.TrimSpace(r.Header.Get(g.header)); name != "" {
 			view, ok := g.views[name]
 			if !ok {
 				g.log.Warn("the proxy named an unknown user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "user", name)
 				http.Error(w, "403 Forbidden: unknown user", http.StatusForbidden)
-				return
+				return nil, r
 			}
-			view.ServeHTTP(w, setUser(r, name))
-			return
+			return view, setUser(r, name)
 		}
 	}
 	if name, password, ok := r.BasicAuth(); ok {
-		g.basic(w, r, name, password)
-		return
+		return g.basic(w, r, name, password)
 	}
 	switch {
 	case g.anon != nil:
-		g.anon.ServeHTTP(w, r)
+		return g.anon, r
 	case r.Method == http.MethodOptions && (r.URL.Path == g.root || r.URL.Path+"/" == g.root):
 		// Windows' Mini-Redirector decides from this unauthenticated
 		// OPTIONS whether the server speaks WebDAV at all; a 401 here
@@ -135,16 +143,17 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		unauthorized(w)
 	}
+	return nil, r
 }
 
-// basic serves a request that carries Basic credentials.
-func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password string) {
+// basic is route for a request that carries Basic credentials.
+func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password string) (*dav.Handler, *http.Request) {
 	client := clientIP(r)
 	u, err := g.auth.Login(client, name, password)
 	var rl *auth.RateLimitError
 	switch {
 	case err == nil:
-		g.views[u.Name].ServeHTTP(w, setUser(r, u.Name))
+		return g.views[u.Name], setUser(r, u.Name)
 	case errors.As(err, &rl):
 		g.log.Debug("login refused: too many failures", "id", requestID(r.Context()), "addr", client, "user", name)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))))
@@ -155,6 +164,7 @@ func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password stri
 		g.log.Warn("login failed", "id", requestID(r.Context()), "addr", client, "user", name)
 		unauthorized(w)
 	}
+	return nil, r
 }
 
 func unauthorized(w http.ResponseWriter) {

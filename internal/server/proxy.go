@@ -127,29 +127,44 @@ func (s *Server) withProxy(h http.Handler) http.Handler {
 	if s.cfg.AuthHeader != "" {
 		strip = append(strip[:len(strip):len(strip)], http.CanonicalHeaderKey(s.cfg.AuthHeader))
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(trusted) == 0 {
-			h.ServeHTTP(w, withoutHeaders(r, strip))
-			return
-		}
-		peer, err := netip.ParseAddrPort(r.RemoteAddr)
-		if err != nil || !trusted.contains(peer.Addr()) {
-			h.ServeHTTP(w, withoutHeaders(r, strip))
-			return
-		}
-		r = r.Clone(context.WithValue(r.Context(), proxyKey{}, peer.Addr()))
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			client := trusted.clientAddr(peer.Addr(), xff)
-			r.RemoteAddr = netip.AddrPortFrom(client, 0).String()
-		}
-		if host := lastValue(r.Header.Values("X-Forwarded-Host")); host != "" && httpguts.ValidHostHeader(host) {
-			r.Host = host
-		}
-		if proto := strings.ToLower(lastValue(r.Header.Values("X-Forwarded-Proto"))); proto == "http" || proto == "https" {
-			r.URL.Scheme = proto
-		}
-		h.ServeHTTP(w, r)
-	})
+	return &proxyLayer{next: h, trusted: trusted, strip: strip}
+}
+
+// proxyLayer is withProxy's handler. Its ServeHTTP only calls request and
+// then next, so the frame that stays on the stack while the request is
+// served is small (every handler below runs on that stack, see
+// middleware).
+type proxyLayer struct {
+	next    http.Handler
+	trusted trustedProxies
+	strip   []string // canonical header names
+}
+
+func (p *proxyLayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.next.ServeHTTP(w, p.request(r))
+}
+
+// request is r as the handlers below are to see it.
+func (p *proxyLayer) request(r *http.Request) *http.Request {
+	if len(p.trusted) == 0 {
+		return withoutHeaders(r, p.strip)
+	}
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !p.trusted.contains(peer.Addr()) {
+		return withoutHeaders(r, p.strip)
+	}
+	r = r.Clone(context.WithValue(r.Context(), proxyKey{}, peer.Addr()))
+	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+		client := p.trusted.clientAddr(peer.Addr(), xff)
+		r.RemoteAddr = netip.AddrPortFrom(client, 0).String()
+	}
+	if host := lastValue(r.Header.Values("X-Forwarded-Host")); host != "" && httpguts.ValidHostHeader(host) {
+		r.Host = host
+	}
+	if proto := strings.ToLower(lastValue(r.Header.Values("X-Forwarded-Proto"))); proto == "http" || proto == "https" {
+		r.URL.Scheme = proto
+	}
+	return r
 }
 
 // withoutHeaders returns r, or a copy of it without the named headers when

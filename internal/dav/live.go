@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func liveValue(name xml.Name, fi fs.FileInfo) (string, bool) {
 		}
 		return "", true
 	case nameContentLength:
-		return fmt.Sprint(fi.Size()), !fi.IsDir()
+		return strconv.FormatInt(fi.Size(), 10), !fi.IsDir()
 	case nameLastModified:
 		return fi.ModTime().UTC().Format(http.TimeFormat), true
 	case nameETag:
@@ -82,7 +83,11 @@ const supportedLock = `<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:
 // etag is the strong entity tag of a file or collection. It is the formula
 // x/net/webdav uses for GET, so PROPFIND's getetag and GET's ETag agree.
 func etag(fi fs.FileInfo) string {
-	return fmt.Sprintf(`"%x%x"`, fi.ModTime().UnixNano(), fi.Size())
+	b := make([]byte, 0, 32)
+	b = append(b, '"')
+	b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 16)
+	b = strconv.AppendInt(b, fi.Size(), 16)
+	return string(append(b, '"'))
 }
 
 // contentType guesses by extension only: PROPFIND never opens a file.

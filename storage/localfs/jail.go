@@ -2,6 +2,7 @@ package localfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -9,6 +10,20 @@ import (
 	"strings"
 	"syscall"
 )
+
+// ErrNotDir is returned for a name below a file ("/file/x"). No such
+// resource exists, so it wraps fs.ErrNotExist (GET answers 404, PUT and
+// MKCOL 409 for the missing parent collection), and syscall.ENOTDIR for
+// callers that tell the two apart.
+var ErrNotDir = fmt.Errorf("localfs: a file is used as a folder: %w (%w)", fs.ErrNotExist, syscall.ENOTDIR)
+
+// absentBelowFile returns ErrNotDir for an ENOTDIR error, else err.
+func absentBelowFile(err error) error {
+	if errors.Is(err, syscall.ENOTDIR) {
+		return ErrNotDir
+	}
+	return err
+}
 
 // Resolve maps a slash path to its local path, refusing the state folder,
 // names with NUL and symlinks that lead outside the root. The name need not
@@ -42,7 +57,7 @@ func (f *FS) Open(name string) (*os.File, error) {
 		return nil, err
 	}
 	if file, decided, err := openNoSymlinks(local); decided {
-		return file, err
+		return file, absentBelowFile(err)
 	}
 	return f.openResolved(name)
 }
@@ -53,7 +68,8 @@ func (f *FS) openResolved(name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.OpenFile(local, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	file, err := os.OpenFile(local, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return file, absentBelowFile(err)
 }
 
 // localName is the local path of the slash path name, refusing what is
@@ -117,13 +133,13 @@ func (f *FS) walk(local string) (lookup, error) {
 		case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pe):
 			return lookup{absent: pe.Err, noParent: !last}, nil
 		case err != nil:
-			return lookup{}, err
+			return lookup{}, absentBelowFile(err)
 		case fi.Mode()&fs.ModeSymlink != 0:
-			return lookup{}, f.checkInside(local)
+			return lookup{}, absentBelowFile(f.checkInside(local))
 		case last:
 			return lookup{fi: fi}, nil
 		case !fi.IsDir():
-			return lookup{}, syscall.ENOTDIR
+			return lookup{}, ErrNotDir
 		}
 		i = end
 	}

@@ -117,6 +117,27 @@ func TestResolveJail(t *testing.T) {
 	}
 }
 
+// TestBelowFileIsAbsent: a name below a file does not exist (RFC 4918
+// §9.7.1: PUT there is 409, GET 404), whichever way it is reached.
+func TestBelowFileIsAbsent(t *testing.T) {
+	t.Parallel()
+	f := jailFS(t)
+	for _, name := range []string{"/f/x", "/f/x/y", "/filelink/x"} {
+		if _, err := f.Resolve(name); !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("Resolve(%q): %v, want ErrNotDir", name, err)
+		}
+		if _, err := f.Stat(context.Background(), name); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Stat(%q): %v, want fs.ErrNotExist", name, err)
+		}
+		if file, err := f.Open(name); !errors.Is(err, fs.ErrNotExist) {
+			if file != nil {
+				file.Close()
+			}
+			t.Errorf("Open(%q): %v, want fs.ErrNotExist", name, err)
+		}
+	}
+}
+
 // TestResolveAgreesWithEvalSymlinks: the walk refuses and allows exactly
 // what the full EvalSymlinks check does.
 func TestResolveAgreesWithEvalSymlinks(t *testing.T) {

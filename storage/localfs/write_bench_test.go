@@ -107,3 +107,56 @@ func newBenchFS(b *testing.B) *FS {
 	}
 	return f
 }
+
+// BenchmarkConcurrentUploads is davbench's put-small without HTTP: 16
+// writers each uploading new 4 KiB files into one folder, durable (fsync
+// of the file, rename, shared fsync of the folder) against relaxed (temp
+// file and rename only, what Apache's mod_dav_fs does). The ratio of the
+// two is what durability costs on the disk at hand:
+// `go test -run XXX -bench ConcurrentUploads ./storage/localfs`.
+func BenchmarkConcurrentUploads(b *testing.B) {
+	const writers = 16
+	data := bytes.Repeat([]byte("x"), 4<<10)
+	for _, relaxed := range []bool{false, true} {
+		name := "durable"
+		if relaxed {
+			name = "relaxed"
+		}
+		b.Run(name, func(b *testing.B) {
+			f, err := New(b.TempDir(), nil, Options{Relaxed: relaxed})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var next atomic.Int64
+			var failed atomic.Value
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						up, err := f.NewUpload("/u" + strconv.FormatInt(i, 10))
+						if err == nil {
+							up.Write(data)
+							_, err = up.Commit()
+						}
+						if err != nil {
+							failed.Store(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if err, _ := failed.Load().(error); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}

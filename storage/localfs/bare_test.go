@@ -107,17 +107,10 @@ func TestBareChangesSkipIntents(t *testing.T) {
 // countingFS is an FS over files a and b and a folder dir holding x.
 func countingFS(t *testing.T) (*FS, *intentCounter) {
 	t.Helper()
-	root := t.TempDir()
-	store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	counter := &intentCounter{Store: store}
-	f, err := New(root, counter, Options{Hidden: ".atomdav"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newTestFS(t)
+	counter := &intentCounter{Store: f.store.(*bolt.Store)}
+	f.store = counter
+	root := f.Root()
 	for _, name := range []string{"a", "b", "dir/x"} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755); err != nil {
 			t.Fatal(err)

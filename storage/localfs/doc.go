@@ -7,11 +7,19 @@
 //
 // The root is a jail. Names are cleaned ("..", encoded or not, cannot climb
 // out), the state folder that holds the store is neither listed nor
-// reachable, and a symlink whose target lies outside the root is refused.
+// reachable, and a symlink whose target lies outside the root is refused,
+// dangling or not. The check lstats only the components below the root
+// and hands a path with a symlink on the way to a full evaluation; Open
+// lets the kernel refuse symlinks (openat2) so a GET costs one system call.
 //
 // # Durability
 //
 // Content writes are atomic: a temp file in the same folder, fsync, rename,
-// fsync of the folder (see WriteFile). With Options.Relaxed the fsyncs are
-// skipped: still atomic against a process crash, not against a power cut.
+// fsync of the folder (see WriteFile); concurrent fsyncs of one folder are
+// shared. With Options.Relaxed the fsyncs are skipped: still atomic
+// against a process crash, not against a power cut. Removing, renaming or
+// copying records an intent in the store first so a crash part-way is
+// rolled forward at start-up; removing or renaming a plain file with
+// nothing in a store this process owns alone needs none, being one atomic
+// unlink or rename.
 package localfs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -67,6 +68,9 @@ func (t *Table) acquireAll(ctx context.Context, wants []want) (func(), error) {
 // plan merges the requested paths (exclusive or not) and their ancestors
 // (shared) into one sorted list, exclusive winning over shared.
 func plan(paths []string, exclusive bool) []want {
+	if len(paths) == 1 {
+		return planOne(path.Clean("/"+paths[0]), exclusive)
+	}
 	modes := map[string]bool{}
 	for _, p := range paths {
 		p = path.Clean("/" + p)
@@ -83,6 +87,22 @@ func plan(paths []string, exclusive bool) []want {
 		wants = append(wants, want{p, ex})
 	}
 	sort.Slice(wants, func(i, j int) bool { return wants[i].path < wants[j].path })
+	return wants
+}
+
+// planOne is plan for one clean path: its ancestors, root first, are
+// already in sorted order, since a prefix sorts before what extends it.
+func planOne(p string, exclusive bool) []want {
+	n := strings.Count(p, "/") + 1
+	if p == "/" {
+		n = 1
+	}
+	wants := make([]want, n)
+	wants[n-1] = want{p, exclusive}
+	for i, a := n-2, p; i >= 0; i-- {
+		a = path.Dir(a)
+		wants[i] = want{a, false}
+	}
 	return wants
 }
 
@@ -114,9 +134,14 @@ func (t *Table) unref(p string) *entry {
 
 // acquire waits for one path. sync.RWMutex cannot be abandoned half-way, so
 // a waiter whose ctx ends lets a helper goroutine finish the wait and
-// release at once.
+// release at once. An uncontended path is taken at once, without that
+// goroutine: every request locks a few ancestors, and a goroutine and a
+// channel for each was most of what path locking cost.
 func (t *Table) acquire(ctx context.Context, w want) error {
 	e := t.ref(w.path)
+	if w.exclusive && e.lock.TryLock() || !w.exclusive && e.lock.TryRLock() {
+		return nil
+	}
 	lock := func() {
 		if w.exclusive {
 			e.lock.Lock()

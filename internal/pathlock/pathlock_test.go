@@ -2,6 +2,7 @@ package pathlock
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -108,4 +109,31 @@ func TestShareKeepsAncestorsButNotSiblings(t *testing.T) {
 	}
 	unshare()
 	tb.Lock("/a")()
+}
+
+// BenchmarkLockContext is one request's path locks, uncontended, with a
+// request's cancellable context: `go test -bench . ./internal/pathlock`.
+func BenchmarkLockContext(b *testing.B) {
+	var tab Table
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		unlock, err := tab.LockContext(ctx, "/davbench/proppatch/c003/f000042.dat")
+		if err != nil {
+			b.Fatal(err)
+		}
+		unlock()
+	}
+}
+
+// TestPlanOne: the one-path plan is the general plan's answer.
+func TestPlanOne(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b", "/a/b/c", "/ä/β/c d"} {
+		for _, ex := range []bool{true, false} {
+			if got, want := planOne(p, ex), plan([]string{p, p}, ex); !slices.Equal(got, want) {
+				t.Errorf("planOne(%q, %v) = %v, want %v", p, ex, got, want)
+			}
+		}
+	}
 }

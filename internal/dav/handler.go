@@ -98,6 +98,11 @@ func (h *Handler) Scoped(root string, readOnly bool) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	if status == 0 {
+		// The handler answered itself; an error means it cut a streamed
+		// body short, which is still the server's failure to report.
+		if err != nil && h.cfg.OnError != nil && r.Context().Err() == nil {
+			h.cfg.OnError(r, err)
+		}
 		return
 	}
 	// A client that went away mid-request is not a server failure.

@@ -57,6 +57,10 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	}
 	mw := newMultistatus(w)
 	if err := h.propfindTree(r, mw, body, p, fi, depth); err != nil {
+		if !mw.started { // nothing sent yet: answer with the error's status (503 for a store that is down)
+			mw.release()
+			return statusOf(err), err
+		}
 		// The status line is out; all we can do is cut the body short.
 		return 0, mw.abort(err)
 	}

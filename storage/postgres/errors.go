@@ -19,12 +19,24 @@ func wrap(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	case connectFailed(err):
+		// Also a connect that timed out (connect_timeout): the database
+		// did not answer, whatever the context says.
+		return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	case unavailable(err):
 		return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// connectFailed reports whether err is a failure to connect.
+func connectFailed(err error) bool {
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
 }
 
 // unavailable reports whether err says the database could not be reached,

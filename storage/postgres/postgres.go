@@ -60,6 +60,16 @@ var (
 	_ storage.LockTable = (*Store)(nil)
 )
 
+// ConnectTimeout bounds a new connection unless the URL sets
+// connect_timeout, and SendTimeout how long data sent to the database may
+// go unacknowledged (TCP_USER_TIMEOUT, on Linux) before the connection is
+// given up: with both, an unreachable database fails requests with
+// ErrUnavailable within seconds, even when it drops packets silently.
+const (
+	ConnectTimeout = 5 * time.Second
+	SendTimeout    = 10 * time.Second
+)
+
 // Open connects to the database at url (postgres://user@host/db?…, any
 // form pgx accepts: pool_max_conns and search_path among its parameters),
 // creates or migrates the schema, and takes this instance's lease. Its
@@ -74,6 +84,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		cfg.MaxConns = 16
 	}
 	cfg.MaxConnIdleTime = time.Minute
+	if !hasParam(url, "connect_timeout") {
+		// A database that drops packets must turn into 503s, not into
+		// requests that wait for the kernel's minutes-long TCP timeout.
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	cfg.ConnConfig.DialFunc = dialer().DialContext
 	if !hasParam(url, "synchronous_commit") {
 		// Durable means the commit's WAL is flushed before we answer,
 		// whatever the server's default says.
@@ -106,8 +122,8 @@ func (s *Store) start(ctx context.Context) error {
 }
 
 // Close ends the lease (so that other instances may adopt this one's
-// unfinished intents at once), waits for the calls under way and closes the
-// connections. It returns storage.ErrClosed if the store is already closed.
+// unfinished intents at once; if the database cannot be reached the lease
+// just expires), waits for the calls under way and closes the connections. It returns storage.ErrClosed if the store is already closed.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return storage.ErrClosed
@@ -119,10 +135,12 @@ func (s *Store) Close() error {
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `DELETE FROM atomdav_instances WHERE id = $1`, s.instance)
 	s.pool.Close()
-	if err != nil {
-		return wrap("close", err)
+	if err = wrap("close", err); errors.Is(err, ErrUnavailable) {
+		// Stopping while the database is down is not a failure: the lease
+		// expires after LeaseTTL and survivors adopt the intents then.
+		return nil
 	}
-	return nil
+	return err
 }
 
 // renewLease keeps this instance's lease alive until Close. A failed

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"fmt"
+	"github.com/atomdav/atomdav/storage/postgres"
 	"io"
 	"maps"
 	"net"
@@ -31,10 +32,11 @@ type pgProxy struct {
 	target string // the database's host:port
 	addr   string // where the proxy listens, the same across cuts
 
-	mu    sync.Mutex // guards ln and conns
-	ln    net.Listener
-	conns map[net.Conn]struct{} // both ends of every forwarded connection
-	wg    sync.WaitGroup        // accept loops and pipes
+	mu      sync.Mutex // guards ln, stalled and conns
+	ln      net.Listener
+	stalled bool                  // accept, but forward nothing
+	conns   map[net.Conn]struct{} // both ends of every forwarded or held connection
+	wg      sync.WaitGroup        // accept loops and pipes
 }
 
 // newPGProxy starts a proxy to target, stopped when t ends. It listens on
@@ -86,6 +88,20 @@ func (p *pgProxy) serve(ln net.Listener) {
 // forward connects c, accepted on ln, to the database and copies both
 // ways until either side ends or the proxy is cut.
 func (p *pgProxy) forward(c net.Conn, ln net.Listener) {
+	p.mu.Lock()
+	if p.stalled {
+		// Hold c open, reading and dropping what it sends, until Cut or
+		// Restore closes it.
+		p.conns[c] = struct{}{}
+		p.mu.Unlock()
+		io.Copy(io.Discard, c)
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.mu.Unlock()
 	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 	if err != nil {
 		c.Close()
@@ -132,10 +148,29 @@ func (p *pgProxy) Cut() {
 	}
 }
 
-// Restore listens on addr again. It does nothing when not cut.
+// Stall closes every connection under way and, from then on, accepts
+// connections but holds them without forwarding a byte: a database host
+// that takes connections and never answers. Restore ends it.
+func (p *pgProxy) Stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = true
+	for c := range p.conns {
+		c.Close()
+	}
+}
+
+// Restore ends a stall, closing the connections it held, and listens on
+// addr again after a cut. It does nothing when neither happened.
 func (p *pgProxy) Restore() error {
 	p.mu.Lock()
 	cut := p.ln == nil
+	if p.stalled {
+		p.stalled = false
+		for c := range p.conns {
+			c.Close()
+		}
+	}
 	p.mu.Unlock()
 	if !cut {
 		return nil
@@ -172,11 +207,16 @@ func viaProxy(t *testing.T, db, addr string) string {
 // quick sends one request bounded by outageAnswerWithin: an error (a
 // timeout among them) means the server did not answer in time.
 func (s *server) quick(method, path, body string, hdr ...string) (reply, time.Duration, error) {
+	return s.quickWithin(outageAnswerWithin, method, path, body, hdr...)
+}
+
+// quickWithin is quick with another bound.
+func (s *server) quickWithin(bound time.Duration, method, path, body string, hdr ...string) (reply, time.Duration, error) {
 	req, err := s.request(method, path, strings.NewReader(body), hdr...)
 	if err != nil {
 		return reply{}, 0, err
 	}
-	c := &http.Client{Timeout: outageAnswerWithin, Transport: s.client.Transport}
+	c := &http.Client{Timeout: bound, Transport: s.client.Transport}
 	began := time.Now()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -411,4 +451,52 @@ func wantSent(t *testing.T, when string, r reply, sent map[xml.Name]string) {
 			}
 		}
 	}
+}
+
+// TestOutageDatabaseStalls: a database that accepts connections and never
+// answers (a hung host, a half-dead proxy) fails PROPPATCH with 503 within
+// the store's connect timeout instead of holding requests for minutes, and
+// the same process works again once the database answers.
+func TestOutageDatabaseStalls(t *testing.T) {
+	t.Parallel()
+	db := clusterDB(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newPGProxy(t, u.Host)
+	s, _ := startOpsServer(t, t.TempDir(), "--store", viaProxy(t, db, proxy.addr))
+	t.Cleanup(func() { proxy.Restore() })
+	s.put(t, "/f.txt", "content")
+	wantStatuses(t, s.proppatch(t, "/f.txt", update(`<Z:color>blue</Z:color>`)), map[xml.Name]int{zName("color"): 200})
+
+	proxy.Stall()
+	// The first request may fail fast on a pooled connection the stall
+	// closed; the next must open a connection that never answers.
+	bound := postgres.ConnectTimeout + 4*time.Second
+	for i := range 2 {
+		r, took, err := s.quickWithin(bound, "PROPPATCH", "/f.txt", update(`<Z:lost>during the stall</Z:lost>`))
+		if err != nil {
+			t.Fatalf("PROPPATCH %d during the stall: no answer within %v: %v\nserver output:\n%s", i+1, bound, err, s.Output())
+		}
+		t.Logf("PROPPATCH %d during the stall: %d in %v", i+1, r.Status, took.Round(time.Millisecond))
+		if r.Status != http.StatusServiceUnavailable {
+			t.Errorf("PROPPATCH %d during the stall: status %d, want 503", i+1, r.Status)
+		}
+	}
+
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	for restored := time.Now(); ; time.Sleep(outagePoll) {
+		r, _, err := s.quick("PROPPATCH", "/f.txt", update(`<Z:after>after the stall</Z:after>`))
+		if err == nil && r.Status == http.StatusMultiStatus {
+			break
+		}
+		if time.Since(restored) > outageRecoverIn {
+			t.Fatalf("no PROPPATCH succeeded within %v of the end of the stall: %v %v", outageRecoverIn, r.Status, err)
+		}
+	}
+	wantSent(t, "after the stall", s.do(t, "PROPFIND", "/f.txt", propfindBody(zName("color"), zName("lost"), zName("after")), "Depth", "0"),
+		map[xml.Name]string{zName("color"): `<Z:color>blue</Z:color>`, zName("after"): `<Z:after>after the stall</Z:after>`})
 }

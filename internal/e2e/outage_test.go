@@ -193,6 +193,22 @@ func (p *pgProxy) refused() bool {
 	return false
 }
 
+// startBehindProxy starts atomdav on a database of its own reached
+// through a pgProxy, and its operations listener. Whatever a test leaves
+// the proxy in, it is restored before atomdav stops.
+func startBehindProxy(t *testing.T) (*server, string, *pgProxy) {
+	t.Helper()
+	db := clusterDB(t)
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newPGProxy(t, u.Host)
+	s, ops := startOpsServer(t, t.TempDir(), "--store", viaProxy(t, db, proxy.addr))
+	t.Cleanup(func() { proxy.Restore() })
+	return s, ops, proxy
+}
+
 // viaProxy returns the database URL db with its host replaced by addr.
 func viaProxy(t *testing.T, db, addr string) string {
 	t.Helper()
@@ -279,16 +295,8 @@ func rawProps(body []byte) (map[xml.Name]string, error) {
 // and those set before the outage read back byte for byte as before.
 func TestOutageStoreUnreachable(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	u, err := url.Parse(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &outage{proxy: newPGProxy(t, u.Host)}
-	o.s, o.ops = startOpsServer(t, t.TempDir(), "--store", viaProxy(t, db, o.proxy.addr))
-	// A test failing mid-outage still stops atomdav with its database
-	// reachable: it exits 1 when it cannot end its lease.
-	t.Cleanup(func() { o.proxy.Restore() })
+	o := &outage{}
+	o.s, o.ops, o.proxy = startBehindProxy(t)
 	o.before(t)
 	o.during(t)
 	o.after(t)
@@ -459,14 +467,7 @@ func wantSent(t *testing.T, when string, r reply, sent map[xml.Name]string) {
 // the same process works again once the database answers.
 func TestOutageDatabaseStalls(t *testing.T) {
 	t.Parallel()
-	db := clusterDB(t)
-	u, err := url.Parse(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newPGProxy(t, u.Host)
-	s, _ := startOpsServer(t, t.TempDir(), "--store", viaProxy(t, db, proxy.addr))
-	t.Cleanup(func() { proxy.Restore() })
+	s, _, proxy := startBehindProxy(t)
 	s.put(t, "/f.txt", "content")
 	wantStatuses(t, s.proppatch(t, "/f.txt", update(`<Z:color>blue</Z:color>`)), map[xml.Name]int{zName("color"): 200})
 

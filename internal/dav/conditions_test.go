@@ -19,21 +19,27 @@ import (
 func newTestHandler(t *testing.T) *Handler {
 	t.Helper()
 	root := t.TempDir()
-	store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	fsys, err := localfs.New(root, store, localfs.Options{Hidden: ".atomdav"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
 	os.MkdirAll(filepath.Join(root, "c"), 0o755)
 	os.WriteFile(filepath.Join(root, "c", "m"), []byte("y"), 0o644)
-	h, err := New(Config{FS: fsys})
+	return newHandlerAt(t, root, bolt.Options{}, Config{})
+}
+
+// newHandlerAt serves root with cfg, its properties in a bolt store with
+// opts in root's state folder, closed when tb ends.
+func newHandlerAt(tb testing.TB, root string, opts bolt.Options, cfg Config) *Handler {
+	tb.Helper()
+	store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	if cfg.FS, err = localfs.New(root, store, localfs.Options{Hidden: ".atomdav"}); err != nil {
+		tb.Fatal(err)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return h
 }

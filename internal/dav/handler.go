@@ -97,19 +97,16 @@ func (h *Handler) Scoped(root string, readOnly bool) *Handler {
 // ServeHTTP routes one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
-	if status == 0 {
-		// The handler answered itself; an error means it cut a streamed
-		// body short, which is still the server's failure to report.
-		if err != nil && h.cfg.OnError != nil && r.Context().Err() == nil {
-			h.cfg.OnError(r, err)
-		}
-		return
-	}
-	// A client that went away mid-request is not a server failure.
-	if status >= 500 && h.cfg.OnError != nil && r.Context().Err() == nil {
+	// A server failure is a 5xx, or an error from a handler that answered
+	// itself (status 0) and had to cut a streamed body short; a client that
+	// went away mid-request is neither.
+	failed := status >= 500 || status == 0 && err != nil
+	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}
-	writeError(w, status, err)
+	if status != 0 {
+		writeError(w, status, err)
+	}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {

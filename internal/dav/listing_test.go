@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/atomdav/atomdav/storage/bolt"
-	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // newListingHandler serves a fresh folder under prefix holding a
@@ -21,15 +20,6 @@ import (
 func newListingHandler(t *testing.T, prefix string) *Handler {
 	t.Helper()
 	root := t.TempDir()
-	store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	fsys, err := localfs.New(root, store, localfs.Options{Hidden: ".atomdav"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)
 	files := map[string]int{"b #?%.txt": 2048, "été.txt": 10, "A.bin": 1, "sub dir/x": 1}
 	for name, size := range files {
@@ -40,11 +30,7 @@ func newListingHandler(t *testing.T, prefix string) *Handler {
 		}
 	}
 	os.Chtimes(filepath.Join(root, "été.txt"), old, old)
-	h, err := New(Config{FS: fsys, Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return newHandlerAt(t, root, bolt.Options{}, Config{Prefix: prefix})
 }
 
 func serveListing(h *Handler, method, target, accept string) *httptest.ResponseRecorder {

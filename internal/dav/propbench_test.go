@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/atomdav/atomdav/storage/bolt"
-	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // benchSetBody and benchPropfindBody are davbench's proppatch and
@@ -30,23 +29,10 @@ const (
 func newBenchHandler(b *testing.B) *Handler {
 	b.Helper()
 	root := b.TempDir()
-	store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), bolt.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	fsys, err := localfs.New(root, store, localfs.Options{Hidden: ".atomdav"})
-	if err != nil {
-		b.Fatal(err)
-	}
 	if err := os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Config{FS: fsys})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return h
+	return newHandlerAt(b, root, bolt.Options{NoSync: true}, Config{})
 }
 
 // discardWriter is an http.ResponseWriter that keeps only the status.

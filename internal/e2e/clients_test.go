@@ -61,9 +61,15 @@ func TestLitmus(t *testing.T) {
 	t.Parallel()
 	litmus := needTool(t, "litmus", "litmus")
 	s := startServer(t, t.TempDir())
+	runLitmus(t, litmus, s.URL+"/")
+}
 
+// runLitmus runs every litmus suite against url and fails t on any
+// failure or warning, or a suite that printed no summary.
+func runLitmus(t *testing.T, litmus, url string) {
+	t.Helper()
 	suites := []string{"basic", "copymove", "props", "locks", "http"}
-	out, err := runTool(t, t.TempDir(), "", []string{"TESTS=" + strings.Join(suites, " ")}, litmus, s.URL+"/")
+	out, err := runTool(t, t.TempDir(), "", []string{"TESTS=" + strings.Join(suites, " ")}, litmus, url)
 	seen := map[string]bool{}
 	for line := range strings.Lines(out) {
 		line = strings.TrimRight(line, "\n")
@@ -91,7 +97,6 @@ func TestLitmus(t *testing.T) {
 	if t.Failed() {
 		t.Logf("litmus output:\n%s", out)
 	}
-
 }
 
 // TestCadaver drives cadaver, the command-line WebDAV client, with a script

@@ -187,35 +187,7 @@ func TestClusterLitmus(t *testing.T) {
 	t.Parallel()
 	litmus := needTool(t, "litmus", "litmus")
 	ts := roundRobin(t, startCluster(t, 3))
-	suites := []string{"basic", "copymove", "props", "locks", "http"}
-	out, err := runTool(t, t.TempDir(), "", []string{"TESTS=" + strings.Join(suites, " ")}, litmus, ts.URL+"/")
-	seen := map[string]bool{}
-	for line := range strings.Lines(out) {
-		line = strings.TrimRight(line, "\n")
-		if strings.Contains(line, "FAIL") || strings.Contains(line, "WARNING") {
-			t.Errorf("litmus: %s", line)
-		}
-		m := litmusSummary.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		t.Log(line)
-		seen[m[1]] = true
-		if m[4] != "0" {
-			t.Errorf("litmus suite %s: %s of %s tests failed", m[1], m[4], m[2])
-		}
-	}
-	for _, suite := range suites {
-		if !seen[suite] {
-			t.Errorf("litmus printed no summary for %q (it stops after a failing suite)", suite)
-		}
-	}
-	if err != nil {
-		t.Errorf("litmus: %v", err)
-	}
-	if t.Failed() {
-		t.Logf("litmus output:\n%s", out)
-	}
+	runLitmus(t, litmus, ts.URL+"/")
 }
 
 // TestClusterKillMidMove kill -9s an instance while it MOVEs a collection

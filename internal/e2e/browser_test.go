@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/atomdav/atomdav/internal/testbin"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -23,7 +25,7 @@ import (
 // $ATOMDAV_ARTIFACTS when set.
 func TestBrowserListing(t *testing.T) {
 	t.Parallel()
-	chromium := needTool(t, "chromium", "chromium")
+	chromium := testbin.NeedTool(t, "chromium", "chromium")
 	dir := t.TempDir()
 	files := map[string]int{ // name → size
 		"hello world.txt":   1200,

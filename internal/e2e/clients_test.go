@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/atomdav/atomdav/internal/testbin"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,22 +17,6 @@ import (
 	"testing"
 	"time"
 )
-
-// needTool returns the path of a client program, or skips the test naming
-// the Debian package that provides it; with CI=true a missing client fails
-// the test instead.
-func needTool(t *testing.T, name, debianPackage string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not on PATH and CI=true: install the Debian package %q", name, debianPackage)
-	}
-	t.Skipf("%s is not on PATH: install the Debian package %q to run this test", name, debianPackage)
-	return ""
-}
 
 // runTool runs a client program in dir with a private HOME and returns its
 // combined output and error. It never waits more than 60s.
@@ -59,7 +45,7 @@ var litmusSummary = regexp.MustCompile("<- summary for `([a-z]+)': of ([0-9]+) t
 // wants no failure and no warning in any.
 func TestLitmus(t *testing.T) {
 	t.Parallel()
-	litmus := needTool(t, "litmus", "litmus")
+	litmus := testbin.NeedTool(t, "litmus", "litmus")
 	s := startServer(t, t.TempDir())
 	runLitmus(t, litmus, s.URL+"/")
 }
@@ -103,7 +89,7 @@ func runLitmus(t *testing.T, litmus, url string) {
 // on stdin.
 func TestCadaver(t *testing.T) {
 	t.Parallel()
-	cadaver := needTool(t, "cadaver", "cadaver")
+	cadaver := testbin.NeedTool(t, "cadaver", "cadaver")
 	s := startServer(t, t.TempDir())
 	work := t.TempDir()
 	content := "cadaver content\n"
@@ -156,7 +142,7 @@ func TestCadaver(t *testing.T) {
 // TestRclone syncs a small tree with rclone's WebDAV backend.
 func TestRclone(t *testing.T) {
 	t.Parallel()
-	rclone := needTool(t, "rclone", "rclone")
+	rclone := testbin.NeedTool(t, "rclone", "rclone")
 	s := startServer(t, t.TempDir())
 	src := t.TempDir()
 	files := map[string][]byte{

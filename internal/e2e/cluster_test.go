@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/atomdav/atomdav/internal/testbin"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -185,7 +187,7 @@ func roundRobin(t *testing.T, nodes []*server) *httptest.Server {
 // does (TestLitmus).
 func TestClusterLitmus(t *testing.T) {
 	t.Parallel()
-	litmus := needTool(t, "litmus", "litmus")
+	litmus := testbin.NeedTool(t, "litmus", "litmus")
 	ts := roundRobin(t, startCluster(t, 3))
 	runLitmus(t, litmus, ts.URL+"/")
 }

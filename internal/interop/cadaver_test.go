@@ -34,7 +34,7 @@ var prompt = regexp.MustCompile(`dav:[^\n]*> $`)
 // get) and waits for its first prompt; cleanup ends the session.
 func startCadaver(t *testing.T, s *server, dir string) *cadaver {
 	t.Helper()
-	bin := needTool(t, "cadaver", "cadaver")
+	bin := testbin.NeedTool(t, "cadaver", "cadaver")
 	tl := newTool(t, bin) // for its private HOME
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &cadaver{cmd: exec.CommandContext(ctx, bin, s.URL+"/"), out: &testbin.Buffer{}, cancel: cancel, done: make(chan struct{})}

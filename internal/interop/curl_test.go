@@ -1,6 +1,8 @@
 package interop
 
 import (
+	"github.com/atomdav/atomdav/internal/testbin"
+
 	"bufio"
 	"crypto/sha1"
 	"encoding/hex"
@@ -49,7 +51,7 @@ func curl(t *testing.T, bin string, s *server, stdin string, args ...string) cur
 // and no Content-Length, a bare Lock-Token, the ownCloud headers.
 func TestCurl(t *testing.T) {
 	t.Parallel()
-	bin := needTool(t, "curl", "curl")
+	bin := testbin.NeedTool(t, "curl", "curl")
 	s := startServer(t)
 	body := "a body of known length\n"
 	sum := sha1.Sum([]byte(body))

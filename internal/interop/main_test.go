@@ -102,22 +102,6 @@ func (s *server) do(t *testing.T, method, path, body string, hdr ...string) repl
 	return reply{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-// needTool returns the path of a client program, or skips the test naming
-// the Debian package that provides it; with CI=true a missing client fails
-// the test instead.
-func needTool(t *testing.T, name, debianPackage string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not on PATH and CI=true: install the Debian package %q", name, debianPackage)
-	}
-	t.Skipf("%s is not on PATH: install the Debian package %q to run this test", name, debianPackage)
-	return ""
-}
-
 // tool runs client programs with a private HOME and XDG folders, so no
 // user configuration leaks in and nothing is written outside the test.
 type tool struct {

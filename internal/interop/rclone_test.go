@@ -1,6 +1,8 @@
 package interop
 
 import (
+	"github.com/atomdav/atomdav/internal/testbin"
+
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -27,7 +29,7 @@ type rclone struct {
 // newRclone finds rclone (or skips) and writes its empty configuration.
 func newRclone(t *testing.T, s *server, vendor string) *rclone {
 	t.Helper()
-	bin := needTool(t, "rclone", "rclone")
+	bin := testbin.NeedTool(t, "rclone", "rclone")
 	r := &rclone{tool: newTool(t, bin)}
 	conf := filepath.Join(r.dir, "rclone.conf")
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {

@@ -6,8 +6,9 @@
 // detector, the server is built with -race too, so a data race in the
 // server fails the test that provoked it.
 //
-// It never sees a *testing.T: it returns errors, and each test package
-// turns them into failures.
+// It returns errors, and each test package turns them into failures; only
+// NeedTool, which decides between skipping and failing for a missing client
+// program (CI=true), takes a testing.TB.
 package testbin
 
 import (

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -177,28 +176,10 @@ func benchPatch(b *testing.B, writers int) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	name := xml.Name{Space: "DAV:", Local: "displayname"}
-	value := []byte(`<D:displayname xmlns:D="DAV:">benchmark</D:displayname>`)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
 	cpu0 := cpuTime()
-	for w := range writers {
-		wg.Go(func() {
-			p := fmt.Sprintf("/bench/w%02d", w)
-			for next.Add(1) <= int64(b.N) {
-				if err := s.PatchProps(context.Background(), p, map[xml.Name][]byte{name: value}, nil); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
+	storagetest.PatchConcurrently(b, s, writers)
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	secs := b.Elapsed().Seconds()
-	b.ReportMetric(float64(b.N)/secs, "commits/s")
 	b.ReportMetric(float64(s.txns.Load())/secs, "txns/s")
 	b.ReportMetric(float64(b.N)/float64(s.txns.Load()), "writes/txn")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/bolt"
+	"github.com/atomdav/atomdav/storage/storagetest"
 )
 
 // benchStores opens each store the benchmarks compare: the embedded bolt
@@ -40,32 +41,10 @@ func BenchmarkPatchProps(b *testing.B) {
 			b.Run(fmt.Sprintf("store=%s/writers=%d", name, writers), func(b *testing.B) {
 				s := stores[name](b)
 				defer s.Close()
-				benchPatch(b, s, writers)
+				storagetest.PatchConcurrently(b, s, writers)
 			})
 		}
 	}
-}
-
-func benchPatch(b *testing.B, s storage.Store, writers int) {
-	name := xml.Name{Space: "DAV:", Local: "displayname"}
-	value := []byte(`<D:displayname xmlns:D="DAV:">benchmark</D:displayname>`)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for w := range writers {
-		wg.Go(func() {
-			p := fmt.Sprintf("/bench/w%02d", w)
-			for next.Add(1) <= int64(b.N) {
-				if err := s.PatchProps(context.Background(), p, map[xml.Name][]byte{name: value}, nil); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 }
 
 // BenchmarkFolderProps measures the read behind a PROPFIND Depth 1 of a

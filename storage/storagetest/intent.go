@@ -16,29 +16,13 @@ import (
 // the property change CompleteIntent applies and AbortIntent does not, and
 // storage.ErrNoIntent for IDs the log does not hold.
 func testIntents(t *testing.T, open Opener) {
-	t.Run("log", func(t *testing.T) {
-		t.Parallel()
-		testIntentLog(t, open)
-	})
-	t.Run("complete", func(t *testing.T) {
-		t.Parallel()
-		testComplete(t, open)
-	})
-	t.Run("abort", func(t *testing.T) {
-		t.Parallel()
-		testAbort(t, open)
-	})
-	t.Run("unknown ID", func(t *testing.T) {
-		t.Parallel()
-		testUnknownIntent(t, open)
-	})
-	t.Run("malformed", func(t *testing.T) {
-		t.Parallel()
-		testMalformedIntent(t, open)
-	})
-	t.Run("concurrent complete", func(t *testing.T) {
-		t.Parallel()
-		testConcurrentComplete(t, open)
+	inParallel(t, open, map[string]func(*testing.T, Opener){
+		"log":                 testIntentLog,
+		"complete":            testComplete,
+		"abort":               testAbort,
+		"unknown ID":          testUnknownIntent,
+		"malformed":           testMalformedIntent,
+		"concurrent complete": testConcurrentComplete,
 	})
 }
 

@@ -50,6 +50,16 @@ func Run(t *testing.T, open Opener) {
 	}
 }
 
+// inParallel runs each named check as a parallel subtest of t.
+func inParallel(t *testing.T, open Opener, checks map[string]func(*testing.T, Opener)) {
+	for name, check := range checks {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			check(t, open)
+		})
+	}
+}
+
 // store is the interface under test.
 type store = storage.Store
 

@@ -501,3 +501,16 @@ func TestOutageDatabaseStalls(t *testing.T) {
 	wantSent(t, "after the stall", s.do(t, "PROPFIND", "/f.txt", propfindBody(zName("color"), zName("lost"), zName("after")), "Depth", "0"),
 		map[xml.Name]string{zName("color"): `<Z:color>blue</Z:color>`, zName("after"): `<Z:after>after the stall</Z:after>`})
 }
+
+// TestOutageGracefulStop: SIGTERM while the database is unreachable is
+// still a clean stop (exit 0): the instance's lease cannot be ended, so it
+// expires, and systemd must not see a failure.
+func TestOutageGracefulStop(t *testing.T) {
+	t.Parallel()
+	s, _, proxy := startBehindProxy(t)
+	s.put(t, "/f.txt", "content")
+	proxy.Cut()
+	if err := s.proc.Terminate(20 * time.Second); err != nil {
+		t.Errorf("SIGTERM during the outage: %v\nserver output:\n%s", err, s.Output())
+	}
+}

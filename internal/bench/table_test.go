@@ -77,3 +77,18 @@ func TestComparisonRows(t *testing.T) {
 		t.Errorf("Check = %v with an atomdav error, want ErrErrors", err)
 	}
 }
+
+// TestNotesNameExtraFlags: a run with extra atomdav flags (a relaxed
+// durability run) says so beside the durability note, which describes the
+// defaults; a run without says nothing of the kind.
+func TestNotesNameExtraFlags(t *testing.T) {
+	for _, args := range [][]string{nil, {"--durability", "relaxed"}} {
+		c := &Comparison{Config: Config{Duration: time.Second}.withDefaults(), AtomdavArgs: args}
+		var b strings.Builder
+		c.notes(&b)
+		said := strings.Contains(b.String(), "extra flags `--durability relaxed`")
+		if said != (args != nil) {
+			t.Errorf("AtomdavArgs %q: notes name the flags = %v:\n%s", args, said, b.String())
+		}
+	}
+}

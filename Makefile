@@ -6,7 +6,7 @@ ADDR      ?= 127.0.0.1:8080
 # the shared store's tests run against.
 TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql
 
-.PHONY: build run test deps lint litmus bench crashtest clean pg
+.PHONY: build run test deps lint litmus bench crashtest clean pg fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/atomdav
@@ -22,6 +22,22 @@ run:
 test: deps
 	$(GO) vet ./...
 	@$(call with-pg,$(GO) test -race -count=1 ./...)
+	@$(MAKE) --no-print-directory fuzz
+
+# fuzz runs every Go fuzz target of the repository (each parser of client
+# input has one) for FUZZTIME, on top of its seed corpus in the package's
+# testdata/fuzz; a crash fails it and leaves the input in that corpus.
+# FUZZTIME=10m for a real search.
+FUZZTIME ?= 4s
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do \
+		pkg=./$$(dirname "$${f#./}"); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" >"$${TMPDIR:-/tmp}/atomdav-fuzz.log" 2>&1 || \
+				{ cat "$${TMPDIR:-/tmp}/atomdav-fuzz.log"; exit 1; }; \
+		done; \
+	done
 
 # with-pg runs the command $(1) with ATOMDAV_TEST_POSTGRES set to the URL of
 # a throwaway PostgreSQL cluster: initdb in a temp folder (as the postgres

@@ -25,4 +25,7 @@
 //
 // XML bodies are bounded (Config.MaxXMLBytes → 413), PROPFIND Depth:
 // infinity is refused unless enabled, and the state folder is unreachable.
+// A view's root (the share's, or the folder a user sees as "/") is never
+// deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,
+// 405 for PUT); PROPPATCH and LOCK of it are allowed.
 package dav

@@ -197,6 +197,18 @@ func (h *Handler) href(p string, collection bool) string {
 	return (&url.URL{Path: full}).EscapedPath()
 }
 
+// isRoot reports whether p is the view's root: "/" of the share, or the
+// folder a user sees as "/". It is never deleted, moved, overwritten by a
+// COPY or MOVE, or replaced by a PUT, whoever asks: the user would lose
+// the one folder they see (or swap it for a file), and for the share's
+// root the state folder with it.
+func (h *Handler) isRoot(p string) bool {
+	if h.root == "" {
+		return p == "/"
+	}
+	return p == h.fs.Canonical(h.root) // as resourcePath spells it
+}
+
 func isWrite(method string) bool {
 	switch method {
 	case "GET", "HEAD", "OPTIONS", "PROPFIND":

@@ -96,6 +96,10 @@ func (h *Handler) Scoped(root string, readOnly bool) *Handler {
 
 // ServeHTTP routes one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every answer, file, listing, multistatus or error, is of the type
+	// its Content-Type says: a browser must not sniff a text error or an
+	// XML body into HTML.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that

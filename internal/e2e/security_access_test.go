@@ -3,11 +3,15 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/atomdav/atomdav/internal/testbin"
+	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -107,5 +111,88 @@ func TestUserRootIsKept(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "carol")); err != nil || !fi.IsDir() {
 		t.Errorf("carol's folder after the refusals: %v, %v", fi, err)
+	}
+}
+
+// xssName is a file name that would be markup if the listing did not
+// escape it.
+const xssName = `<img src=x onerror=alert(1)>.txt`
+
+// ranScript marks the document when it runs: it must not, in a sandbox.
+const ranScript = `<script>document.documentElement.setAttribute("data-ran", "1")</script>`
+
+// TestUploadedContentSandboxed: a file one user uploads is served with
+// Content-Security-Policy: sandbox and nosniff (GET, HEAD, a query, a
+// range, an error), so an .html or .svg never runs script in the share's
+// origin with another user's credentials; the listing keeps its own CSP,
+// which allows its own script and style, and escapes names.
+func TestUploadedContentSandboxed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir())
+	s.put(t, "/x.html", "<!doctype html><title>page</title>"+ranScript)
+	s.put(t, "/x.svg", `<svg xmlns="http://www.w3.org/2000/svg">`+ranScript+`</svg>`)
+	s.put(t, "/x.xhtml", `<html xmlns="http://www.w3.org/1999/xhtml"><body>`+ranScript+`</body></html>`)
+	s.put(t, "/"+url.PathEscape(xssName), "x")
+
+	for _, tt := range []struct {
+		name, method, path string
+		hdr                []string
+		status             int
+	}{
+		{"GET-html", "GET", "/x.html", nil, http.StatusOK},
+		{"GET-svg", "GET", "/x.svg", nil, http.StatusOK},
+		{"GET-xhtml", "GET", "/x.xhtml", nil, http.StatusOK},
+		{"GET-with-query", "GET", "/x.html?a=1&b=%3Cscript%3E", nil, http.StatusOK},
+		{"HEAD", "HEAD", "/x.html", nil, http.StatusOK},
+		{"RFC9110_14.2/range-206", "GET", "/x.html", []string{"Range", "bytes=0-4"}, http.StatusPartialContent},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do(t, tt.method, tt.path, "", tt.hdr...)
+			want(t, r, tt.status, tt.method+" "+tt.path)
+			if csp := r.Header.Get("Content-Security-Policy"); csp != "sandbox" {
+				t.Errorf("Content-Security-Policy %q, want sandbox", csp)
+			}
+			if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q, want nosniff", r.Header.Get("X-Content-Type-Options"))
+			}
+		})
+	}
+	t.Run("error-nosniff", func(t *testing.T) {
+		r := s.do(t, "GET", "/missing.html", "")
+		want(t, r, http.StatusNotFound, "GET /missing.html")
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("404: X-Content-Type-Options %q, want nosniff", r.Header.Get("X-Content-Type-Options"))
+		}
+	})
+	t.Run("listing-own-CSP-escaped-names", func(t *testing.T) {
+		r := s.do(t, "GET", "/", "", "Accept", "text/html")
+		want(t, r, http.StatusOK, "GET / as a browser")
+		csp := r.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'sha256-") || !strings.Contains(csp, "style-src 'sha256-") || strings.Contains(csp, "sandbox") {
+			t.Errorf("the listing's CSP %q does not allow its own script and style by hash", csp)
+		}
+		body := string(r.Body)
+		if strings.Contains(body, "<img") || !strings.Contains(body, "&lt;img src=x onerror=alert(1)&gt;.txt") {
+			t.Errorf("the listing does not escape %q:\n%s", xssName, body)
+		}
+	})
+
+	chromium := testbin.NeedTool(t, "chromium", "chromium")
+	ctx := newBrowser(t, chromium)
+	for _, p := range []string{"/x.html", "/x.svg", "/x.xhtml"} {
+		step(t, ctx, "open "+p, chromedp.Navigate(s.URL+p))
+		if ran := eval[bool](t, ctx, `document.documentElement.hasAttribute("data-ran")`); ran {
+			t.Errorf("the script in the uploaded %s ran in the browser", p)
+		}
+	}
+	step(t, ctx, "open the listing", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#listing")))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#listing thead th[scope=col] button.sort").length`); n != 3 {
+		t.Errorf("%d sort buttons in the listing, want 3 (listing.js did not run?)", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#listing img").length`); n != 0 {
+		t.Errorf("the listing holds %d img elements: a file name became markup", n)
+	}
+	if !slices.Contains(eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#listing tbody tr")).map(tr => tr.dataset.name)`), xssName) {
+		t.Errorf("the listing does not show %q as text", xssName)
 	}
 }

@@ -196,3 +196,55 @@ func TestUploadedContentSandboxed(t *testing.T) {
 		t.Errorf("the listing does not show %q as text", xssName)
 	}
 }
+
+// TestProxyAuthHeaderOnce: from a trusted proxy the auth header must name
+// one user, once; sent twice, or as a comma-separated list, it is refused
+// with 400 rather than the first name taken.
+func TestProxyAuthHeaderOnce(t *testing.T) {
+	t.Parallel()
+	dir := accessTree(t)
+	s := startAuthServer(t, dir, "--config", accessConfig(t), "--trusted-proxies", "127.0.0.1", "--auth-header", "X-Forwarded-User")
+	send := func(t *testing.T, method, path string, users ...string) reply {
+		t.Helper()
+		req, err := s.request(method, path, strings.NewReader("from "+strings.Join(users, "+")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			req.Header.Add("X-Forwarded-User", u)
+		}
+		r, err := s.sendRequest(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name, method, path string
+		users              []string
+		status             int
+	}{
+		{"once/carol-in-her-root", "PUT", "/p.txt", []string{"carol"}, http.StatusCreated},
+		{"once/root", "GET", "/carol/p.txt", []string{"root"}, http.StatusOK},
+		{"twice/carol-then-root", "PUT", "/carol/twice.txt", []string{"carol", "root"}, http.StatusBadRequest},
+		{"twice/root-then-carol", "GET", "/carol/c.txt", []string{"root", "carol"}, http.StatusBadRequest},
+		{"twice/same-name", "GET", "/c.txt", []string{"carol", "carol"}, http.StatusBadRequest},
+		{"twice/one-empty", "GET", "/c.txt", []string{"carol", ""}, http.StatusBadRequest},
+		{"comma-list", "PUT", "/carol/list.txt", []string{"root, carol"}, http.StatusBadRequest},
+		{"comma-list-of-one-known", "GET", "/c.txt", []string{"carol,"}, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := send(t, tt.method, tt.path, tt.users...)
+			want(t, r, tt.status, fmt.Sprintf("%s %s with X-Forwarded-User %q", tt.method, tt.path, tt.users))
+		})
+	}
+	for _, name := range []string{"twice.txt", "list.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, "carol", name)); !os.IsNotExist(err) {
+			t.Errorf("/carol/%s exists after a refused PUT: %v", name, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "carol", "p.txt")); string(b) != "from carol" {
+		t.Errorf("/carol/p.txt = %q after carol's PUT through the proxy", b)
+	}
+}

@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/atomdav/atomdav/internal/testbin"
 	"github.com/chromedp/chromedp"
@@ -27,8 +30,14 @@ const (
 // YAML lines, and returns its path.
 func accessConfig(t *testing.T, extra ...string) string {
 	t.Helper()
+	return accessConfigCost(t, bcrypt.MinCost, extra...)
+}
+
+// accessConfigCost is accessConfig with the hashes made at bcrypt cost.
+func accessConfigCost(t *testing.T, cost int, extra ...string) string {
+	t.Helper()
 	hash := func(p string) string {
-		h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
+		h, err := bcrypt.GenerateFromPassword([]byte(p), cost)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,4 +256,65 @@ func TestProxyAuthHeaderOnce(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "carol", "p.txt")); string(b) != "from carol" {
 		t.Errorf("/carol/p.txt = %q after carol's PUT through the proxy", b)
 	}
+}
+
+// TestParallelGuessesLimited: of 30 wrong logins sent at once from one
+// address, at most 5 (the burst of the failed-login limit) have their
+// password checked (401); the others get 429. The hashes are of cost 10,
+// so that without the reservation every guess would be inside bcrypt
+// before the first failed. Once the block ends, the right password works;
+// within the budget, it always does.
+func TestParallelGuessesLimited(t *testing.T) {
+	t.Parallel()
+	const guesses, burst = 30, 5
+	s := startAuthServer(t, accessTree(t), "--config", accessConfigCost(t, 10))
+
+	statuses := make([]int, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			r, err := s.send("GET", "/c.txt", "", basicCreds("carol", "guess"+strconv.Itoa(i))...)
+			if err != nil {
+				t.Errorf("guess %d: %v", i, err)
+				return
+			}
+			statuses[i] = r.Status
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, st := range statuses {
+		count[st]++
+	}
+	if count[http.StatusUnauthorized] > burst || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != guesses {
+		t.Fatalf("%d wrong logins at once: %v by status; want at most %d checked (401), the rest 429", guesses, count, burst)
+	}
+
+	r := s.do(t, "GET", "/c.txt", "", basicCreds("carol", carolPassword)...)
+	want(t, r, http.StatusTooManyRequests, "the right password during the block")
+	wait, err := strconv.Atoi(r.Header.Get("Retry-After"))
+	if err != nil || wait < 1 {
+		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+	}
+	time.Sleep(time.Duration(wait) * time.Second)
+	if r := s.do(t, "GET", "/c.txt", "", basicCreds("carol", carolPassword)...); r.Status != http.StatusOK || string(r.Body) != "carol's" {
+		t.Errorf("the right password after Retry-After: %s", r)
+	}
+
+	t.Run("within-the-budget", func(t *testing.T) {
+		s := startAuthServer(t, accessTree(t), "--config", accessConfigCost(t, 10))
+		for i := range burst - 1 {
+			wantChallenge(t, s.do(t, "GET", "/c.txt", "", basicCreds("carol", "guess"+strconv.Itoa(i))...), "wrong guess "+strconv.Itoa(i+1))
+		}
+		var wg sync.WaitGroup
+		for range 10 { // a client opening connections at once, nothing cached yet
+			wg.Go(func() {
+				r, err := s.send("GET", "/c.txt", "", basicCreds("carol", carolPassword)...)
+				if err != nil || r.Status != http.StatusOK {
+					t.Errorf("the right password after %d failures, sent 10 times at once: %v %v", burst-1, r, err)
+				}
+			})
+		}
+		wg.Wait()
+	})
 }

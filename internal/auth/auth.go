@@ -141,19 +141,29 @@ func (a *Authenticator) Check(name, password string) (User, bool) {
 // address): a pair verified lately is accepted at once; otherwise a client
 // that failed too often gets a *RateLimitError without its password being
 // looked at, and a wrong pair gets ErrBadCredentials and counts as a
-// failure of client.
+// failure of client. A check reserves the failure it may become before it
+// starts, so at most as many of a client's logins are checked at once as
+// it may still fail; the others wait for those checks, then are checked,
+// accepted from the cache (a parallel login with the same pair succeeded)
+// or refused.
 func (a *Authenticator) Login(client, name, password string) (User, error) {
 	if u, ok := a.cached(name, password); ok {
 		return u, nil
 	}
-	if wait, blocked := a.limit.blocked(client); blocked {
+	release, wait, ok := a.limit.acquire(client)
+	if !ok {
 		return User{}, &RateLimitError{RetryAfter: wait}
 	}
-	u, ok := a.verify(name, password)
+	failed := true
+	defer func() { release(failed) }()
+	u, ok := a.cached(name, password) // verified while this login waited?
 	if !ok {
-		a.limit.fail(client)
+		u, ok = a.verify(name, password)
+	}
+	if !ok {
 		return User{}, ErrBadCredentials
 	}
+	failed = false
 	return u, nil
 }
 

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -360,5 +361,111 @@ func TestConcurrentLogins(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Errorf("alice's login: %v", err)
+	}
+}
+
+// TestParallelGuessesAreNotAllChecked: of many wrong logins sent at once
+// from one address, at most the burst (5) reach bcrypt; the others wait
+// for those checks and are refused with 429 once they failed. The hook
+// holds each comparison until the test lets go, so, without the
+// reservation, every guess would be inside bcrypt by then.
+func TestParallelGuessesAreNotAllChecked(t *testing.T) {
+	t.Parallel()
+	const guesses, burst = 30, 5
+	a, n, _ := newTest(t, bcrypt.MinCost, Options{Now: newClock().Now})
+	inside, letGo := make(chan struct{}, guesses), make(chan struct{})
+	compare := a.compare
+	a.compare = func(h, p []byte) error {
+		inside <- struct{}{}
+		<-letGo
+		return compare(h, p)
+	}
+	errs := make(chan error, guesses)
+	for i := range guesses {
+		go func() {
+			_, err := a.Login("192.0.2.7", "alice", "guess"+strconv.Itoa(i))
+			errs <- err
+		}()
+	}
+	for range burst {
+		<-inside
+	}
+	// Give the other guesses the time to get past the limiter, which they
+	// must not.
+	time.Sleep(100 * time.Millisecond)
+	close(letGo)
+	var bad, limited int
+	for range guesses {
+		switch err := <-errs; {
+		case errors.Is(err, ErrBadCredentials):
+			bad++
+		case errors.Is(err, ErrRateLimited):
+			limited++
+		default:
+			t.Errorf("a wrong guess got %v", err)
+		}
+	}
+	if n.Load() != burst || bad != burst || limited != guesses-burst {
+		t.Errorf("%d guesses at once: %d bcrypt comparisons, %d refused as wrong, %d as too many; want %d, %d, %d",
+			guesses, n.Load(), bad, limited, burst, burst, guesses-burst)
+	}
+	if l := a.limit.len(); l != 1 {
+		t.Errorf("the limiter remembers %d addresses, want 1", l)
+	}
+}
+
+// TestParallelLoginsOfAUser: a client opening many connections at once,
+// with the right password and nothing cached yet, is let in on every one:
+// the logins beyond the burst wait for the first checks and then find the
+// pair in the cache. Nothing is counted against the address.
+func TestParallelLoginsOfAUser(t *testing.T) {
+	t.Parallel()
+	const logins = 20
+	a, n, _ := newTest(t, bcrypt.MinCost, Options{Now: newClock().Now})
+	errs := make(chan error, logins)
+	for range logins {
+		go func() {
+			_, err := a.Login("192.0.2.8", "alice", "wonderland")
+			errs <- err
+		}()
+	}
+	for range logins {
+		if err := <-errs; err != nil {
+			t.Errorf("a right login sent with %d others: %v", logins-1, err)
+		}
+	}
+	if c := n.Load(); c > 5 {
+		t.Errorf("%d bcrypt comparisons for one pair sent %d times at once, want at most 5", c, logins)
+	}
+	if l := a.limit.len(); l != 0 {
+		t.Errorf("after only successes the limiter remembers %d addresses, want 0", l)
+	}
+	for i := range 4 {
+		if _, err := a.Login("192.0.2.8", "alice", "guess"+strconv.Itoa(i)); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("wrong guess %d after the successes: %v", i+1, err)
+		}
+	}
+	if _, err := a.Login("192.0.2.8", "bob", "builder"); err != nil {
+		t.Errorf("a right login within the budget: %v", err)
+	}
+}
+
+// TestLoginAfterTheBlock: once an address's block ends, one attempt is
+// checked again, and a right password is let in.
+func TestLoginAfterTheBlock(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	a, _, _ := newTest(t, bcrypt.MinCost, Options{Now: clk.Now, CacheTTL: -1})
+	for range 5 {
+		a.Login("192.0.2.9", "alice", "guess")
+	}
+	_, err := a.Login("192.0.2.9", "alice", "wonderland")
+	var rl *RateLimitError
+	if !errors.As(err, &rl) {
+		t.Fatalf("the sixth attempt: %v, want a *RateLimitError", err)
+	}
+	clk.Advance(rl.RetryAfter)
+	if _, err := a.Login("192.0.2.9", "alice", "wonderland"); err != nil {
+		t.Errorf("the right password after Retry-After: %v", err)
 	}
 }

@@ -12,7 +12,8 @@
 //
 // An Authenticator is safe for concurrent use. The user table is fixed at
 // New; the cache and the failure limiter each have their own mutex, never
-// held during a bcrypt comparison.
+// held during a bcrypt comparison. A login waiting for a token of its
+// address waits only for that address's running comparisons.
 //
 // # Security
 //
@@ -22,10 +23,15 @@
 //   - Failed logins are counted per client address (IPv6 per /64) in a
 //     token bucket: MaxFailures in a burst, then one more every
 //     FailureWindow/MaxFailures. A blocked address is refused before its
-//     password is looked at. Failures are counted after the check, so a
-//     client's parallel requests never refuse each other, and guesses sent
-//     in parallel are all counted: they only lengthen the block (up to one
-//     hour). The table of addresses is bounded (MaxClients).
+//     password is looked at. A check reserves its token before bcrypt and
+//     gives it back on success, so at most as many of an address's logins
+//     are checked at once as it may still fail: of 30 guesses sent in
+//     parallel, 5 are checked and 25 refused. The logins beyond those wait
+//     for the running checks rather than fail, so a client opening many
+//     connections with the right password is let in on all of them (the
+//     later ones from the cache). The table of addresses is bounded
+//     (MaxClients); an address with checks running is never dropped from
+//     it.
 //   - Successful verifications are remembered for CacheTTL (one minute)
 //     under an HMAC-SHA256 of the name and password with a key drawn at
 //     random per process; see cache.go for why this is safe.

@@ -13,8 +13,14 @@ const maxBlock = time.Hour
 // limiter counts failed logins per client address in token buckets: an
 // address starts with burst tokens, each failure takes one, and one comes
 // back every per, up to burst. An address with less than one token is
-// refused. Buckets may go below zero (failures of requests that were
-// checked in parallel), which lengthens the block, down to maxBlock.
+// refused.
+//
+// A login is admitted to its password check only with a token reserved
+// (acquire), which the check's end gives back on success or spends on
+// failure (release). So at most as many checks of an address run at once
+// as it may still fail: guesses sent in parallel wait for the checks
+// before them and are refused once those failed, instead of all being
+// checked and counted afterwards.
 type limiter struct {
 	burst float64
 	per   time.Duration
@@ -28,6 +34,12 @@ type limiter struct {
 type bucket struct {
 	tokens float64   // at the time at
 	at     time.Time // of the last failure
+	// pending counts the address's logins being checked now, each holding
+	// one of its tokens.
+	pending int
+	// settled, when not nil, is closed when a pending check ends; logins
+	// waiting for a token wait on it.
+	settled chan struct{}
 }
 
 func newLimiter(opts Options) *limiter {
@@ -67,7 +79,7 @@ func (l *limiter) levelLocked(b *bucket, now time.Time) float64 {
 }
 
 // blocked reports whether addr must wait, and how long, before its next
-// attempt is checked.
+// attempt is checked, as acquire does, without reserving anything.
 func (l *limiter) blocked(addr string) (time.Duration, bool) {
 	now := l.now()
 	l.mu.Lock()
@@ -83,18 +95,78 @@ func (l *limiter) blocked(addr string) (time.Duration, bool) {
 	return time.Duration((1 - t) * float64(l.per)), true
 }
 
-// fail counts one failed login of addr.
-func (l *limiter) fail(addr string) {
-	now := l.now()
+// acquire reserves one of addr's tokens for a login about to have its
+// password checked. While every token the address has left is held by a
+// running check, it waits for one to end (a check always ends: it is one
+// bcrypt comparison). It returns release, to be called once when the
+// check is done, or, when the address has less than one token, how long
+// it must wait before its next attempt is checked.
+func (l *limiter) acquire(addr string) (release func(failed bool), wait time.Duration, ok bool) {
 	key := clientKey(addr)
+	for {
+		now := l.now()
+		l.mu.Lock()
+		b := l.bucketLocked(key, now)
+		t := l.levelLocked(b, now)
+		if t < 1 {
+			l.mu.Unlock()
+			return nil, time.Duration((1 - t) * float64(l.per)), false
+		}
+		if t-float64(b.pending) >= 1 {
+			b.pending++
+			l.mu.Unlock()
+			return func(failed bool) { l.release(key, b, failed) }, 0, true
+		}
+		if b.settled == nil {
+			b.settled = make(chan struct{})
+		}
+		settled := b.settled
+		l.mu.Unlock()
+		<-settled
+	}
+}
+
+// release ends a check that acquire admitted: a failure spends the token
+// it held, a success gives it back. Logins waiting for a token look again.
+func (l *limiter) release(key string, b *bucket, failed bool) {
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	b.pending--
+	if failed {
+		l.failLocked(b, now)
+	}
+	if b.settled != nil {
+		close(b.settled)
+		b.settled = nil
+	}
+	if b.pending == 0 && l.levelLocked(b, now) >= l.burst && l.clients[key] == b {
+		delete(l.clients, key) // full: as good as absent
+	}
+}
+
+// fail counts one failed login of addr, as a released failed check does.
+func (l *limiter) fail(addr string) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failLocked(l.bucketLocked(clientKey(addr), now), now)
+}
+
+// bucketLocked returns key's bucket, making a full one if it has none.
+func (l *limiter) bucketLocked(key string, now time.Time) *bucket {
 	b, ok := l.clients[key]
 	if !ok {
 		l.makeRoomLocked(now)
 		b = &bucket{tokens: l.burst, at: now}
 		l.clients[key] = b
 	}
+	return b
+}
+
+// failLocked takes a token from b. The bucket cannot go below the level
+// that blocks for maxBlock (fail may count failures beyond the burst).
+func (l *limiter) failLocked(b *bucket, now time.Time) {
 	floor := 1 - float64(maxBlock)/float64(l.per)
 	b.tokens = max(floor, l.levelLocked(b, now)-1)
 	b.at = now
@@ -102,7 +174,10 @@ func (l *limiter) fail(addr string) {
 
 // makeRoomLocked keeps the table under max entries: it forgets the
 // addresses whose bucket has refilled (they are as good as absent) and,
-// if that is not enough, the one whose last failure is oldest.
+// if that is not enough, the one whose last failure is oldest. A bucket
+// with checks pending stays: forgetting it would hand the address a full
+// one while its tokens are in use. (When every bucket has checks pending
+// the table outgrows max by one, bounded by the requests in flight.)
 func (l *limiter) makeRoomLocked(now time.Time) {
 	if len(l.clients) < l.max {
 		return
@@ -110,6 +185,9 @@ func (l *limiter) makeRoomLocked(now time.Time) {
 	var oldest *bucket
 	var oldestKey string
 	for k, b := range l.clients {
+		if b.pending > 0 {
+			continue
+		}
 		if l.levelLocked(b, now) >= l.burst {
 			delete(l.clients, k)
 			continue
@@ -118,7 +196,7 @@ func (l *limiter) makeRoomLocked(now time.Time) {
 			oldest, oldestKey = b, k
 		}
 	}
-	if len(l.clients) >= l.max {
+	if len(l.clients) >= l.max && oldest != nil {
 		delete(l.clients, oldestKey)
 	}
 }

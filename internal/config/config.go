@@ -105,6 +105,7 @@ func (c *Config) Validate() error {
 	for i, u := range c.Users {
 		key := fmt.Sprintf("users[%d]", i)
 		check(u.Name != "" && !strings.ContainsAny(u.Name, ":\n"), key+".name", "a name without ':' is required")
+		check(c.AuthHeader == "" || !strings.Contains(u.Name, ","), key+".name", "must not contain ',' with auth-header: a header value with a comma is refused as a list")
 		check(!seen[u.Name], key+".name", fmt.Sprintf("%q appears twice", u.Name))
 		check(strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
 		check(u.Root == "" || strings.HasPrefix(u.Root, "/"), key+".root", "must start with /")

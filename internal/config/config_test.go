@@ -81,6 +81,10 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"missing root", func(c *Config) { c.Root = filepath.Join(dir, "missing") }, "root:"},
 		{"negative upload limit", func(c *Config) { c.MaxUploadBytes = -1 }, "max-upload-bytes:"},
 		{"unknown durability", func(c *Config) { c.Durability = "sometimes" }, "durability:"},
+		{"comma in a name the auth header gives", func(c *Config) {
+			c.AuthHeader, c.TrustedProxies = "X-Forwarded-User", []string{"127.0.0.1"}
+			c.Users = []User{{Name: "a,b", Hash: "$2a$10$x"}}
+		}, "users[0].name:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string)
 	if d := r.Header.Get("Depth"); d != "" && !strings.EqualFold(d, "infinity") {
 		return http.StatusBadRequest, errors.New("DELETE takes Depth: infinity only")
 	}
-	if p == "/" {
+	if h.isRoot(p) {
 		return http.StatusForbidden, errors.New("the root cannot be deleted")
 	}
 	unlock, err := h.paths.LockContext(r.Context(), p)
@@ -155,7 +155,11 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 	switch {
 	case req.src == req.dst:
 		return nil, errorf(http.StatusForbidden, "source and destination are the same")
-	case req.src == "/" || within(req.dst, req.src):
+	case h.isRoot(req.src) && req.move:
+		return nil, errorf(http.StatusForbidden, "the root cannot be moved")
+	case h.isRoot(req.dst):
+		return nil, errorf(http.StatusForbidden, "the root cannot be overwritten")
+	case h.isRoot(req.src) || within(req.dst, req.src):
 		return nil, errorf(http.StatusForbidden, "destination is inside the source")
 	case within(req.src, req.dst):
 		return nil, errorf(http.StatusForbidden, "destination is an ancestor of the source")

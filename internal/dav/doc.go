@@ -25,4 +25,14 @@
 //
 // XML bodies are bounded (Config.MaxXMLBytes → 413), PROPFIND Depth:
 // infinity is refused unless enabled, and the state folder is unreachable.
+// A view's root (the share's, or the folder a user sees as "/") is never
+// deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,
+// 405 for PUT); PROPPATCH and LOCK of it are allowed.
+//
+// Files are served with Content-Security-Policy: sandbox, so an uploaded
+// .html or .svg never runs script in the share's origin (with the
+// credentials of whoever opens it), and every answer carries
+// X-Content-Type-Options: nosniff. The listing page has its own CSP that
+// allows only its inline style and script, by hash, and html/template
+// escapes every name in it.
 package dav

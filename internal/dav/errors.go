@@ -80,7 +80,7 @@ func publicMessage(err error) string {
 
 // writeError writes the one error response of a request: a DAV:error body
 // for preconditions, a short text otherwise. 5xx bodies never reveal the
-// internal error.
+// internal error. ServeHTTP has set X-Content-Type-Options: nosniff.
 func writeError(w http.ResponseWriter, status int, err error) {
 	var de *Error
 	if errors.As(err, &de) && de.Condition != "" {
@@ -98,7 +98,6 @@ func writeError(w http.ResponseWriter, status int, err error) {
 		msg += ": " + publicMessage(err)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	fmt.Fprintln(w, msg)
 }

@@ -96,6 +96,10 @@ func (h *Handler) Scoped(root string, readOnly bool) *Handler {
 
 // ServeHTTP routes one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every answer, file, listing, multistatus or error, is of the type
+	// its Content-Type says: a browser must not sniff a text error or an
+	// XML body into HTML.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
@@ -195,6 +199,18 @@ func (h *Handler) href(p string, collection bool) string {
 		full += "/"
 	}
 	return (&url.URL{Path: full}).EscapedPath()
+}
+
+// isRoot reports whether p is the view's root: "/" of the share, or the
+// folder a user sees as "/". It is never deleted, moved, overwritten by a
+// COPY or MOVE, or replaced by a PUT, whoever asks: the user would lose
+// the one folder they see (or swap it for a file), and for the share's
+// root the state folder with it.
+func (h *Handler) isRoot(p string) bool {
+	if h.root == "" {
+		return p == "/"
+	}
+	return p == h.fs.Canonical(h.root) // as resourcePath spells it
 }
 
 func isWrite(method string) bool {

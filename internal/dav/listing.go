@@ -56,7 +56,6 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, p string) (int
 		}
 		hdr.Set("Content-Type", "text/plain; charset=utf-8")
 	}
-	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Add("Vary", "Accept")
 	hdr.Set("Content-Length", strconv.Itoa(body.Len()))

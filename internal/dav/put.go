@@ -17,6 +17,9 @@ import (
 // a temp file and replaces the old file in one rename only when complete;
 // the path lock is held just for that rename.
 func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+	if h.isRoot(p) { // even when missing: a file must never take its place
+		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
+	}
 	if max := h.cfg.MaxUploadBytes; max > 0 {
 		if r.ContentLength > max {
 			return http.StatusRequestEntityTooLarge, errors.New("upload too large")

@@ -53,8 +53,8 @@ type gate struct {
 //
 //   - from a trusted proxy (cfg.TrustedProxies), a non-empty cfg.AuthHeader
 //     names the user, who must be configured (else 403: atomdav does not
-//     grant access to names it does not know); from other peers the header
-//     is ignored;
+//     grant access to names it does not know), once (else 400); from other
+//     peers the header is ignored;
 //   - otherwise HTTP Basic (RFC 7617): a wrong or missing login is 401 with
 //     a Basic challenge, an address that failed too often 429;
 //   - a request without credentials is served read-only or read-write to
@@ -114,14 +114,8 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // ServeHTTP, once route's frame is off the stack (see middleware).
 func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *http.Request) {
 	if g.header != "" && viaTrustedProxy(r) {
-		if name := strings.TrimSpace(r.Header.Get(g.header)); name != "" {
-			view, ok := g.views[name]
-			if !ok {
-				g.log.Warn("the proxy named an unknown user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "user", name)
-				http.Error(w, "403 Forbidden: unknown user", http.StatusForbidden)
-				return nil, r
-			}
-			return view, setUser(r, name)
+		if view, r, named := g.proxied(w, r); named {
+			return view, r
 		}
 	}
 	if name, password, ok := r.BasicAuth(); ok {
@@ -144,6 +138,32 @@ func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *htt
 		unauthorized(w)
 	}
 	return nil, r
+}
+
+// proxied is route for a request from a trusted proxy: named is false
+// when the auth header is absent or empty (Basic applies). The header must
+// name one configured user, once: given twice, or as a comma-separated
+// list (which RFC 9110 §5.3 lets an intermediary make of two), it is 400,
+// never the first of them, since which one the proxy meant cannot be told.
+// Config.Validate refuses ',' in names when the header is on.
+func (g *gate) proxied(w http.ResponseWriter, r *http.Request) (view *dav.Handler, _ *http.Request, named bool) {
+	vals := r.Header.Values(g.header)
+	if len(vals) == 0 || len(vals) == 1 && strings.TrimSpace(vals[0]) == "" {
+		return nil, r, false
+	}
+	if len(vals) > 1 || strings.Contains(vals[0], ",") {
+		g.log.Warn("the proxy named more than one user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "header", g.header, "values", vals)
+		http.Error(w, "400 Bad Request: "+g.header+" must name one user, once", http.StatusBadRequest)
+		return nil, r, true
+	}
+	name := strings.TrimSpace(vals[0])
+	view, ok := g.views[name]
+	if !ok {
+		g.log.Warn("the proxy named an unknown user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "user", name)
+		http.Error(w, "403 Forbidden: unknown user", http.StatusForbidden)
+		return nil, r, true
+	}
+	return view, setUser(r, name), true
 }
 
 // basic is route for a request that carries Basic credentials.

@@ -69,7 +69,7 @@ func (h *Handler) createLock(w http.ResponseWriter, r *http.Request, l storage.L
 			return st, err
 		}
 	}
-	l, err := h.locks.CreateLock(r.Context(), l)
+	l, err := h.locks.CreateLock(r.Context(), l, storage.LockLimits{})
 	if errors.Is(err, storage.ErrLocked) {
 		return http.StatusLocked, &Error{Status: http.StatusLocked, Condition: "no-conflicting-lock", Err: err}
 	}

@@ -12,7 +12,7 @@ import (
 func TestScopedView(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
-	view := h.Scoped("/c", true)
+	view := h.Scoped("", "/c", true)
 
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("PROPFIND", "/", nil)

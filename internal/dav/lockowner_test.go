@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/atomdav/atomdav/storage"
@@ -129,12 +130,17 @@ func TestCheckWriteForeignToken(t *testing.T) {
 }
 
 // TestLockLimits checks that a LOCK over a limit is 507 with a body saying
-// so, and that the lock is not taken.
+// so, that the lock is not taken, and that it is not reported as a server
+// failure.
 func TestLockLimits(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
-	h := newHandlerAt(t, root, bolt.Options{}, Config{LockLimits: storage.LockLimits{PerResource: 2, PerPrincipal: 3}})
+	var failures atomic.Int32
+	h := newHandlerAt(t, root, bolt.Options{}, Config{
+		LockLimits: storage.LockLimits{PerResource: 2, PerPrincipal: 3},
+		OnError:    func(*http.Request, error) { failures.Add(1) },
+	})
 	alice, bob := h.Scoped("alice", "/", false), h.Scoped("bob", "/", false)
 	steps := []struct {
 		who    *Handler
@@ -157,5 +163,8 @@ func TestLockLimits(t *testing.T) {
 		if s.want == http.StatusInsufficientStorage && !strings.Contains(rec.Body.String(), "too many locks (at most 2 on one resource, 3 per user)") {
 			t.Errorf("step %d: body %q does not say which limits hold", i, rec.Body)
 		}
+	}
+	if n := failures.Load(); n != 0 {
+		t.Errorf("OnError called %d times: a client over its lock limit is no server failure", n)
 	}
 }

@@ -117,7 +117,8 @@ func (h *Handler) refreshLock(w http.ResponseWriter, r *http.Request, p string, 
 		return statusOf(err), err
 	}
 	tokens := submittedTokensOf(r)
-	refusal, refused := 0, error(nil) // a named lock this view may not refresh
+	var refusal int // set, with refused, by a named lock this view may not refresh
+	var refused error
 	for _, l := range locks {
 		if !l.Covers(p) || !tokens[l.Token] {
 			continue

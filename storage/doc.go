@@ -10,4 +10,14 @@
 //
 // A Store is safe for concurrent use. Every mutating method is atomic (all
 // or nothing) and durable when it returns nil.
+//
+// # Security
+//
+// Each lock keeps the principal that took it (Lock.Principal: a user name,
+// "" for anonymous). The store only keeps it; the server refuses the token
+// to everyone else (RFC 4918 §6.4). Locks stored before principals were
+// kept come back as anonymous's: on a server without anonymous access
+// nobody can use their tokens, and they stay in force until they expire.
+// CreateLock enforces LockLimits in its own transaction, so no number of
+// concurrent requests or instances can hold more locks than they allow.
 package storage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"path"
 	"strings"
 	"time"
@@ -169,6 +170,38 @@ type Lock struct {
 	OwnerNS map[string]string
 	Timeout time.Duration // as granted; the store computes Expires from it
 	Expires time.Time     // set by the store, on the store's clock
+	// Principal is who took the lock: a user name, "" for anonymous (and
+	// for locks stored before principals were kept). A lock token is
+	// usable only by the principal that created it (RFC 4918 §6.4); the
+	// store keeps it, servers enforce it.
+	Principal string
+}
+
+// LockLimits bound the locks CreateLock grants, so that no client can make
+// a resource's lockdiscovery (and every PROPFIND of its folder) grow
+// without end. The store counts the live locks in the transaction that
+// inserts, so the limits hold under concurrency and across the instances
+// sharing a store. A zero field is no limit.
+type LockLimits struct {
+	PerResource  int // live locks rooted at one resource
+	PerPrincipal int // live locks of one principal, anywhere
+}
+
+// ErrTooManyLocks is returned by CreateLock when the new lock would exceed
+// one of its LockLimits. Nothing was changed.
+var ErrTooManyLocks = errors.New("storage: too many locks")
+
+// Exceeded returns an error wrapping ErrTooManyLocks if a new lock of
+// principal would go over lim, given how many live locks are rooted at its
+// resource already and how many its principal holds; nil otherwise.
+func (lim LockLimits) Exceeded(onResource, ofPrincipal int) error {
+	switch {
+	case lim.PerResource > 0 && onResource >= lim.PerResource:
+		return fmt.Errorf("%w: %d on this resource (at most %d)", ErrTooManyLocks, onResource, lim.PerResource)
+	case lim.PerPrincipal > 0 && ofPrincipal >= lim.PerPrincipal:
+		return fmt.Errorf("%w: %d held by this principal (at most %d)", ErrTooManyLocks, ofPrincipal, lim.PerPrincipal)
+	}
+	return nil
 }
 
 // Covers reports whether the lock applies to the resource at p: its root,
@@ -202,10 +235,11 @@ func isBelow(p, dir string) bool {
 // swept by the writes.
 type LockTable interface {
 	// CreateLock stores l with Expires = now + l.Timeout unless a live
-	// lock conflicts with it (ErrLocked), checked in the same transaction.
-	// The token must be new and Timeout positive (callers turn Infinite
-	// into their maximum).
-	CreateLock(ctx context.Context, l Lock) (Lock, error)
+	// lock conflicts with it (ErrLocked) or it would exceed lim
+	// (ErrTooManyLocks), checked in the same transaction. The token must
+	// be new and Timeout positive (callers turn Infinite into their
+	// maximum).
+	CreateLock(ctx context.Context, l Lock, lim LockLimits) (Lock, error)
 
 	// RefreshLock restarts a live lock's timeout (RFC 4918 §9.10.2); the
 	// lock's Timeout becomes the one granted now.

@@ -16,33 +16,38 @@ const StateFolder = ".atomdav"
 // Config is everything atomdav serve needs. Load fills it; Validate checks
 // it and derives what follows (absolute paths, the state folder).
 type Config struct {
-	Root               string        `koanf:"root" yaml:"root"`
-	Addr               string        `koanf:"addr" yaml:"addr"`
-	State              string        `koanf:"state" yaml:"state"`
-	Store              string        `koanf:"store" yaml:"store"`
-	Prefix             string        `koanf:"prefix" yaml:"prefix"`
-	LogLevel           string        `koanf:"log-level" yaml:"log-level"`
-	LogFormat          string        `koanf:"log-format" yaml:"log-format"`
-	MaxXMLBytes        int64         `koanf:"max-xml-bytes" yaml:"max-xml-bytes"`
-	MaxUploadBytes     int64         `koanf:"max-upload-bytes" yaml:"max-upload-bytes"`
-	MaxLockTimeout     time.Duration `koanf:"max-lock-timeout" yaml:"max-lock-timeout"`
-	AllowInfiniteDepth bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
-	MaxConns           int           `koanf:"max-conns" yaml:"max-conns"`
-	ReadHeaderTimeout  time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
-	IdleTimeout        time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
-	ShutdownTimeout    time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
-	TLSCert            string        `koanf:"tls-cert" yaml:"tls-cert"`
-	TLSKey             string        `koanf:"tls-key" yaml:"tls-key"`
-	Anonymous          bool          `koanf:"anonymous" yaml:"anonymous"`
-	AnonymousReadOnly  bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
-	Users              []User        `koanf:"users" yaml:"users"`
-	AuthHeader         string        `koanf:"auth-header" yaml:"auth-header"`
-	TrustedProxies     []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
-	CORSOrigins        []string      `koanf:"cors-origins" yaml:"cors-origins"`
-	MetricsAddr        string        `koanf:"metrics-addr" yaml:"metrics-addr"`
-	Pprof              bool          `koanf:"pprof" yaml:"pprof"`
-	HideOSJunk         bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
-	Durability         string        `koanf:"durability" yaml:"durability"`
+	Root           string        `koanf:"root" yaml:"root"`
+	Addr           string        `koanf:"addr" yaml:"addr"`
+	State          string        `koanf:"state" yaml:"state"`
+	Store          string        `koanf:"store" yaml:"store"`
+	Prefix         string        `koanf:"prefix" yaml:"prefix"`
+	LogLevel       string        `koanf:"log-level" yaml:"log-level"`
+	LogFormat      string        `koanf:"log-format" yaml:"log-format"`
+	MaxXMLBytes    int64         `koanf:"max-xml-bytes" yaml:"max-xml-bytes"`
+	MaxUploadBytes int64         `koanf:"max-upload-bytes" yaml:"max-upload-bytes"`
+	MaxLockTimeout time.Duration `koanf:"max-lock-timeout" yaml:"max-lock-timeout"`
+	// MaxLocksPerResource and MaxLocksPerPrincipal bound the live locks
+	// rooted at one resource and held by one user (anonymous is one);
+	// 0 is no limit.
+	MaxLocksPerResource  int           `koanf:"max-locks-per-resource" yaml:"max-locks-per-resource"`
+	MaxLocksPerPrincipal int           `koanf:"max-locks-per-principal" yaml:"max-locks-per-principal"`
+	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
+	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
+	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
+	IdleTimeout          time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
+	ShutdownTimeout      time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
+	TLSCert              string        `koanf:"tls-cert" yaml:"tls-cert"`
+	TLSKey               string        `koanf:"tls-key" yaml:"tls-key"`
+	Anonymous            bool          `koanf:"anonymous" yaml:"anonymous"`
+	AnonymousReadOnly    bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
+	Users                []User        `koanf:"users" yaml:"users"`
+	AuthHeader           string        `koanf:"auth-header" yaml:"auth-header"`
+	TrustedProxies       []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
+	CORSOrigins          []string      `koanf:"cors-origins" yaml:"cors-origins"`
+	MetricsAddr          string        `koanf:"metrics-addr" yaml:"metrics-addr"`
+	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
+	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+	Durability           string        `koanf:"durability" yaml:"durability"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -57,15 +62,17 @@ type User struct {
 // Default returns the defaults every other source overrides.
 func Default() Config {
 	return Config{
-		Addr:              "127.0.0.1:8080",
-		LogLevel:          "info",
-		LogFormat:         "text",
-		Durability:        "full",
-		MaxXMLBytes:       1 << 20,
-		MaxLockTimeout:    24 * time.Hour,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ShutdownTimeout:   30 * time.Second,
+		Addr:                 "127.0.0.1:8080",
+		LogLevel:             "info",
+		LogFormat:            "text",
+		Durability:           "full",
+		MaxXMLBytes:          1 << 20,
+		MaxLockTimeout:       24 * time.Hour,
+		MaxLocksPerResource:  100,
+		MaxLocksPerPrincipal: 1000,
+		ReadHeaderTimeout:    10 * time.Second,
+		IdleTimeout:          2 * time.Minute,
+		ShutdownTimeout:      30 * time.Second,
 	}
 }
 
@@ -91,6 +98,8 @@ func (c *Config) Validate() error {
 	check(c.MaxXMLBytes > 0, "max-xml-bytes", "must be positive")
 	check(c.MaxUploadBytes >= 0, "max-upload-bytes", "must not be negative")
 	check(c.MaxLockTimeout >= time.Second, "max-lock-timeout", "must be at least 1s")
+	check(c.MaxLocksPerResource >= 0, "max-locks-per-resource", "must not be negative")
+	check(c.MaxLocksPerPrincipal >= 0, "max-locks-per-principal", "must not be negative")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

@@ -28,6 +28,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int64("max-xml-bytes", d.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
 	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
 	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
+	fs.Int("max-locks-per-resource", d.MaxLocksPerResource, "most live locks on one resource; a LOCK over it gets 507 (0: no limit)")
+	fs.Int("max-locks-per-principal", d.MaxLocksPerPrincipal, "most live locks one user (or anonymous) holds; a LOCK over it gets 507 (0: no limit)")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")
 	fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time a client has to send its request headers")

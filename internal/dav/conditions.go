@@ -82,7 +82,10 @@ func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.L
 
 // evalList reports whether every condition of one list holds for res: a
 // state token names a live lock covering res, an entity tag equals res's
-// current strong ETag; Not negates.
+// current strong ETag; Not negates. A state token describes the resource's
+// state whoever holds the lock, so another principal's token can make a
+// list hold; it still unlocks nothing (see usable), so a write relying on
+// it gets 423.
 func (h *Handler) evalList(ctx context.Context, res string, conds []ifheader.Condition) (bool, error) {
 	var locks []storage.Lock
 	var tag string
@@ -142,9 +145,29 @@ func submittedTokensOf(r *http.Request) map[string]bool {
 	return submittedTokens(lists)
 }
 
+// usable reports whether the request submitted l's token and may use it:
+// a lock token is usable only by the principal that created it (RFC 4918
+// §6.4), so another principal's token, even known, unlocks nothing.
+func (h *Handler) usable(l storage.Lock, submitted map[string]bool) bool {
+	return submitted[l.Token] && h.mine(l)
+}
+
+// mine reports whether this view's principal took l.
+func (h *Handler) mine(l storage.Lock) bool {
+	return l.Principal == h.principal
+}
+
+// inView reports whether l is rooted in this view (at its root or below).
+// A lock rooted above is reported and enforced in the view, but never
+// refreshed or removed through it: that would change what the view's user
+// cannot see.
+func (h *Handler) inView(l storage.Lock) bool {
+	return h.root == "" || l.Root == h.root || within(l.Root, h.root)
+}
+
 // requireCovering answers 423 unless p is unlocked or the request
-// submitted the token of a lock covering it (for shared locks, one of
-// them is enough).
+// submitted, and may use, the token of a lock covering it (for shared
+// locks, one of them is enough).
 func (h *Handler) requireCovering(ctx context.Context, p string, submitted map[string]bool) (int, error) {
 	locks, err := h.locks.Locks(ctx, p)
 	if err != nil {
@@ -155,7 +178,7 @@ func (h *Handler) requireCovering(ctx context.Context, p string, submitted map[s
 		if !l.Covers(p) {
 			continue
 		}
-		if submitted[l.Token] {
+		if h.usable(l, submitted) {
 			return 0, nil
 		}
 		if blocking == nil {
@@ -168,14 +191,15 @@ func (h *Handler) requireCovering(ctx context.Context, p string, submitted map[s
 	return 0, nil
 }
 
-// requireUnder answers 423 unless every lock rooted below p was submitted.
+// requireUnder answers 423 unless every lock rooted below p was submitted
+// by its principal.
 func (h *Handler) requireUnder(ctx context.Context, p string, submitted map[string]bool) (int, error) {
 	locks, err := h.locks.Locks(ctx, p)
 	if err != nil {
 		return statusOf(err), err
 	}
 	for _, l := range locks {
-		if l.Root != p && within(l.Root, p) && !submitted[l.Token] {
+		if l.Root != p && within(l.Root, p) && !h.usable(l, submitted) {
 			return h.locked(l.Root)
 		}
 	}

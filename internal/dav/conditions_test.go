@@ -46,7 +46,7 @@ func newHandlerAt(tb testing.TB, root string, opts bolt.Options, cfg Config) *Ha
 
 func lockFor(t *testing.T, h *Handler, root string, depth0, shared bool) string {
 	t.Helper()
-	l, err := h.locks.CreateLock(context.Background(), storage.Lock{Token: newToken(), Root: root, Depth0: depth0, Shared: shared, Timeout: time.Minute})
+	l, err := h.locks.CreateLock(context.Background(), storage.Lock{Token: newToken(), Root: root, Depth0: depth0, Shared: shared, Timeout: time.Minute}, storage.LockLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,4 +35,15 @@
 // X-Content-Type-Options: nosniff. The listing page has its own CSP that
 // allows only its inline style and script, by hash, and html/template
 // escapes every name in it.
+//
+// Each view (Handler.Scoped) serves one principal: a user, or anonymous.
+// A lock belongs to the principal that took it (RFC 4918 §6.4): only that
+// principal sees its token in DAV:lockdiscovery, and only its requests
+// submit it; another principal's token, even known, unlocks nothing (a
+// write naming it is 423), and its UNLOCK or refresh is 403. A lock rooted
+// above a view is shown (its lockroot as the view's root) and enforced in
+// it, but never refreshed or removed through it. Config.LockLimits bound
+// the live locks per resource and per principal, checked by the store in
+// the transaction that adds a lock (507 above them), so that no client can
+// make lockdiscovery answers grow without end.
 package dav

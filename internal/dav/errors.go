@@ -19,6 +19,9 @@ type Error struct {
 	Condition string // local name in DAV:, empty for none
 	Href      string // an escaped href the condition names, if any
 	Err       error
+	// Public is a message for the client, sent even with a 5xx status
+	// (whose Err is never shown); empty for none.
+	Public string
 }
 
 func (e *Error) Error() string {
@@ -94,7 +97,10 @@ func writeError(w http.ResponseWriter, status int, err error) {
 		return
 	}
 	msg := http.StatusText(status)
-	if err != nil && status < 500 {
+	switch {
+	case de != nil && de.Public != "":
+		msg += ": " + de.Public
+	case err != nil && status < 500:
 		msg += ": " + publicMessage(err)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -34,8 +34,13 @@ type Config struct {
 	MaxLockTimeout time.Duration
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
+	// LockLimits bound the live locks rooted at one resource and held by
+	// one principal; a LOCK over either is refused with 507. A zero field
+	// is no limit (internal/config sets the defaults).
+	LockLimits storage.LockLimits
 	// OnError is told about every request that failed with a 5xx status,
-	// with the internal error; nil ignores them.
+	// with the internal error, except a LOCK refused by LockLimits (the
+	// client's doing); nil ignores them.
 	OnError func(r *http.Request, err error)
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
@@ -56,6 +61,10 @@ type Handler struct {
 	// readOnly refuses every write method.
 	root     string
 	readOnly bool
+	// principal is who this view serves: the user name, "" for
+	// anonymous. It owns the locks it takes; no other view may use
+	// their tokens (RFC 4918 §6.4).
+	principal string
 }
 
 // New returns a Handler for cfg.
@@ -82,15 +91,19 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Scoped returns a view of h that serves the collection root (a resource
-// path such as "/alice") as its "/", refusing every write method with 403
-// when readOnly. Views share h's store, locks and path locks, so requests
-// through different views serialise as if through one. An empty or "/"
-// root is the whole share.
-func (h *Handler) Scoped(root string, readOnly bool) *Handler {
+// Scoped returns a view of h for principal (a user name, "" for
+// anonymous) that serves the collection root (a resource path such as
+// "/alice") as its "/", refusing every write method with 403 when
+// readOnly. Views share h's store, locks and path locks, so requests
+// through different views serialise as if through one. The locks a view
+// takes belong to its principal: views of other principals see them
+// without their tokens and cannot use, refresh or remove them. An empty
+// or "/" root is the whole share.
+func (h *Handler) Scoped(principal, root string, readOnly bool) *Handler {
 	v := *h
 	v.root = strings.TrimSuffix(path.Clean("/"+root), "/")
 	v.readOnly = readOnly
+	v.principal = principal
 	return &v
 }
 
@@ -103,8 +116,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
-	// went away mid-request is neither.
-	failed := status >= 500 || status == 0 && err != nil
+	// went away mid-request is neither, nor one over its lock limit (507).
+	failed := (status >= 500 && !errors.Is(err, storage.ErrTooManyLocks)) || status == 0 && err != nil
 	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}

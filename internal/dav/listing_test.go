@@ -126,7 +126,7 @@ func TestListingHTML(t *testing.T) {
 	if !strings.Contains(sub, `<li><a href="/dav/">Home</a></li>`) || !strings.Contains(sub, `<a href="/dav/sub%20dir/" aria-current="page">sub dir</a>`) {
 		t.Errorf("breadcrumbs of /dav/sub dir/ are wrong:\n%s", sub)
 	}
-	view := serveListing(h.Scoped("/sub dir", true), "GET", "/dav/", browserAccept).Body.String()
+	view := serveListing(h.Scoped("", "/sub dir", true), "GET", "/dav/", browserAccept).Body.String()
 	if !strings.Contains(view, `<a href="/dav/" aria-current="page">Home</a>`) || !strings.Contains(view, `<a href="/dav/x">`) {
 		t.Errorf("a view rooted at /sub dir lists the wrong paths:\n%s", view)
 	}

@@ -42,7 +42,8 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 	if err != nil {
 		return statusOf(err), err
 	}
-	l := storage.Lock{Token: newToken(), Root: p, Shared: info.shared, Owner: info.owner, OwnerNS: info.ownerNS, Timeout: timeout}
+	l := storage.Lock{Token: newToken(), Root: p, Shared: info.shared, Owner: info.owner, OwnerNS: info.ownerNS,
+		Timeout: timeout, Principal: h.principal}
 	switch r.Header.Get("Depth") {
 	case "", "infinity", "Infinity":
 	case "0":
@@ -69,9 +70,12 @@ func (h *Handler) createLock(w http.ResponseWriter, r *http.Request, l storage.L
 			return st, err
 		}
 	}
-	l, err := h.locks.CreateLock(r.Context(), l)
+	l, err := h.locks.CreateLock(r.Context(), l, h.cfg.LockLimits)
 	if errors.Is(err, storage.ErrLocked) {
 		return http.StatusLocked, &Error{Status: http.StatusLocked, Condition: "no-conflicting-lock", Err: err}
+	}
+	if errors.Is(err, storage.ErrTooManyLocks) {
+		return http.StatusInsufficientStorage, h.tooManyLocks(err)
 	}
 	if err != nil {
 		return statusOf(err), err
@@ -99,7 +103,8 @@ func (h *Handler) createEmpty(p string) error {
 }
 
 // refreshLock restarts the timeout of the lock the If header names (RFC
-// 4918 §9.10.2).
+// 4918 §9.10.2): 403 when the named lock is another principal's or rooted
+// above this view, 412 when it names none.
 func (h *Handler) refreshLock(w http.ResponseWriter, r *http.Request, p string, timeout time.Duration) (int, error) {
 	if r.Header.Get("If") == "" {
 		return http.StatusBadRequest, errors.New("a LOCK without a body refreshes a lock and needs an If header")
@@ -112,19 +117,58 @@ func (h *Handler) refreshLock(w http.ResponseWriter, r *http.Request, p string, 
 		return statusOf(err), err
 	}
 	tokens := submittedTokensOf(r)
+	var refusal int // set, with refused, by a named lock this view may not refresh
+	var refused error
 	for _, l := range locks {
-		if l.Covers(p) && tokens[l.Token] {
-			l, err = h.locks.RefreshLock(r.Context(), l.Token, timeout)
-			if err != nil {
-				return http.StatusPreconditionFailed, err
-			}
-			return h.writeLockDiscovery(w, http.StatusOK, l)
+		if !l.Covers(p) || !tokens[l.Token] {
+			continue
 		}
+		if st, err := h.mayChange(l); st != 0 {
+			refusal, refused = st, err
+			continue
+		}
+		l, err = h.locks.RefreshLock(r.Context(), l.Token, timeout)
+		if err != nil {
+			return http.StatusPreconditionFailed, err
+		}
+		return h.writeLockDiscovery(w, http.StatusOK, l)
+	}
+	if refusal != 0 {
+		return refusal, refused
 	}
 	return http.StatusPreconditionFailed, errors.New("the If header names no lock of this resource")
 }
 
-// handleUnlock serves UNLOCK (RFC 4918 §9.11).
+// mayChange answers 0 when this view may refresh or remove l, else 403
+// (RFC 4918 §9.11.1: the principal may not remove the lock): only the
+// principal that took it may (§6.4), and only through a view the lock is
+// rooted in.
+func (h *Handler) mayChange(l storage.Lock) (int, error) {
+	switch {
+	case !h.mine(l):
+		return http.StatusForbidden, errors.New("the lock belongs to another user")
+	case !h.inView(l):
+		return http.StatusForbidden, errors.New("the lock is rooted above this user's folder")
+	}
+	return 0, nil
+}
+
+// tooManyLocks is the 507 of a LOCK over a lock limit, with a body that
+// says which limits hold.
+func (h *Handler) tooManyLocks(err error) error {
+	var limits []string
+	if n := h.cfg.LockLimits.PerResource; n > 0 {
+		limits = append(limits, fmt.Sprintf("%d on one resource", n))
+	}
+	if n := h.cfg.LockLimits.PerPrincipal; n > 0 {
+		limits = append(limits, fmt.Sprintf("%d per user", n))
+	}
+	return &Error{Status: http.StatusInsufficientStorage, Err: err,
+		Public: "too many locks (at most " + strings.Join(limits, ", ") + "): unlock some or wait for them to expire"}
+}
+
+// handleUnlock serves UNLOCK (RFC 4918 §9.11): only the lock's principal
+// may remove it, through a view the lock is rooted in (else 403).
 func (h *Handler) handleUnlock(w http.ResponseWriter, r *http.Request, p string) (int, error) {
 	// Windows sends the token without angle brackets: tolerate it.
 	token := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(r.Header.Get("Lock-Token")), "<"), ">")
@@ -142,6 +186,9 @@ func (h *Handler) handleUnlock(w http.ResponseWriter, r *http.Request, p string)
 	}
 	for _, l := range locks {
 		if l.Token == token && l.Covers(p) {
+			if st, err := h.mayChange(l); st != 0 {
+				return st, err
+			}
 			if err := h.locks.DeleteLock(r.Context(), token); err != nil && !errors.Is(err, storage.ErrNoLock) {
 				return statusOf(err), err
 			}
@@ -249,7 +296,10 @@ func (h *Handler) writeLockDiscovery(w http.ResponseWriter, status int, l storag
 	return 0, err
 }
 
-// writeActiveLock renders one DAV:activelock (RFC 4918 §14.1).
+// writeActiveLock renders one DAV:activelock (RFC 4918 §14.1). The token
+// of another principal's lock is left out (it is optional there): a lock
+// token is usable only by the principal that created it (§6.4), and knowing
+// it would be enough to use it elsewhere. Its owner and scope stay visible.
 func (h *Handler) writeActiveLock(w io.StringWriter, l storage.Lock) {
 	scope, depth := "exclusive", "infinity"
 	if l.Shared {
@@ -262,8 +312,11 @@ func (h *Handler) writeActiveLock(w io.StringWriter, l storage.Lock) {
 	if len(l.Owner) > 0 {
 		writeOwner(w, l)
 	}
-	w.WriteString("<D:timeout>" + timeoutValue(l) + "</D:timeout><D:locktoken><D:href>" + escape(l.Token) +
-		"</D:href></D:locktoken><D:lockroot><D:href>" + escape(h.href(l.Root, false)) + "</D:href></D:lockroot></D:activelock>")
+	w.WriteString("<D:timeout>" + timeoutValue(l) + "</D:timeout>")
+	if h.mine(l) {
+		w.WriteString("<D:locktoken><D:href>" + escape(l.Token) + "</D:href></D:locktoken>")
+	}
+	w.WriteString("<D:lockroot><D:href>" + escape(h.href(l.Root, false)) + "</D:href></D:lockroot></D:activelock>")
 }
 
 // writeOwner writes the owner XML as the client sent it, re-declaring the

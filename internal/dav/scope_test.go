@@ -12,7 +12,7 @@ import (
 func TestScopedView(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
-	view := h.Scoped("/c", true)
+	view := h.Scoped("", "/c", true)
 
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("PROPFIND", "/", nil)
@@ -47,7 +47,7 @@ func TestScopedView(t *testing.T) {
 func TestRootIsKept(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
-	views := map[string]*Handler{"share": h, "share-scoped-slash": h.Scoped("/", false), "user": h.Scoped("/c", false)}
+	views := map[string]*Handler{"share": h, "share-scoped-slash": h.Scoped("", "/", false), "user": h.Scoped("c", "/c", false)}
 	const prop = `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:a>1</Z:a></D:prop></D:set></D:propertyupdate>`
 	const lock = `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`
 	tests := []struct {

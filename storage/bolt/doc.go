@@ -17,8 +17,10 @@
 // XML byte for byte. Expiry is judged on this machine's wall clock, so a
 // lock survives a restart until its time is up. A table is small and keyed
 // by token, so Locks reads all of it; CreateLock reads all of it inside its
-// write, checking conflicts and sweeping expired locks in the same
-// transaction. While the table is empty, which the writer knows since it
+// write, checking conflicts and the lock limits (storage.LockLimits) and
+// sweeping expired locks in the same transaction. A record also keeps the
+// lock's principal; records written before it was kept (layout version 1)
+// read as the anonymous principal's. While the table is empty, which the writer knows since it
 // makes every change to it, Locks and DeleteLocksUnder answer without a
 // read transaction: on a share nobody locks, a write request reads no lock
 // table.

@@ -23,11 +23,11 @@ import (
 var ErrInvalidLock = errors.New("bolt: invalid lock")
 
 // CreateLock stores l with Expires = now + l.Timeout, unless a live lock
-// conflicts with it (storage.ErrLocked) or holds its token. The check, the
-// sweep of expired locks and the write are one transaction; a lock created
-// earlier in the same commit group counts, and a refused lock does not fail
-// its group.
-func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, error) {
+// conflicts with it (storage.ErrLocked) or holds its token, or it would
+// exceed lim (storage.ErrTooManyLocks). The checks, the sweep of expired
+// locks and the write are one transaction; a lock created earlier in the
+// same commit group counts, and a refused lock does not fail its group.
+func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.LockLimits) (storage.Lock, error) {
 	if err := checkLock(l.Token, l.Timeout); err != nil {
 		return storage.Lock{}, err
 	}
@@ -43,13 +43,8 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, e
 		if err != nil {
 			return err
 		}
-		for _, o := range live {
-			if o.lock.Token == l.Token {
-				return refuse(fmt.Errorf("%w: token %q already held", ErrInvalidLock, l.Token))
-			}
-			if o.lock.Conflicts(l) {
-				return refuse(fmt.Errorf("lock on %q: %w (on %q)", l.Root, storage.ErrLocked, o.lock.Root))
-			}
+		if err := admit(l, live, lim); err != nil {
+			return refuse(err)
 		}
 		if err := deleteKeys(lb, expired); err != nil {
 			return err
@@ -66,6 +61,27 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, e
 		return storage.Lock{}, err
 	}
 	return got, nil
+}
+
+// admit checks a new lock l against the live locks: its token is new, it
+// conflicts with none, and it stays within lim.
+func admit(l storage.Lock, live []lockRecord, lim storage.LockLimits) error {
+	var onResource, ofPrincipal int
+	for _, o := range live {
+		if o.lock.Token == l.Token {
+			return fmt.Errorf("%w: token %q already held", ErrInvalidLock, l.Token)
+		}
+		if o.lock.Conflicts(l) {
+			return fmt.Errorf("lock on %q: %w (on %q)", l.Root, storage.ErrLocked, o.lock.Root)
+		}
+		if o.lock.Root == l.Root {
+			onResource++
+		}
+		if o.lock.Principal == l.Principal {
+			ofPrincipal++
+		}
+	}
+	return lim.Exceeded(onResource, ofPrincipal)
 }
 
 // RefreshLock restarts a live lock's timeout: Timeout becomes timeout and

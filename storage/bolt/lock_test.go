@@ -45,7 +45,7 @@ func TestLockConflictInOneGroup(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range creates {
 		wg.Go(func() {
-			_, creates[i] = s.CreateLock(ctx, storage.Lock{Token: fmt.Sprintf("urn:t:%d", i), Root: "/g", Timeout: time.Hour})
+			_, creates[i] = s.CreateLock(ctx, storage.Lock{Token: fmt.Sprintf("urn:t:%d", i), Root: "/g", Timeout: time.Hour}, storage.LockLimits{})
 		})
 	}
 	wg.Go(func() { patch = s.PatchProps(ctx, "/p", map[xml.Name][]byte{{Local: "x"}: []byte("<x/>")}, nil) })
@@ -144,7 +144,7 @@ func TestDeleteLocksUnderNoneWritesNothing(t *testing.T) {
 	s := openTest(t, t.TempDir()).(*Store)
 	defer s.Close()
 	ctx := context.Background()
-	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:1", Root: "/ab", Timeout: time.Hour}); err != nil {
+	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:1", Root: "/ab", Timeout: time.Hour}, storage.LockLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	before := s.txns.Load()
@@ -161,7 +161,7 @@ func TestDeleteLocksUnderNoneWritesNothing(t *testing.T) {
 func TestCreateLockHugeTimeout(t *testing.T) {
 	s := openTest(t, t.TempDir()).(*Store)
 	defer s.Close()
-	l, err := s.CreateLock(context.Background(), storage.Lock{Token: "urn:t:1", Root: "/a", Timeout: math.MaxInt64})
+	l, err := s.CreateLock(context.Background(), storage.Lock{Token: "urn:t:1", Root: "/a", Timeout: math.MaxInt64}, storage.LockLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +180,7 @@ var testRecord = lockRecord{
 		Owner:   []byte("<o>\xff\x00 𝄞</o>"),
 		OwnerNS: map[string]string{"": "urn:d", "ü": "urn:\xff"},
 		Timeout: time.Minute, Expires: time.Unix(0, 1_700_000_060_000_000_123),
+		Principal: "ålice\xff",
 	},
 	created: 1_700_000_000_000_000_123,
 }
@@ -193,9 +194,29 @@ func TestLockRecordRoundTrip(t *testing.T) {
 		l, w := got.lock, rec.lock
 		if got.created != rec.created || l.Token != w.Token || l.Root != w.Root || l.Depth0 != w.Depth0 ||
 			l.Shared != w.Shared || string(l.Owner) != string(w.Owner) || !maps.Equal(l.OwnerNS, w.OwnerNS) ||
-			l.Timeout != w.Timeout || !l.Expires.Equal(w.Expires) {
+			l.Timeout != w.Timeout || !l.Expires.Equal(w.Expires) || l.Principal != w.Principal {
 			t.Errorf("decode(encode(%+v)) = %+v", rec, got)
 		}
+	}
+}
+
+// TestLockRecordVersion1 checks that a record written before locks had
+// principals (version 1: no Principal field) still decodes, as the
+// anonymous principal's lock, with every other field kept.
+func TestLockRecordVersion1(t *testing.T) {
+	rec := testRecord
+	rec.lock.Principal = ""
+	v2 := rec.encode()
+	v1 := append([]byte{lockVersionV1}, v2[1:len(v2)-1]...) // without the empty Principal
+	got, err := decodeLock(rec.lock.Token, v1)
+	if err != nil {
+		t.Fatalf("decode of a version 1 record: %v", err)
+	}
+	if string(got.encode()) != string(v2) {
+		t.Errorf("version 1 record decoded as %+v, want %+v", got, rec)
+	}
+	if _, err := decodeLock("t", append(v1, 0)); !errors.Is(err, errMalformedLock) {
+		t.Errorf("decode of a version 1 record with a trailing byte = %v, want errMalformedLock", err)
 	}
 }
 
@@ -208,12 +229,13 @@ func TestLockRecordMalformed(t *testing.T) {
 			t.Errorf("decode of %d of %d bytes = %v, want errMalformedLock", n, len(v), err)
 		}
 	}
-	bare := lockRecord{lock: storage.Lock{Root: "/", Timeout: 1}}.encode() // ends with OwnerNS count 0
+	bare := lockRecord{lock: storage.Lock{Root: "/", Timeout: 1}}.encode() // ends with OwnerNS count 0, empty Principal
 	for name, b := range map[string][]byte{
 		"trailing byte":    append(testRecord.encode(), 0),
-		"version 2":        append([]byte{2}, v[1:]...),
+		"version 3":        append([]byte{3}, v[1:]...),
 		"unknown flag":     append([]byte{v[0], 4}, v[2:]...),
-		"huge OwnerNS len": append(bare[:len(bare)-1:len(bare)-1], 0xff, 0xff, 0xff, 0xff, 0x0f),
+		"huge OwnerNS len": append(bare[:len(bare)-2:len(bare)-2], 0xff, 0xff, 0xff, 0xff, 0x0f, 0),
+		"huge Principal":   append(bare[:len(bare)-1:len(bare)-1], 0xff, 0xff, 0xff, 0xff, 0x0f),
 		"zero timeout":     lockRecord{lock: storage.Lock{Root: "/"}}.encode(),
 		"unclean root":     lockRecord{lock: storage.Lock{Root: "/a/", Timeout: 1}}.encode(),
 	} {
@@ -269,7 +291,7 @@ func TestLocksWithoutTableRead(t *testing.T) {
 	if s.mayHaveLocks.Load() || count(s, "/a") != 0 {
 		t.Fatal("a new store has locks")
 	}
-	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:1", Root: "/a", Timeout: time.Hour}); err != nil {
+	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:1", Root: "/a", Timeout: time.Hour}, storage.LockLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	if count(s, "/a") != 1 {
@@ -296,7 +318,7 @@ func TestLocksWithoutTableRead(t *testing.T) {
 	if s.mayHaveLocks.Load() || count(s, "/a") != 0 {
 		t.Fatal("the table is empty but still read")
 	}
-	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:2", Root: "/b", Timeout: time.Nanosecond}); err != nil {
+	if _, err := s.CreateLock(ctx, storage.Lock{Token: "urn:t:2", Root: "/b", Timeout: time.Nanosecond}, storage.LockLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Millisecond)

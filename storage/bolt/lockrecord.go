@@ -20,11 +20,11 @@ type lockRecord struct {
 	created int64 // Unix nanoseconds
 }
 
-// Version 1 of the record layout. Each "bytes" is a uvarint length then
+// Version 2 of the record layout. Each "bytes" is a uvarint length then
 // that many bytes, so paths, owner XML and namespace URIs are kept byte for
 // byte whatever they hold (JSON would mangle bytes that are not UTF-8):
 //
-//	byte     version (1)
+//	byte     version (2)
 //	byte     flags: lockDepth0 | lockShared
 //	varint   Timeout, nanoseconds
 //	varint   created, Unix nanoseconds
@@ -32,10 +32,15 @@ type lockRecord struct {
 //	bytes    Root
 //	bytes    Owner
 //	uvarint  number of OwnerNS entries, then for each, by prefix: bytes prefix, bytes URI
+//	bytes    Principal
+//
+// Version 1, written before locks had principals, ends after OwnerNS; its
+// locks decode as the anonymous principal's ("").
 const (
-	lockVersion = 1
-	lockDepth0  = 1 << 0
-	lockShared  = 1 << 1
+	lockVersion   = 2
+	lockVersionV1 = 1
+	lockDepth0    = 1 << 0
+	lockShared    = 1 << 1
 )
 
 // errMalformedLock is wrapped by decodeLock's errors.
@@ -62,7 +67,7 @@ func (rec lockRecord) encode() []byte {
 		b = appendBytes(b, prefix)
 		b = appendBytes(b, l.OwnerNS[prefix])
 	}
-	return b
+	return appendBytes(b, l.Principal)
 }
 
 func appendBytes(b []byte, s string) []byte {
@@ -98,11 +103,14 @@ func decodeLock(token string, v []byte) (lockRecord, error) {
 		prefix := string(d.bytes())
 		l.OwnerNS[prefix] = string(d.bytes())
 	}
+	if version == lockVersion {
+		l.Principal = string(d.bytes())
+	}
 	switch {
+	case version != lockVersion && version != lockVersionV1:
+		return rec, malformed(token, "unknown version")
 	case d.err != nil || len(d.b) != 0:
 		return rec, malformed(token, "truncated or trailing bytes")
-	case version != lockVersion:
-		return rec, malformed(token, "unknown version")
 	case flags&^(lockDepth0|lockShared) != 0:
 		return rec, malformed(token, "unknown flags")
 	case l.Timeout <= 0 || !storage.ValidPath(l.Root) || token == "":

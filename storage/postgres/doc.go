@@ -39,10 +39,13 @@
 // the database; nothing is cached.
 //
 // Lock writes (CreateLock, RefreshLock, DeleteLock, DeleteLocksUnder) take
-// the lock table in EXCLUSIVE mode (readers go on), check conflicts and
-// sweep expired locks in the same transaction, so of two instances racing
-// for conflicting locks exactly one wins. Expiry is judged on the
-// database's clock (clock_timestamp()), never on an instance's.
+// the lock table in EXCLUSIVE mode (readers go on), check conflicts and the
+// lock limits (storage.LockLimits) and sweep expired locks in the same
+// transaction, so of two instances racing for conflicting locks exactly one
+// wins and racing locks never pass a limit together. Expiry is judged on
+// the database's clock (clock_timestamp()), never on an instance's. Each
+// lock row keeps its principal; rows from before schema version 3 belong
+// to anonymous (the empty principal).
 //
 // Intents carry the instance that began them. Each Store keeps a lease row
 // (atomdav_instances) renewed every LeaseTTL/3 on the database clock, and

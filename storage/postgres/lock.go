@@ -21,17 +21,18 @@ import (
 var ErrInvalidLock = errors.New("postgres: invalid lock")
 
 // lockColumns are read by scanLock, in its order.
-const lockColumns = `token, root, depth0, shared, owner, owner_ns, timeout_ns, expires`
+const lockColumns = `token, root, depth0, shared, owner, owner_ns, timeout_ns, expires, principal`
 
 // sqlSweep deletes the expired locks.
 const sqlSweep = `DELETE FROM atomdav_locks WHERE expires <= clock_timestamp()`
 
 // CreateLock stores l with Expires = now + l.Timeout on the database clock,
 // unless a live lock conflicts with it (storage.ErrLocked) or holds its
-// token. The sweep of expired locks, the check and the insert are one
-// transaction holding the table in EXCLUSIVE mode, so that of two instances
-// racing for conflicting locks exactly one wins.
-func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, error) {
+// token, or it would exceed lim (storage.ErrTooManyLocks). The sweep of
+// expired locks, the checks and the insert are one transaction holding the
+// table in EXCLUSIVE mode, so that of two instances racing for conflicting
+// locks exactly one wins, and racing locks never pass a limit together.
+func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.LockLimits) (storage.Lock, error) {
 	if err := checkLock(l.Token, l.Timeout); err != nil {
 		return storage.Lock{}, err
 	}
@@ -44,17 +45,15 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, e
 		if err != nil {
 			return err
 		}
-		for _, o := range related {
-			if o.Conflicts(l) {
-				return fmt.Errorf("lock on %q: %w (on %q)", l.Root, storage.ErrLocked, o.Root)
-			}
+		if err := admit(ctx, tx, l, related, lim); err != nil {
+			return err
 		}
-		rows, _ := tx.Query(ctx, `INSERT INTO atomdav_locks (token, root, depth0, shared, owner, owner_ns, timeout_ns, expires)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp() + $8 * interval '1 microsecond')
+		rows, _ := tx.Query(ctx, `INSERT INTO atomdav_locks (token, root, depth0, shared, owner, owner_ns, timeout_ns, expires, principal)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp() + $8 * interval '1 microsecond', $9)
 			ON CONFLICT (token) DO NOTHING
 			RETURNING `+lockColumns,
 			[]byte(l.Token), []byte(l.Root), l.Depth0, l.Shared, nonNil(l.Owner), encodeNS(l.OwnerNS),
-			int64(l.Timeout), l.Timeout.Microseconds())
+			int64(l.Timeout), l.Timeout.Microseconds(), []byte(l.Principal))
 		got, err = pgx.CollectExactlyOneRow(rows, scanLock)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: token %q already held", ErrInvalidLock, l.Token)
@@ -65,6 +64,29 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock) (storage.Lock, e
 		return storage.Lock{}, err
 	}
 	return got, nil
+}
+
+// admit checks a new lock l, in CreateLock's transaction, against the live
+// locks related to its root: it conflicts with none, and it stays within
+// lim (the principal's locks are counted only when that limit is set).
+func admit(ctx context.Context, tx pgx.Tx, l storage.Lock, related []storage.Lock, lim storage.LockLimits) error {
+	onResource, ofPrincipal := 0, 0
+	for _, o := range related {
+		if o.Conflicts(l) {
+			return fmt.Errorf("lock on %q: %w (on %q)", l.Root, storage.ErrLocked, o.Root)
+		}
+		if o.Root == l.Root {
+			onResource++
+		}
+	}
+	if lim.PerPrincipal > 0 {
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM atomdav_locks WHERE principal = $1 AND expires > clock_timestamp()`,
+			[]byte(l.Principal)).Scan(&ofPrincipal)
+		if err != nil {
+			return err
+		}
+	}
+	return lim.Exceeded(onResource, ofPrincipal)
 }
 
 // RefreshLock restarts a live lock's timeout: Timeout becomes timeout and
@@ -180,13 +202,13 @@ func queryLocks(ctx context.Context, q querier, p string) ([]storage.Lock, error
 
 func scanLock(r pgx.CollectableRow) (storage.Lock, error) {
 	var l storage.Lock
-	var token, root, ns []byte
+	var token, root, ns, principal []byte
 	var timeout int64
-	err := r.Scan(&token, &root, &l.Depth0, &l.Shared, &l.Owner, &ns, &timeout, &l.Expires)
+	err := r.Scan(&token, &root, &l.Depth0, &l.Shared, &l.Owner, &ns, &timeout, &l.Expires, &principal)
 	if err != nil {
 		return l, err
 	}
-	l.Token, l.Root, l.Timeout = string(token), string(root), time.Duration(timeout)
+	l.Token, l.Root, l.Timeout, l.Principal = string(token), string(root), time.Duration(timeout), string(principal)
 	if len(l.Owner) == 0 {
 		l.Owner = nil
 	}

@@ -133,7 +133,7 @@ func TestLockRaceAcrossInstances(t *testing.T) {
 				if i%3 == 0 {
 					r += "/member"
 				}
-				_, errs[i] = s.CreateLock(context.Background(), storage.Lock{Token: fmt.Sprintf("urn:t:%d:%d", round, i), Root: r, Timeout: time.Hour})
+				_, errs[i] = s.CreateLock(context.Background(), storage.Lock{Token: fmt.Sprintf("urn:t:%d:%d", round, i), Root: r, Timeout: time.Hour}, storage.LockLimits{})
 			})
 		}
 		wg.Wait()

@@ -55,6 +55,12 @@ var migrations = []string{
 	`ALTER TABLE atomdav_instances
 		ADD COLUMN lock_key bigint      NOT NULL DEFAULT 0,
 		ADD COLUMN renewed  timestamptz NOT NULL DEFAULT '-infinity';`,
+
+	// 3: a lock belongs to the principal that took it (RFC 4918 §6.4);
+	// locks taken before belong to anonymous (''). The index serves the
+	// per-principal lock limit's count.
+	`ALTER TABLE atomdav_locks ADD COLUMN IF NOT EXISTS principal bytea NOT NULL DEFAULT ''::bytea;
+	CREATE INDEX IF NOT EXISTS atomdav_locks_principal ON atomdav_locks (principal);`,
 }
 
 // migrate brings the schema to the latest version in one transaction,

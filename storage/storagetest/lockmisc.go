@@ -23,7 +23,7 @@ type lockCall struct {
 // with kept, and on kept itself.
 var lockCalls = []lockCall{
 	{"CreateLock", func(ctx context.Context, lt storage.LockTable) error {
-		_, err := lt.CreateLock(ctx, storage.Lock{Token: "urn:t:new", Root: "/new", Timeout: time.Hour})
+		_, err := lt.CreateLock(ctx, storage.Lock{Token: "urn:t:new", Root: "/new", Timeout: time.Hour}, storage.LockLimits{})
 		return err
 	}},
 	{"RefreshLock", func(ctx context.Context, lt storage.LockTable) error {
@@ -47,7 +47,7 @@ func testLockInvalid(t *testing.T, open Opener) {
 	want := checkCreate(t, lt, kept)
 	for _, p := range invalidPaths {
 		t.Run(fmt.Sprintf("%q", p), func(t *testing.T) {
-			if _, err := lt.CreateLock(ctx, storage.Lock{Token: "urn:t:bad", Root: p, Timeout: time.Hour}); !errors.Is(err, storage.ErrInvalidPath) {
+			if _, err := lt.CreateLock(ctx, storage.Lock{Token: "urn:t:bad", Root: p, Timeout: time.Hour}, storage.LockLimits{}); !errors.Is(err, storage.ErrInvalidPath) {
 				t.Errorf("CreateLock with Root %q = %v, want storage.ErrInvalidPath", p, err)
 			}
 			if _, err := lt.Locks(ctx, p); !errors.Is(err, storage.ErrInvalidPath) {
@@ -65,7 +65,7 @@ func testLockInvalid(t *testing.T, open Opener) {
 		{Token: kept.Token, Root: "/new", Shared: true, Timeout: time.Hour}, // token held
 	}
 	for _, l := range bad {
-		if got, err := lt.CreateLock(ctx, l); err == nil {
+		if got, err := lt.CreateLock(ctx, l, storage.LockLimits{}); err == nil {
 			t.Errorf("CreateLock %s = %s, want an error", formatLock(l), formatLock(got))
 		}
 	}

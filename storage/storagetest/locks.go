@@ -39,6 +39,10 @@ func testLocks(t *testing.T, open Opener) {
 		{"closed", testLockClosed},
 		{"canceled context", testLockCanceled},
 		{"racing creates", testLockRace},
+		{"principal §6.4", testLockPrincipal},
+		{"limit per resource", testLockLimitResource},
+		{"limit per principal", testLockLimitPrincipal},
+		{"racing limits", testLockLimitRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,13 +76,14 @@ func newLockTable(t *testing.T, open Opener) storage.LockTable {
 func testLockReadBack(t *testing.T, open Opener) {
 	lt := newLockTable(t, open)
 	full := storage.Lock{
-		Token:   "urn:uuid:0e4b3c5a-9c1f-4d7e-8b2a-1f0e6d5c4b3a",
-		Root:    "/not\xffutf-8 ünï 𝄞/日本",
-		Depth0:  true,
-		Shared:  true,
-		Owner:   []byte(`<D:href>mailto:ünï@例え.jp</D:href><x:n xmlns:x="urn:𝄞">𝄞 \xff</x:n>`),
-		OwnerNS: map[string]string{"": "urn:default", "D": "DAV:", "ü": "urn:ünï:𝄞"},
-		Timeout: 10 * time.Minute,
+		Token:     "urn:uuid:0e4b3c5a-9c1f-4d7e-8b2a-1f0e6d5c4b3a",
+		Root:      "/not\xffutf-8 ünï 𝄞/日本",
+		Depth0:    true,
+		Shared:    true,
+		Owner:     []byte(`<D:href>mailto:ünï@例え.jp</D:href><x:n xmlns:x="urn:𝄞">𝄞 \xff</x:n>`),
+		OwnerNS:   map[string]string{"": "urn:default", "D": "DAV:", "ü": "urn:ünï:𝄞"},
+		Timeout:   10 * time.Minute,
+		Principal: "ålice 𝄞",
 	}
 	bare := storage.Lock{Token: "urn:uuid:bare", Root: "/bare", Timeout: time.Hour}
 	for _, l := range []storage.Lock{full, bare} {
@@ -137,7 +142,7 @@ func testLockConflicts(t *testing.T, open Opener) {
 				first.Token, first.Timeout = fmt.Sprintf("urn:t:%d:first", i), time.Hour
 				second.Token, second.Timeout = fmt.Sprintf("urn:t:%d:second", i), time.Hour
 				mustCreate(t, lt, first)
-				_, err := lt.CreateLock(context.Background(), second)
+				_, err := lt.CreateLock(context.Background(), second, storage.LockLimits{})
 				switch {
 				case tt.conflict && !errors.Is(err, storage.ErrLocked):
 					t.Errorf("CreateLock %s after %s = %v, want storage.ErrLocked", formatLock(second), formatLock(first), err)
@@ -227,7 +232,7 @@ func testLockRefresh(t *testing.T, open Opener) {
 	lt := newLockTable(t, open)
 	l := checkCreate(t, lt, storage.Lock{
 		Token: "urn:t:r", Root: "/a", Owner: []byte("<D:href>me</D:href>"),
-		OwnerNS: map[string]string{"D": "DAV:"}, Timeout: time.Minute,
+		OwnerNS: map[string]string{"D": "DAV:"}, Timeout: time.Minute, Principal: "alice",
 	})
 	time.Sleep(5 * time.Millisecond)
 	before := time.Now()
@@ -310,7 +315,7 @@ func testLockPersistence(t *testing.T, open Opener) {
 		want = append(want, checkCreate(t, lt, storage.Lock{
 			Token: fmt.Sprintf("urn:t:%d", i), Root: r, Shared: true, Depth0: i == 1,
 			Owner: []byte(fmt.Sprintf("<o>%d 𝄞</o>", i)), OwnerNS: map[string]string{"": "urn:o"},
-			Timeout: time.Duration(i+1) * time.Hour,
+			Timeout: time.Duration(i+1) * time.Hour, Principal: []string{"alice", "", "bob"}[i],
 		}))
 	}
 	got, err := lt.RefreshLock(ctx, "urn:t:0", 3*time.Hour)
@@ -353,7 +358,7 @@ func testLockRace(t *testing.T, open Opener) {
 		for i := range errs {
 			wg.Go(func() {
 				l := storage.Lock{Token: fmt.Sprintf("urn:t:%s:%02d", root, i), Root: root, Shared: shared, Timeout: time.Hour}
-				_, errs[i] = lt.CreateLock(context.Background(), l)
+				_, errs[i] = lt.CreateLock(context.Background(), l, storage.LockLimits{})
 			})
 		}
 		wg.Wait()
@@ -405,9 +410,14 @@ func checkExpires(t *testing.T, l storage.Lock, before, after time.Time) {
 
 func mustCreate(t *testing.T, lt storage.LockTable, l storage.Lock) storage.Lock {
 	t.Helper()
-	got, err := lt.CreateLock(context.Background(), l)
+	return mustCreateWithin(t, lt, l, storage.LockLimits{})
+}
+
+func mustCreateWithin(t *testing.T, lt storage.LockTable, l storage.Lock, lim storage.LockLimits) storage.Lock {
+	t.Helper()
+	got, err := lt.CreateLock(context.Background(), l, lim)
 	if err != nil {
-		t.Fatalf("CreateLock %s: %v", formatLock(l), err)
+		t.Fatalf("CreateLock %s within %+v: %v", formatLock(l), lim, err)
 	}
 	return got
 }
@@ -445,7 +455,7 @@ func checkTokens(t *testing.T, lt storage.LockTable, p string, want []string) {
 func equalLock(a, b storage.Lock) bool {
 	return a.Token == b.Token && a.Root == b.Root && a.Depth0 == b.Depth0 && a.Shared == b.Shared &&
 		bytes.Equal(a.Owner, b.Owner) && maps.Equal(a.OwnerNS, b.OwnerNS) &&
-		a.Timeout == b.Timeout && a.Expires.Equal(b.Expires)
+		a.Timeout == b.Timeout && a.Expires.Equal(b.Expires) && a.Principal == b.Principal
 }
 
 func equalLocks(a, b []storage.Lock) bool {
@@ -453,8 +463,8 @@ func equalLocks(a, b []storage.Lock) bool {
 }
 
 func formatLock(l storage.Lock) string {
-	return fmt.Sprintf("\t{Token:%q Root:%q Depth0:%t Shared:%t Owner:%q OwnerNS:%q Timeout:%v Expires:%v}",
-		l.Token, l.Root, l.Depth0, l.Shared, l.Owner, l.OwnerNS, l.Timeout, l.Expires)
+	return fmt.Sprintf("\t{Token:%q Root:%q Depth0:%t Shared:%t Owner:%q OwnerNS:%q Timeout:%v Expires:%v Principal:%q}",
+		l.Token, l.Root, l.Depth0, l.Shared, l.Owner, l.OwnerNS, l.Timeout, l.Expires, l.Principal)
 }
 
 func formatLocks(ls []storage.Lock) string {

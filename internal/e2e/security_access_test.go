@@ -258,6 +258,42 @@ func TestProxyAuthHeaderOnce(t *testing.T) {
 	}
 }
 
+// TestAuthorizationOnce: two Authorization headers are refused with 400,
+// whichever comes first, rather than the first one believed.
+func TestAuthorizationOnce(t *testing.T) {
+	t.Parallel()
+	dir := accessTree(t)
+	s := startAuthServer(t, dir, "--config", accessConfig(t))
+	basic := func(user, pass string) string { return basicCreds(user, pass)[1] }
+	for _, tt := range []struct {
+		name   string
+		auth   []string
+		status int
+	}{
+		{"once", []string{basic("carol", carolPassword)}, http.StatusCreated},
+		{"carol-then-root", []string{basic("carol", carolPassword), basic("root", rootPassword)}, http.StatusBadRequest},
+		{"wrong-then-right", []string{basic("carol", "guess"), basic("carol", carolPassword)}, http.StatusBadRequest},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := s.request("PUT", "/"+tt.name+".txt", strings.NewReader(tt.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range tt.auth {
+				req.Header.Add("Authorization", a)
+			}
+			r, err := s.sendRequest(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, r, tt.status, "PUT with "+strconv.Itoa(len(tt.auth))+" Authorization headers")
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "carol", "carol-then-root.txt")); !os.IsNotExist(err) {
+		t.Errorf("a PUT with two Authorization headers wrote the file: %v", err)
+	}
+}
+
 // TestParallelGuessesLimited: of 30 wrong logins sent at once from one
 // address, at most 5 (the burst of the failed-login limit) have their
 // password checked (401); the others get 429. The hashes are of cost 10,

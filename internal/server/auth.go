@@ -118,6 +118,12 @@ func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *htt
 			return view, r
 		}
 	}
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Which credentials the client meant cannot be told; taking the
+		// first would let a proxy that appends its own be overridden.
+		http.Error(w, "400 Bad Request: Authorization must be sent once", http.StatusBadRequest)
+		return nil, r
+	}
 	if name, password, ok := r.BasicAuth(); ok {
 		return g.basic(w, r, name, password)
 	}

@@ -54,6 +54,11 @@ type User struct {
 	ReadOnly bool   `koanf:"read-only" yaml:"read-only"`
 }
 
+// publishedHash is the bcrypt hash 'atomdav config example' used to print
+// for every user: anyone who has read the example knows it, so a user
+// with it is refused rather than served.
+const publishedHash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3k1ZbvQxqRS5XKjJbXBqEzq"
+
 // Default returns the defaults every other source overrides.
 func Default() Config {
 	return Config{
@@ -107,26 +112,16 @@ func (c *Config) Validate() error {
 		check(u.Name != "" && !strings.ContainsAny(u.Name, ":\n"), key+".name", "a name without ':' is required")
 		check(!seen[u.Name], key+".name", fmt.Sprintf("%q appears twice", u.Name))
 		check(strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
+		check(u.Hash != publishedHash, key+".hash", "is the sample hash older releases of 'atomdav config example' printed, known to all: make one with 'atomdav user hash'")
 		check(u.Root == "" || strings.HasPrefix(u.Root, "/"), key+".root", "must start with /")
 		seen[u.Name] = true
 	}
 	return joinLine(errs)
 }
 
-// joinLine joins errors on one line, so the CLI prints one clear line.
-func joinLine(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
-
 // ValidatePaths checks Root and State alone (enough for offline commands
-// such as check) and makes them absolute.
+// such as check) and makes them absolute. The state folder must lie
+// outside the root, or be the default ROOT/.atomdav (see checkState).
 func (c *Config) ValidatePaths() error {
 	if c.Root == "" {
 		return errors.New("root: a directory to serve is required")

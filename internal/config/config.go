@@ -144,20 +144,14 @@ func (c *Config) ValidatePaths() error {
 	if c.State, err = filepath.Abs(c.State); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if rel, err := filepath.Rel(root, c.State); err == nil && !strings.HasPrefix(rel, "..") && strings.Contains(rel, string(filepath.Separator)) {
-		return fmt.Errorf("state: %s must be outside the root or directly in it", c.State)
-	}
-	return nil
+	return checkState(root, c.State)
 }
 
-// HiddenName is the state folder's name when it lies directly in the root
-// (it is then never served), else "".
-func (c *Config) HiddenName() string {
-	if filepath.Dir(c.State) == c.Root {
-		return filepath.Base(c.State)
-	}
-	return ""
-}
+// HiddenName is the name of the top-level folder of the root the server
+// never serves: StateFolder, wherever the state folder is. ValidatePaths
+// refuses any other state folder inside the root, and a .atomdav left in
+// the root by an earlier configuration may hold an old state.db.
+func (c *Config) HiddenName() string { return StateFolder }
 
 func oneOf(v string, set ...string) bool {
 	for _, s := range set {

@@ -31,4 +31,11 @@
 // The example (config example) configures no account as printed: its
 // users' hashes are placeholders Validate refuses, as it refuses the hash
 // older examples printed for every user.
+//
+// The state folder holds the store: ValidatePaths refuses one the share
+// would serve, comparing real paths (symlinks resolved, the deepest
+// existing ancestor of a folder not made yet): the root itself under any
+// alias (a symlink, "sub/..") or any folder inside it, except the default
+// ROOT/.atomdav. HiddenName is always that name, so the server hides it
+// whatever the state folder, even one an earlier configuration left.
 package config

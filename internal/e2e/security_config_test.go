@@ -146,3 +146,86 @@ func TestConfigExampleCreatesNoAccount(t *testing.T) {
 		t.Errorf("the refused example still created the state folder")
 	}
 }
+
+// TestStateFolderNeverServed: a state folder the share would serve (issue
+// 12 item 6) stops serve at start with one line, under every alias of the
+// root and for any other folder inside it; before, state.db was listed,
+// downloadable and deletable.
+func TestStateFolderNeverServed(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	if err := os.MkdirAll(filepath.Join(root, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rootLink := filepath.Join(base, "rootlink")
+	if err := os.Symlink(root, rootLink); err != nil {
+		t.Fatal(err)
+	}
+	subLink := filepath.Join(base, "sublink")
+	if err := os.Symlink(filepath.Join(root, "sub"), subLink); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		env   []string
+		state string
+		want  string
+	}{
+		{"the root", nil, root, "is the served folder"},
+		{"a symlink to the root", nil, rootLink, "is the served folder"},
+		{"root/sub/..", nil, root + "/sub/..", "is the served folder"},
+		{"a folder in the root", nil, filepath.Join(root, "sub"), "is inside the served folder"},
+		{"a new folder in the root", nil, filepath.Join(root, "state"), "is inside the served folder"},
+		{"a symlink to a folder in the root", nil, subLink, "is inside the served folder"},
+		{"the root, from the environment", []string{"ATOMDAV_STATE=" + rootLink}, "", "is the served folder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"serve", root, "--anonymous", "--addr", "127.0.0.1:0"}
+			if tt.state != "" {
+				args = append(args, "--state", tt.state)
+			}
+			code, out, errs := runCLIEnv(t, tt.env, args...)
+			refused(t, code, out, errs, "state:", tt.want)
+		})
+	}
+	for _, name := range []string{"state.db", "sub/state.db", "state/state.db"} {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			t.Errorf("%s was created although the server refused to start", name)
+		}
+	}
+}
+
+// TestStateFolderDefaultAndOutside: the default state folder and one
+// outside the tree still work, and neither is reachable over HTTP.
+func TestStateFolderDefaultAndOutside(t *testing.T) {
+	t.Parallel()
+	outside := filepath.Join(t.TempDir(), "state")
+	for _, tt := range []struct {
+		name string
+		args []string
+		db   func(dir string) string
+	}{
+		{"default", nil, func(dir string) string { return filepath.Join(dir, ".atomdav", "state.db") }},
+		{"outside", []string{"--state", outside}, func(string) string { return filepath.Join(outside, "state.db") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := startServer(t, dir, tt.args...)
+			s.put(t, "/a.txt", "a")
+			if _, err := os.Stat(tt.db(dir)); err != nil {
+				t.Fatalf("state.db not where expected: %v", err)
+			}
+			r := s.do(t, "PROPFIND", "/", "", "Depth", "1")
+			want(t, r, 207, "PROPFIND /")
+			if strings.Contains(string(r.Body), "state.db") || strings.Contains(string(r.Body), ".atomdav") {
+				t.Errorf("the listing shows the state folder:\n%s", r.Body)
+			}
+			want(t, s.do(t, "GET", "/.atomdav/state.db", ""), 404, "GET /.atomdav/state.db")
+			want(t, s.do(t, "GET", "/state.db", ""), 404, "GET /state.db")
+		})
+	}
+}

@@ -112,6 +112,15 @@ func checkFile(path string, data []byte) error {
 type fileChecker struct {
 	path string
 	errs []error
+	// aliased holds the anchored nodes checked through an alias, each
+	// once per type, so aliases of aliases cost linear time, not
+	// exponential ("billion laughs").
+	aliased map[aliasCheck]bool
+}
+
+type aliasCheck struct {
+	n *yaml.Node
+	t reflect.Type
 }
 
 func (c *fileChecker) fail(n *yaml.Node, kind error, key, format string, args ...any) {
@@ -128,11 +137,18 @@ func (c *fileChecker) fail(n *yaml.Node, kind error, key, format string, args ..
 
 // value checks the node n of the key named key against the type t.
 func (c *fileChecker) value(n *yaml.Node, t reflect.Type, key string) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+		if c.aliased[aliasCheck{n, t}] {
+			return
+		}
+		if c.aliased == nil {
+			c.aliased = map[aliasCheck]bool{}
+		}
+		c.aliased[aliasCheck{n, t}] = true
 	}
 	switch {
 	case t == durationType:

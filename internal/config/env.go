@@ -24,7 +24,8 @@ func envName(key string) string {
 }
 
 // envKeys are the keys the environment may set, by variable name: every
-// key of Config but those holding structures (users live in the file).
+// key of Config but those holding structures or maps (users live in the
+// file).
 func envKeys() (names []string, types map[string]reflect.Type) {
 	keyNames, keyTypes := keys(reflect.TypeFor[Config]())
 	types = map[string]reflect.Type{}
@@ -33,7 +34,7 @@ func envKeys() (names []string, types map[string]reflect.Type) {
 		if t.Kind() == reflect.Slice {
 			t = t.Elem()
 		}
-		if t.Kind() == reflect.Struct && t != durationType {
+		if (t.Kind() == reflect.Struct && t != durationType) || t.Kind() == reflect.Map {
 			continue
 		}
 		names = append(names, envName(k))

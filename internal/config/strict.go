@@ -157,6 +157,8 @@ func (c *fileChecker) value(n *yaml.Node, t reflect.Type, key string) {
 		c.mapping(n, t, key)
 	case t.Kind() == reflect.Slice:
 		c.sequence(n, t, key)
+	case t.Kind() == reflect.Map:
+		c.dictionary(n, t, key)
 	default:
 		c.scalar(n, t, key)
 	}
@@ -200,6 +202,23 @@ func (c *fileChecker) sequence(n *yaml.Node, t reflect.Type, key string) {
 	}
 	for i, item := range n.Content {
 		c.value(item, t.Elem(), fmt.Sprintf("%s[%d]", key, i))
+	}
+}
+
+// dictionary checks a YAML mapping (or nothing) of free keys against the
+// map type t: each key and value of its kind.
+func (c *fileChecker) dictionary(n *yaml.Node, t reflect.Type, key string) {
+	if n.ShortTag() == "!!null" {
+		return // as if absent
+	}
+	if n.Kind != yaml.MappingNode {
+		c.fail(n, ErrBadValue, key, "must be a mapping of keys to values, not %s", describe(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		c.value(k, t.Key(), key)
+		c.value(v, t.Elem(), key+"."+k.Value)
 	}
 }
 

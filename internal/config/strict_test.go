@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 )
 
 // loadFile loads the YAML text as the --config file, with environ.
@@ -198,6 +199,41 @@ func TestDidYouMean(t *testing.T) {
 	} {
 		if got := didYouMean(in, cands, quoted); got != want {
 			t.Errorf("didYouMean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestStrictTypesToCome: kinds of option Config may gain (maps, lists of
+// numbers, unsigned and float numbers) are checked the same way.
+func TestStrictTypesToCome(t *testing.T) {
+	t.Parallel()
+	type future struct {
+		Labels map[string]int `koanf:"labels"`
+		Ports  []uint16       `koanf:"ports"`
+		Ratio  float64        `koanf:"ratio"`
+	}
+	ft := reflect.TypeFor[future]()
+	tests := []struct{ yaml, want string }{
+		{"labels: {a: 1}\nports: [80, 443]\nratio: 0.5\n", ""},
+		{"labels: {a: x}\n", "labels.a: must be a whole number"},
+		{"labels: [a]\n", "labels: must be a mapping"},
+		{"ports: [80, 70000]\n", "ports[1]: must be a whole number from 0 that fits in 16 bits"},
+		{"ports: [-1]\n", "ports[0]: must be a whole number from 0"},
+		{"ratio: half\n", "ratio: must be a number"},
+	}
+	for _, tt := range tests {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(tt.yaml), &doc); err != nil {
+			t.Fatal(err)
+		}
+		c := &fileChecker{path: "f"}
+		c.value(doc.Content[0], ft, "")
+		err := joinLine(c.errs)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v, want it accepted", tt.yaml, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%q: %v, want %q", tt.yaml, err, tt.want)
 		}
 	}
 }

@@ -20,23 +20,12 @@ func newServeCmd(s streams) *cobra.Command {
 		Short: "Serve DIR (default: the configured root, else the current directory) over WebDAV",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(cmd.Flags(), os.Environ())
+			cfg, err := loadConfig(cmd, args)
 			if err != nil {
 				return err
 			}
-			if len(args) == 1 {
-				cfg.Root = args[0]
-			} else if cfg.Root == "" {
-				cfg.Root = "."
-			}
 			if printConfig {
-				if err := cfg.ValidatePaths(); err != nil {
-					return err
-				}
 				return writeConfig(s.out, cfg)
-			}
-			if err := cfg.Validate(); err != nil {
-				return err
 			}
 			srv, err := server.New(cfg, newLogger(s.err, cfg))
 			if err != nil {
@@ -46,8 +35,28 @@ func newServeCmd(s streams) *cobra.Command {
 		},
 	}
 	config.AddFlags(cmd.Flags(), config.Default())
-	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
+	cmd.Flags().BoolVar(&printConfig, "print-config", false, "check the configuration as serve does, print it (secrets redacted) and exit")
 	return cmd
+}
+
+// loadConfig is the configuration serve runs with: file, environment and
+// flags (config.Load), then DIR, then Validate. serve, serve
+// --print-config and config check all go through it, so they accept and
+// refuse exactly the same configurations.
+func loadConfig(cmd *cobra.Command, args []string) (config.Config, error) {
+	cfg, err := config.Load(cmd.Flags(), os.Environ())
+	if err != nil {
+		return config.Config{}, err
+	}
+	if len(args) == 1 {
+		cfg.Root = args[0]
+	} else if cfg.Root == "" {
+		cfg.Root = "."
+	}
+	if err := cfg.Validate(); err != nil {
+		return config.Config{}, err
+	}
+	return cfg, nil
 }
 
 // newLogger builds the one logger, in the configured level and format.

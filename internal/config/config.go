@@ -59,6 +59,11 @@ type User struct {
 	ReadOnly bool   `koanf:"read-only" yaml:"read-only"`
 }
 
+// publishedHash is the bcrypt hash 'atomdav config example' used to print
+// for every user: anyone who has read the example knows it, so a user
+// with it is refused rather than served.
+const publishedHash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3k1ZbvQxqRS5XKjJbXBqEzq"
+
 // Default returns the defaults every other source overrides.
 func Default() Config {
 	return Config{
@@ -117,26 +122,16 @@ func (c *Config) Validate() error {
 		check(c.AuthHeader == "" || !strings.Contains(u.Name, ","), key+".name", "must not contain ',' with auth-header: a header value with a comma is refused as a list")
 		check(!seen[u.Name], key+".name", fmt.Sprintf("%q appears twice", u.Name))
 		check(strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
+		check(u.Hash != publishedHash, key+".hash", "is the sample hash older releases of 'atomdav config example' printed, known to all: make one with 'atomdav user hash'")
 		check(u.Root == "" || strings.HasPrefix(u.Root, "/"), key+".root", "must start with /")
 		seen[u.Name] = true
 	}
 	return joinLine(errs)
 }
 
-// joinLine joins errors on one line, so the CLI prints one clear line.
-func joinLine(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
-
 // ValidatePaths checks Root and State alone (enough for offline commands
-// such as check) and makes them absolute.
+// such as check) and makes them absolute. The state folder must lie
+// outside the root, or be the default ROOT/.atomdav (see checkState).
 func (c *Config) ValidatePaths() error {
 	if c.Root == "" {
 		return errors.New("root: a directory to serve is required")
@@ -159,20 +154,14 @@ func (c *Config) ValidatePaths() error {
 	if c.State, err = filepath.Abs(c.State); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if rel, err := filepath.Rel(root, c.State); err == nil && !strings.HasPrefix(rel, "..") && strings.Contains(rel, string(filepath.Separator)) {
-		return fmt.Errorf("state: %s must be outside the root or directly in it", c.State)
-	}
-	return nil
+	return checkState(root, c.State)
 }
 
-// HiddenName is the state folder's name when it lies directly in the root
-// (it is then never served), else "".
-func (c *Config) HiddenName() string {
-	if filepath.Dir(c.State) == c.Root {
-		return filepath.Base(c.State)
-	}
-	return ""
-}
+// HiddenName is the name of the top-level folder of the root the server
+// never serves: StateFolder, wherever the state folder is. ValidatePaths
+// refuses any other state folder inside the root, and a .atomdav left in
+// the root by an earlier configuration may hold an old state.db.
+func (c *Config) HiddenName() string { return StateFolder }
 
 func oneOf(v string, set ...string) bool {
 	for _, s := range set {

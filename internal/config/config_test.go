@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func load(t *testing.T, args, environ []string) (Config, error) {
@@ -47,11 +48,21 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+// examplePlaceholder is the hash of each user of the example.
+const examplePlaceholder = "REPLACE with the output of: atomdav user hash"
+
+// TestExampleIsValid: the example parses strictly and, once its
+// placeholder hashes are replaced by real ones, validates.
 func TestExampleIsValid(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	example := strings.Replace(Example, "root: /srv/webdav", "root: "+dir, 1)
 	file := filepath.Join(dir, "example.yaml")
-	os.WriteFile(file, []byte(strings.Replace(Example, "root: /srv/webdav", "root: "+dir, 1)), 0o600)
+	os.WriteFile(file, []byte(strings.ReplaceAll(example, examplePlaceholder, string(hash))), 0o600)
 	c, err := load(t, []string{"--config", file}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +72,32 @@ func TestExampleIsValid(t *testing.T) {
 	}
 	if len(c.Users) != 2 || c.Users[1].Root != "/public" || !c.Users[1].ReadOnly {
 		t.Fatalf("users = %+v", c.Users)
+	}
+}
+
+// TestExampleCreatesNoAccount: the example as printed is refused, naming
+// each user's hash, so copying it cannot create accounts sharing a hash
+// everyone knows; the hash older examples printed is refused too.
+func TestExampleCreatesNoAccount(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	example := strings.Replace(Example, "root: /srv/webdav", "root: "+dir, 1)
+	for name, text := range map[string]string{
+		"placeholder":    example,
+		"published hash": strings.ReplaceAll(example, examplePlaceholder, publishedHash),
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "example.yaml")
+			os.WriteFile(file, []byte(text), 0o600)
+			c, err := load(t, []string{"--config", file}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate()
+			if err == nil || !strings.Contains(err.Error(), "users[0].hash") || !strings.Contains(err.Error(), "users[1].hash") {
+				t.Fatalf("Validate() = %v, want both users' hashes refused", err)
+			}
+		})
 	}
 }
 

@@ -7,4 +7,35 @@
 // "max-upload-bytes" is the flag --max-upload-bytes and the variable
 // ATOMDAV_MAX_UPLOAD_BYTES. Lists in variables are comma-separated. Users
 // are configured in the file only.
+//
+// # Security
+//
+// A typo must not quietly weaken a setting ("readonly: true" leaving a
+// user writable), so the file and the variables are strict. The known keys
+// are the koanf tags of Config and User, read by reflection: an option
+// added there is known everywhere. Load refuses, naming the key, its line
+// and the key meant when one is close:
+//   - a key no option has, at any level, and a key set twice;
+//   - an ATOMDAV_ variable no option has, except ATOMDAV_CONFIG and the
+//     test knobs ATOMDAV_TEST_*, ATOMDAV_BENCH_* and ATOMDAV_ARTIFACTS;
+//   - a duration time.ParseDuration refuses: "5" has no unit and would
+//     otherwise be 5ns ("0" is accepted);
+//   - a fraction, an exponent or text for a whole number, or one out of
+//     range;
+//   - a boolean other than true or false (any case): yes, no, on and off
+//     were booleans in YAML 1.1 and are strings in YAML 1.2, so what they
+//     mean depends on the reader;
+//   - a number or boolean where text is expected (quote it), a scalar
+//     where a list is expected, and more than one YAML document.
+//
+// The example (config example) configures no account as printed: its
+// users' hashes are placeholders Validate refuses, as it refuses the hash
+// older examples printed for every user.
+//
+// The state folder holds the store: ValidatePaths refuses one the share
+// would serve, comparing real paths (symlinks resolved, the deepest
+// existing ancestor of a folder not made yet): the root itself under any
+// alias (a symlink, "sub/..") or any folder inside it, except the default
+// ROOT/.atomdav. HiddenName is always that name, so the server hides it
+// whatever the state folder, even one an earlier configuration left.
 package config

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/env/v2"
@@ -50,7 +49,10 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 
 // Load merges the defaults of fs's flags, the YAML file named by --config
 // (if any), the ATOMDAV_* variables of environ and the flags set on the
-// command line, in that order of precedence from lowest to highest.
+// command line, in that order of precedence from lowest to highest. The
+// file and the variables are strict (see checkFile and checkEnv): an
+// unknown key or a value of the wrong kind is an error naming it, and the
+// line, rather than a setting silently dropped or misread.
 func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 	k := koanf.New(".")
 	path, _ := fs.GetString("config")
@@ -58,12 +60,19 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 		path = lookup(environ, EnvPrefix+"CONFIG")
 	}
 	if path != "" {
-		if _, err := os.Stat(path); err != nil {
+		data, err := os.ReadFile(path)
+		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := checkFile(path, data); err != nil {
+			return Config{}, err
 		}
 		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
+	}
+	if err := checkEnv(environ); err != nil {
+		return Config{}, err
 	}
 	if err := k.Load(env.Provider(".", env.Opt{Prefix: EnvPrefix, TransformFunc: envKey, EnvironFunc: func() []string { return environ }}), nil); err != nil {
 		return Config{}, fmt.Errorf("environment: %w", err)
@@ -77,23 +86,4 @@ func Load(fs *pflag.FlagSet, environ []string) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
-}
-
-// envKey maps ATOMDAV_MAX_UPLOAD_BYTES to the key max-upload-bytes; lists
-// are comma-separated.
-func envKey(k, v string) (string, any) {
-	key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(k, EnvPrefix)), "_", "-")
-	if key == "trusted-proxies" || key == "cors-origins" {
-		return key, strings.Split(v, ",")
-	}
-	return key, v
-}
-
-func lookup(environ []string, name string) string {
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, name+"="); ok {
-			return v
-		}
-	}
-	return ""
 }

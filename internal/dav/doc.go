@@ -23,6 +23,8 @@
 //
 // # Security
 //
-// XML bodies are bounded (Config.MaxXMLBytes → 413), PROPFIND Depth:
-// infinity is refused unless enabled, and the state folder is unreachable.
+// XML bodies are bounded (Config.MaxXMLBytes → 413) and parsed in time
+// linear in their size (namespaces resolved with proppatch.Namespaces),
+// PROPFIND Depth: infinity is refused unless enabled, and the state folder
+// is unreachable.
 package dav

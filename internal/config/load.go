@@ -28,6 +28,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int64("max-xml-bytes", d.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
 	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
 	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
+	fs.Int64("max-lock-owner-bytes", d.MaxLockOwnerBytes, "largest DAV:owner XML a LOCK may store (400 above)")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")
 	fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time a client has to send its request headers")

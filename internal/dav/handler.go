@@ -32,6 +32,9 @@ type Config struct {
 	// MaxLockTimeout caps the timeout a LOCK may ask for (Infinite
 	// included); 0 means 24 hours.
 	MaxLockTimeout time.Duration
+	// MaxLockOwnerBytes bounds the DAV:owner XML of a LOCK, which every
+	// lock discovery echoes (400 above); 0 means 4 KiB.
+	MaxLockOwnerBytes int64
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
 	// OnError is told about every request that failed with a 5xx status,
@@ -69,6 +72,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxXMLBytes <= 0 {
 		cfg.MaxXMLBytes = 1 << 20
+	}
+	if cfg.MaxLockOwnerBytes <= 0 {
+		cfg.MaxLockOwnerBytes = 4 << 10
 	}
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour

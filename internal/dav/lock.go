@@ -38,7 +38,7 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 	if len(bytes.TrimSpace(body)) == 0 {
 		return h.refreshLock(w, r, p, timeout)
 	}
-	info, err := parseLockInfo(body)
+	info, err := parseLockInfo(body, h.cfg.MaxLockOwnerBytes)
 	if err != nil {
 		return statusOf(err), err
 	}
@@ -179,8 +179,9 @@ type lockInfo struct {
 }
 
 // parseLockInfo reads a LOCK body (RFC 4918 §14.11): a write lock, its
-// scope, and the owner's XML kept as sent.
-func parseLockInfo(body []byte) (*lockInfo, error) {
+// scope, and the owner's XML kept as sent, at most maxOwner bytes with its
+// namespaces and valid as a PROPPATCH value is (see checkOwner).
+func parseLockInfo(body []byte, maxOwner int64) (*lockInfo, error) {
 	n := newNSDecoder(bytes.NewReader(body))
 	tok, err := n.next()
 	if err != nil {
@@ -216,6 +217,9 @@ func parseLockInfo(body []byte) (*lockInfo, error) {
 		case el.Name.Space == "DAV:" && el.Name.Local == "owner":
 			if info.owner, info.ownerNS, err = n.rawInner(body); err != nil {
 				return nil, badXML(err)
+			}
+			if err := checkOwner(info.owner, info.ownerNS, maxOwner); err != nil {
+				return nil, err
 			}
 		default:
 			if err := n.skip(); err != nil {

@@ -38,7 +38,7 @@ func hostileXML(n int, root, child string) []byte {
 func BenchmarkParseHostileXML(b *testing.B) {
 	parsers := map[string]func([]byte) error{
 		"propfind": func(body []byte) error { _, err := parsePropfind(bytes.NewReader(body)); return err },
-		"lockinfo": func(body []byte) error { _, err := parseLockInfo(body); return err },
+		"lockinfo": func(body []byte) error { _, err := parseLockInfo(body, 4<<10); return err },
 	}
 	for _, root := range []string{"propfind", "lockinfo"} {
 		for _, size := range []int{64 << 10, 256 << 10, 1 << 20} {

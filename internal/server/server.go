@@ -62,6 +62,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
 		MaxLockTimeout:     cfg.MaxLockTimeout,
+		MaxLockOwnerBytes:  cfg.MaxLockOwnerBytes,
 		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)

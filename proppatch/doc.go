@@ -49,7 +49,8 @@
 // instructions included. Parsing costs time linear in the body, whatever it
 // declares: names are resolved with Namespaces, whose lookups cost constant
 // time however many bindings are in scope, and each element's attributes
-// are read once.
+// are read once. CheckFragment applies the same rules to XML a server keeps
+// and pastes elsewhere, such as a LOCK's owner.
 // Limits bounds the size of one stored value and the number of dead
 // properties per resource.
 package proppatch

@@ -26,5 +26,10 @@
 // XML bodies are bounded (Config.MaxXMLBytes → 413) and parsed in time
 // linear in their size (namespaces resolved with proppatch.Namespaces),
 // PROPFIND Depth: infinity is refused unless enabled, and the state folder
-// is unreachable.
+// is unreachable. A LOCK's owner XML, echoed by every lock discovery, is
+// bounded (Config.MaxLockOwnerBytes) and must pass the checks of a
+// PROPPATCH value (proppatch.CheckFragment), else 400. Every request header
+// parsed here (Depth, Destination, Overwrite, Timeout, OC-Checksum,
+// X-OC-Mtime, X-Expected-Entity-Length; If in internal/ifheader) has a fuzz
+// target; a malformed one is 400, never a panic.
 package dav

@@ -43,12 +43,11 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 		return statusOf(err), err
 	}
 	l := storage.Lock{Token: newToken(), Root: p, Shared: info.shared, Owner: info.owner, OwnerNS: info.ownerNS, Timeout: timeout}
-	switch r.Header.Get("Depth") {
-	case "", "infinity", "Infinity":
-	case "0":
-		l.Depth0 = true
-	default:
+	switch d, err := parseDepth(r.Header.Get("Depth")); {
+	case err != nil || d == "1":
 		return http.StatusBadRequest, errors.New("LOCK takes Depth: 0 or infinity")
+	case d == "0":
+		l.Depth0 = true
 	}
 	if st, err := h.checkWrite(r, p, scope{}); st != 0 {
 		return st, err

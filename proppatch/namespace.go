@@ -106,7 +106,8 @@ func (ns *Namespaces) Lookup(prefix string) (uri string, ok bool) {
 // InScope returns the bindings in scope, the innermost declaration of each
 // prefix winning, in the order the outermost declaration of each prefix
 // appears. The default namespace may be bound to "" (by xmlns=""); the
-// implicit xml prefix is not in it. It costs time linear in the declarations of the open elements.
+// implicit xml prefix is not in it. It costs time linear in the
+// declarations of the open elements.
 func (ns *Namespaces) InScope() []Binding {
 	var out []Binding
 	seen := make(map[string]bool, len(ns.uris))

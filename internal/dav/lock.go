@@ -214,6 +214,11 @@ func parseLockInfo(body []byte, maxOwner int64) (*lockInfo, error) {
 			}
 			typed = true
 		case el.Name.Space == "DAV:" && el.Name.Local == "owner":
+			if info.ownerNS != nil {
+				// RFC 4918 §14.11: owner?. Each is checked, so a body of
+				// many owners would cost the check many times over.
+				return nil, errorf(http.StatusBadRequest, "more than one DAV:owner")
+			}
 			if info.owner, info.ownerNS, err = n.rawInner(body); err != nil {
 				return nil, badXML(err)
 			}

@@ -128,8 +128,8 @@ func checkWellFormed(t *testing.T, doc string) {
 }
 
 // TestParseLockInfoOwner checks the owner rules of issue 12 item 4: an
-// owner PROPPATCH would refuse as a value, or one over the limit once its
-// namespaces are counted, is 400; real owners pass.
+// owner PROPPATCH would refuse as a value, one over the limit once its
+// namespaces are counted, or a second owner is 400; real owners pass.
 func TestParseLockInfoOwner(t *testing.T) {
 	t.Parallel()
 	lock := func(decls, owner string) []byte {
@@ -153,6 +153,7 @@ func TestParseLockInfoOwner(t *testing.T) {
 		{"Security/xml_declaration", lock("", `<?xml version="1.0"?><D:href>x</D:href>`), false},
 		{"Security/doctype", lock("", `<!DOCTYPE x>`), false},
 		{"Security/control_character_in_comment", lock("", "<!-- \x01 -->"), false},
+		{"RFC4918_14.11/two_owners", lock("", `a</D:owner><D:owner>b`), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,7 +44,13 @@
 // inherited namespaces on each property could otherwise multiply a small
 // body. Parse refuses nesting deeper than 256 elements, expands no entity
 // other than the five predefined ones (no DTD processing, so no entity
-// expansion attacks), and refuses bodies that are not namespace well-formed.
+// expansion attacks), and refuses bodies that are not namespace well-formed
+// or that hold a character XML forbids, comments and processing
+// instructions included. Parsing costs time linear in the body, whatever it
+// declares: names are resolved with Namespaces, whose lookups cost constant
+// time however many bindings are in scope, and each element's attributes
+// are read once. CheckFragment applies the same rules to XML a server keeps
+// and pastes elsewhere, such as a LOCK's owner.
 // Limits bounds the size of one stored value and the number of dead
 // properties per resource.
 package proppatch

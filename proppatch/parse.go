@@ -54,17 +54,23 @@ type Instruction struct {
 // propertyupdate, and other than DAV:prop inside those, are ignored as
 // RFC 4918 §17 asks of unknown XML.
 func Parse(r io.Reader) (*Update, error) {
+	return parse(r, new(Namespaces))
+}
+
+// parse is Parse resolving names with ns, which the tests inspect.
+func parse(r io.Reader, ns *Namespaces) (*Update, error) {
 	root, n, err := read(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTree(root, nil); err != nil {
+	if err := checkTree(root, ns); err != nil {
 		return nil, badRequest(err)
 	}
-	if !isDAV(root, "propertyupdate") {
-		return nil, badRequest(fmt.Errorf("%w: found {%s}%s", ErrNotPropertyUpdate, root.NamespaceURI(), root.Tag))
+	_ = declare(root, ns) // checkTree accepted its declarations
+	if name := nameIn(root, ns); name != davName("propertyupdate") {
+		return nil, badRequest(fmt.Errorf("%w: found {%s}%s", ErrNotPropertyUpdate, name.Space, name.Local))
 	}
-	ins, err := instructions(root, n, expansionBudget(n))
+	ins, err := instructions(root, ns, n, expansionBudget(n))
 	if errors.Is(err, ErrExpansion) {
 		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Err: err}
 	}
@@ -146,54 +152,102 @@ func rootOf(doc *etree.Document) (*etree.Element, error) {
 }
 
 // instructions collects the properties of every set and remove of a
-// propertyupdate, in document order, failing with ErrExpansion once their
-// values total more than budget bytes. The values share one buffer, sized
-// at first for values about as long as the body's n bytes.
-func instructions(root *etree.Element, n, budget int64) ([]Instruction, error) {
-	var out []Instruction
-	var buf bytes.Buffer
-	buf.Grow(int(min(n, 64<<10)))
-	var scratch []etree.Attr
-	for c := range root.ChildElementsSeq() {
-		remove := isDAV(c, "remove")
-		if !remove && !isDAV(c, "set") {
-			continue // RFC 4918 §17: ignore what we do not know
-		}
-		found := false
-		for prop := range c.ChildElementsSeq() {
-			if !isDAV(prop, "prop") {
-				continue
-			}
-			found = true
-			var inh inheritance
-			if !remove && len(prop.Child) > 0 {
-				inh = inherited(prop) // the same for every property in prop
-			}
-			for p := range prop.ChildElementsSeq() {
-				in := Instruction{Remove: remove, Name: nameOf(p)}
-				if !remove {
-					in.Value = standalone(&buf, p, inh, &scratch)
-					if budget -= int64(len(in.Value)); budget < 0 {
-						return nil, ErrExpansion
-					}
-				}
-				out = append(out, in)
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("%w: DAV:%s", ErrMissingProp, c.Tag)
+// propertyupdate, root, open in ns, in document order, failing with
+// ErrExpansion once their values total more than budget bytes. The values
+// share one buffer, sized at first for values about as long as the body's
+// n bytes. Each element is visited once and its attributes read once, so
+// the work stays linear in the body whatever it declares.
+func instructions(root *etree.Element, ns *Namespaces, n, budget int64) ([]Instruction, error) {
+	c := &collector{ns: ns, budget: budget}
+	c.buf.Grow(int(min(n, 64<<10)))
+	lang := langOf(root, nil)
+	for el := range root.ChildElementsSeq() {
+		_ = declare(el, ns)
+		err := c.update(el, langOf(el, lang))
+		ns.Close()
+		if err != nil {
+			return nil, err
 		}
 	}
-	if len(out) == 0 {
+	if len(c.out) == 0 {
 		return nil, ErrEmptyUpdate
 	}
-	return out, nil
+	return c.out, nil
 }
 
-// isDAV reports whether el is the DAV: element with the given local name,
-// matched by namespace URI, never by prefix.
-func isDAV(el *etree.Element, local string) bool {
-	return el.Tag == local && el.NamespaceURI() == nsDAV
+// collector gathers the instructions of a propertyupdate; see instructions.
+type collector struct {
+	ns      *Namespaces // the bindings in scope at the element being read
+	out     []Instruction
+	buf     bytes.Buffer
+	scratch []etree.Attr
+	budget  int64
+}
+
+// update collects the properties of el, open in c.ns, if it is a DAV:set or
+// DAV:remove; lang is the xml:lang in scope at el.
+func (c *collector) update(el *etree.Element, lang *string) error {
+	name := nameIn(el, c.ns)
+	remove := name == davName("remove")
+	if !remove && name != davName("set") {
+		return nil // RFC 4918 §17: ignore what we do not know
+	}
+	found := false
+	for prop := range el.ChildElementsSeq() {
+		_ = declare(prop, c.ns)
+		var err error
+		if nameIn(prop, c.ns) == davName("prop") {
+			found = true
+			err = c.props(prop, remove, langOf(prop, lang))
+		}
+		c.ns.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: DAV:%s", ErrMissingProp, el.Tag)
+	}
+	return nil
+}
+
+// props collects the properties of a DAV:prop, open in c.ns: a DAV:prop
+// inside a set or remove may name several and each is an instruction.
+func (c *collector) props(prop *etree.Element, remove bool, lang *string) error {
+	var inh inheritance
+	if !remove && len(prop.Child) > 0 {
+		inh = inherited(c.ns, lang) // the same for every property in prop
+	}
+	for p := range prop.ChildElementsSeq() {
+		_ = declare(p, c.ns)
+		in := Instruction{Remove: remove, Name: nameIn(p, c.ns)}
+		c.ns.Close()
+		if !remove {
+			in.Value = standalone(&c.buf, p, inh, &c.scratch)
+			if c.budget -= int64(len(in.Value)); c.budget < 0 {
+				return ErrExpansion
+			}
+		}
+		c.out = append(c.out, in)
+	}
+	return nil
+}
+
+// davName is the expanded name of a DAV: element: elements are matched by
+// namespace URI, never by prefix.
+func davName(local string) xml.Name {
+	return xml.Name{Space: nsDAV, Local: local}
+}
+
+// langOf returns el's xml:lang, or parent (the one in scope above it) if
+// it has none.
+func langOf(el *etree.Element, parent *string) *string {
+	for i, a := range el.Attr {
+		if a.Space == "xml" && a.Key == "lang" {
+			return &el.Attr[i].Value
+		}
+	}
+	return parent
 }
 
 // readRecorder remembers the first error of the underlying reader other

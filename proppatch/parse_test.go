@@ -122,6 +122,8 @@ func TestParseErrors(t *testing.T) {
 		{"XML_4.1/undefined_entity", pu(`<D:set><D:prop><Z:a>&bomb;</Z:a></D:prop></D:set>`), 400, proppatch.ErrMalformed},
 		{"XML_2.2/illegal_character", pu(`<D:set><D:prop><Z:a>&#0;</Z:a></D:prop></D:set>`), 400, proppatch.ErrMalformed},
 		{"XML_2.2/invalid_utf8", pu("<D:set><D:prop><Z:a>\xff</Z:a></D:prop></D:set>"), 400, proppatch.ErrMalformed},
+		{"XML_2.2/illegal_character_in_comment", pu("<D:set><D:prop><Z:a><!-- \x01 --></Z:a></D:prop></D:set>"), 400, proppatch.ErrMalformed},
+		{"XML_2.2/invalid_utf8_in_processing_instruction", pu("<D:set><D:prop><Z:a><?pi \xff?></Z:a></D:prop></D:set>"), 400, proppatch.ErrMalformed},
 		{"Security/nesting_too_deep", deep, 400, proppatch.ErrMalformed},
 		{"NS_3/prefix_bound_to_empty", pu(`<D:set><D:prop><Z:a xmlns:p=""/></D:prop></D:set>`), 400, proppatch.ErrNamespace},
 		{"NS_5/undeclared_element_prefix", pu(`<D:set><D:prop><Q:a/></D:prop></D:set>`), 400, proppatch.ErrNamespace},

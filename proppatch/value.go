@@ -18,8 +18,9 @@ var writeSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: t
 // inheritance is what the properties of one DAV:prop inherit from it and its
 // ancestors; see inherited.
 type inheritance struct {
-	bindings []etree.Attr
-	lang     *string
+	bindings   []Binding
+	hasDefault bool // bindings declare a default namespace
+	lang       *string
 }
 
 // standalone appends to buf the property element p serialised so that it
@@ -44,11 +45,11 @@ func standalone(buf *bytes.Buffer, p *etree.Element, inh inheritance, scratch *[
 	}
 	attrs := (*scratch)[:0]
 	for _, b := range inh.bindings {
-		if !own.has(b.Key) {
-			attrs = append(attrs, namespaceAttr(b.Key, b.Value))
+		if !own.has(b.Prefix) {
+			attrs = append(attrs, namespaceAttr(b.Prefix, b.URI))
 		}
 	}
-	if !own.has("") && !hasBinding(inh.bindings, "") && needsNoDefault(p) {
+	if !own.has("") && !inh.hasDefault && needsNoDefault(p) {
 		// p, or an element in it, is in no namespace through the
 		// document's lack of a default: say so, so that pasting it under
 		// a default namespace cannot move it.
@@ -109,46 +110,24 @@ func (s prefixSet) has(prefix string) bool {
 	return slices.Contains(s.list, prefix)
 }
 
-// inherited returns what the children of el inherit: the namespace
-// bindings in scope at el, nearest declaration winning, in the order the
-// outermost declaration of each prefix appears (Key is the prefix, "" for
-// the default namespace; a default undeclared with xmlns="" is dropped),
-// and the nearest xml:lang, nil if none.
-func inherited(el *etree.Element) inheritance {
-	var chain []*etree.Element
-	for a := el; a != nil; a = a.Parent() {
-		chain = append(chain, a)
-	}
-	var bindings []etree.Attr
-	var lang *string
-	at := make(map[string]int)
-	for _, el := range slices.Backward(chain) {
-		for _, a := range el.Attr {
-			prefix, ok := declaredPrefix(a)
-			switch {
-			case ok && prefix == "xml":
-				// implicitly bound everywhere; never re-declare it
-			case ok:
-				if i, seen := at[prefix]; seen {
-					bindings[i].Value = a.Value
-					continue
-				}
-				at[prefix] = len(bindings)
-				bindings = append(bindings, etree.Attr{Key: prefix, Value: a.Value})
-			case a.Space == "xml" && a.Key == "lang":
-				lang = &a.Value
+// inherited returns what the children of the element open last in ns
+// inherit: the namespace bindings in scope, nearest declaration winning, in
+// the order the outermost declaration of each prefix appears (a default
+// undeclared with xmlns="" is dropped), and lang, the nearest xml:lang.
+func inherited(ns *Namespaces, lang *string) inheritance {
+	bindings := ns.InScope()
+	inh := inheritance{bindings: bindings, lang: lang}
+	for i, b := range bindings {
+		if b.Prefix == "" {
+			if b.URI == "" {
+				inh.bindings = slices.Delete(bindings, i, i+1)
+			} else {
+				inh.hasDefault = true
 			}
+			break
 		}
 	}
-	if i, ok := at[""]; ok && bindings[i].Value == "" {
-		bindings = slices.Delete(bindings, i, i+1)
-	}
-	return inheritance{bindings: bindings, lang: lang}
-}
-
-// hasBinding reports whether bindings bind prefix.
-func hasBinding(bindings []etree.Attr, prefix string) bool {
-	return slices.ContainsFunc(bindings, func(a etree.Attr) bool { return a.Key == prefix })
+	return inh
 }
 
 // needsNoDefault reports whether el or an element inside it is unprefixed

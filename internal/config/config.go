@@ -16,16 +16,17 @@ const StateFolder = ".atomdav"
 // Config is everything atomdav serve needs. Load fills it; Validate checks
 // it and derives what follows (absolute paths, the state folder).
 type Config struct {
-	Root           string        `koanf:"root" yaml:"root"`
-	Addr           string        `koanf:"addr" yaml:"addr"`
-	State          string        `koanf:"state" yaml:"state"`
-	Store          string        `koanf:"store" yaml:"store"`
-	Prefix         string        `koanf:"prefix" yaml:"prefix"`
-	LogLevel       string        `koanf:"log-level" yaml:"log-level"`
-	LogFormat      string        `koanf:"log-format" yaml:"log-format"`
-	MaxXMLBytes    int64         `koanf:"max-xml-bytes" yaml:"max-xml-bytes"`
-	MaxUploadBytes int64         `koanf:"max-upload-bytes" yaml:"max-upload-bytes"`
-	MaxLockTimeout time.Duration `koanf:"max-lock-timeout" yaml:"max-lock-timeout"`
+	Root              string        `koanf:"root" yaml:"root"`
+	Addr              string        `koanf:"addr" yaml:"addr"`
+	State             string        `koanf:"state" yaml:"state"`
+	Store             string        `koanf:"store" yaml:"store"`
+	Prefix            string        `koanf:"prefix" yaml:"prefix"`
+	LogLevel          string        `koanf:"log-level" yaml:"log-level"`
+	LogFormat         string        `koanf:"log-format" yaml:"log-format"`
+	MaxXMLBytes       int64         `koanf:"max-xml-bytes" yaml:"max-xml-bytes"`
+	MaxUploadBytes    int64         `koanf:"max-upload-bytes" yaml:"max-upload-bytes"`
+	MaxLockTimeout    time.Duration `koanf:"max-lock-timeout" yaml:"max-lock-timeout"`
+	MaxLockOwnerBytes int64         `koanf:"max-lock-owner-bytes" yaml:"max-lock-owner-bytes"`
 	// MaxLocksPerResource and MaxLocksPerPrincipal bound the live locks
 	// rooted at one resource and held by one user (anonymous is one);
 	// 0 is no limit.
@@ -73,6 +74,7 @@ func Default() Config {
 		Durability:           "full",
 		MaxXMLBytes:          1 << 20,
 		MaxLockTimeout:       24 * time.Hour,
+		MaxLockOwnerBytes:    4 << 10,
 		MaxLocksPerResource:  100,
 		MaxLocksPerPrincipal: 1000,
 		ReadHeaderTimeout:    10 * time.Second,
@@ -105,6 +107,7 @@ func (c *Config) Validate() error {
 	check(c.MaxLockTimeout >= time.Second, "max-lock-timeout", "must be at least 1s")
 	check(c.MaxLocksPerResource >= 0, "max-locks-per-resource", "must not be negative")
 	check(c.MaxLocksPerPrincipal >= 0, "max-locks-per-principal", "must not be negative")
+	check(c.MaxLockOwnerBytes > 0, "max-lock-owner-bytes", "must be positive")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

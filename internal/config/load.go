@@ -29,6 +29,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
 	fs.Int("max-locks-per-resource", d.MaxLocksPerResource, "most live locks on one resource; a LOCK over it gets 507 (0: no limit)")
 	fs.Int("max-locks-per-principal", d.MaxLocksPerPrincipal, "most live locks one user (or anonymous) holds; a LOCK over it gets 507 (0: no limit)")
+	fs.Int64("max-lock-owner-bytes", d.MaxLockOwnerBytes, "largest DAV:owner XML a LOCK may store (400 above)")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")
 	fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time a client has to send its request headers")

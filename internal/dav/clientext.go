@@ -48,18 +48,8 @@ func parseUploadMeta(r *http.Request) (*uploadMeta, error) {
 		m.expected = n
 	}
 	if v := r.Header.Get("OC-Checksum"); v != "" {
-		algo, want, ok := strings.Cut(strings.Fields(v + " ")[0], ":")
-		m.algo, m.want = strings.ToUpper(algo), strings.ToLower(want)
-		switch m.algo {
-		case "SHA1":
-			m.sum = sha1.New()
-		case "MD5":
-			m.sum = md5.New()
-		case "SHA256":
-			m.sum = sha256.New()
-		}
-		if !ok || m.sum == nil || m.want == "" {
-			return nil, errorf(http.StatusBadRequest, "unsupported OC-Checksum %q (SHA1, MD5 or SHA256)", v)
+		if err := m.parseChecksum(v); err != nil {
+			return nil, err
 		}
 	}
 	if v := r.Header.Get("X-OC-Mtime"); v != "" {
@@ -72,11 +62,44 @@ func parseUploadMeta(r *http.Request) (*uploadMeta, error) {
 	return m, nil
 }
 
-// parseUnixTime reads seconds since the epoch, fractions allowed.
+// parseChecksum reads OC-Checksum, "ALGO:hex" (its first field when the
+// client sends several): SHA1, MD5 or SHA256 with a digest of that
+// algorithm's length. A value of white space alone (Unicode's included) or
+// a malformed digest is a 400 *Error, never a panic.
+func (m *uploadMeta) parseChecksum(v string) error {
+	bad := errorf(http.StatusBadRequest, "unsupported OC-Checksum %q (SHA1, MD5 or SHA256 and a hex digest)", v)
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return bad
+	}
+	algo, want, ok := strings.Cut(fields[0], ":")
+	m.algo, m.want = strings.ToUpper(algo), strings.ToLower(want)
+	switch m.algo {
+	case "SHA1":
+		m.sum = sha1.New()
+	case "MD5":
+		m.sum = md5.New()
+	case "SHA256":
+		m.sum = sha256.New()
+	}
+	if !ok || m.sum == nil || len(m.want) != 2*m.sum.Size() || strings.Trim(m.want, "0123456789abcdef") != "" {
+		m.sum = nil
+		return bad
+	}
+	return nil
+}
+
+// maxUnixTime is the latest X-OC-Mtime accepted, 9999-12-31T23:59:59Z: the
+// last second a four-digit year (RFC 3339, HTTP dates) can say.
+const maxUnixTime = 253402300799
+
+// parseUnixTime reads seconds since the epoch, fractions allowed, from 0
+// to maxUnixTime. NaN, infinities and times out of range are errors: they
+// used to become some other time (1901) on the disk.
 func parseUnixTime(v string) (time.Time, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f < 0 || f > 1<<40 {
-		return time.Time{}, errors.New("not Unix seconds")
+	if err != nil || !(f >= 0 && f <= maxUnixTime) { // NaN compares false
+		return time.Time{}, errors.New("not Unix seconds between 1970 and 9999")
 	}
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9)), nil

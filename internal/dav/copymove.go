@@ -14,7 +14,7 @@ import (
 // handleDelete serves DELETE (RFC 4918 §9.6) itself so the resource's dead
 // properties go with it, in the same path-locked step.
 func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	if d := r.Header.Get("Depth"); d != "" && !strings.EqualFold(d, "infinity") {
+	if d, err := parseDepth(r.Header.Get("Depth")); err != nil || d != "infinity" {
 		return http.StatusBadRequest, errors.New("DELETE takes Depth: infinity only")
 	}
 	if h.isRoot(p) {
@@ -138,12 +138,12 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 	if h.fs.IsHidden(req.dst) {
 		return nil, errorf(http.StatusForbidden, "reserved destination name (state folder or temp file)")
 	}
-	switch d := r.Header.Get("Depth"); {
-	case d == "" || strings.EqualFold(d, "infinity"):
+	switch d, _ := parseDepth(r.Header.Get("Depth")); { // "" when malformed
+	case d == "infinity":
 	case d == "0" && !req.move:
 		req.infinite = false
 	default:
-		return nil, errorf(http.StatusBadRequest, "bad Depth %q for %s", d, r.Method)
+		return nil, errorf(http.StatusBadRequest, "bad Depth %q for %s", r.Header.Get("Depth"), r.Method)
 	}
 	switch r.Header.Get("Overwrite") {
 	case "", "T", "t":

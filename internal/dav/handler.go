@@ -32,6 +32,9 @@ type Config struct {
 	// MaxLockTimeout caps the timeout a LOCK may ask for (Infinite
 	// included); 0 means 24 hours.
 	MaxLockTimeout time.Duration
+	// MaxLockOwnerBytes bounds the DAV:owner XML of a LOCK, which every
+	// lock discovery echoes (400 above); 0 means 4 KiB.
+	MaxLockOwnerBytes int64
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
 	// LockLimits bound the live locks rooted at one resource and held by
@@ -78,6 +81,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxXMLBytes <= 0 {
 		cfg.MaxXMLBytes = 1 << 20
+	}
+	if cfg.MaxLockOwnerBytes <= 0 {
+		cfg.MaxLockOwnerBytes = 4 << 10
 	}
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour

@@ -38,18 +38,17 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 	if len(bytes.TrimSpace(body)) == 0 {
 		return h.refreshLock(w, r, p, timeout)
 	}
-	info, err := parseLockInfo(body)
+	info, err := parseLockInfo(body, h.cfg.MaxLockOwnerBytes)
 	if err != nil {
 		return statusOf(err), err
 	}
 	l := storage.Lock{Token: newToken(), Root: p, Shared: info.shared, Owner: info.owner, OwnerNS: info.ownerNS,
 		Timeout: timeout, Principal: h.principal}
-	switch r.Header.Get("Depth") {
-	case "", "infinity", "Infinity":
-	case "0":
-		l.Depth0 = true
-	default:
+	switch d, err := parseDepth(r.Header.Get("Depth")); {
+	case err != nil || d == "1":
 		return http.StatusBadRequest, errors.New("LOCK takes Depth: 0 or infinity")
+	case d == "0":
+		l.Depth0 = true
 	}
 	if st, err := h.checkWrite(r, p, scope{}); st != 0 {
 		return st, err
@@ -226,8 +225,9 @@ type lockInfo struct {
 }
 
 // parseLockInfo reads a LOCK body (RFC 4918 §14.11): a write lock, its
-// scope, and the owner's XML kept as sent.
-func parseLockInfo(body []byte) (*lockInfo, error) {
+// scope, and the owner's XML kept as sent, at most maxOwner bytes with its
+// namespaces and valid as a PROPPATCH value is (see checkOwner).
+func parseLockInfo(body []byte, maxOwner int64) (*lockInfo, error) {
 	n := newNSDecoder(bytes.NewReader(body))
 	tok, err := n.next()
 	if err != nil {
@@ -261,8 +261,16 @@ func parseLockInfo(body []byte) (*lockInfo, error) {
 			}
 			typed = true
 		case el.Name.Space == "DAV:" && el.Name.Local == "owner":
+			if info.ownerNS != nil {
+				// RFC 4918 §14.11: owner?. Each is checked, so a body of
+				// many owners would cost the check many times over.
+				return nil, errorf(http.StatusBadRequest, "more than one DAV:owner")
+			}
 			if info.owner, info.ownerNS, err = n.rawInner(body); err != nil {
 				return nil, badXML(err)
+			}
+			if err := checkOwner(info.owner, info.ownerNS, maxOwner); err != nil {
+				return nil, err
 			}
 		default:
 			if err := n.skip(); err != nil {

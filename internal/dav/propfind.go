@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -25,17 +24,13 @@ import (
 // from one range read of the store, nothing opens a file, and the 207 is
 // streamed.
 func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	depth := r.Header.Get("Depth")
-	switch depth {
-	case "0", "1":
-	case "", "infinity", "Infinity":
-		if !h.cfg.AllowInfiniteDepth {
-			return http.StatusForbidden, &Error{Status: http.StatusForbidden, Condition: "propfind-finite-depth",
-				Err: errors.New("Depth: infinity is not allowed")}
-		}
-		depth = "infinity"
-	default:
-		return http.StatusBadRequest, fmt.Errorf("bad Depth %q", depth)
+	depth, err := parseDepth(r.Header.Get("Depth"))
+	if err != nil {
+		return http.StatusBadRequest, err
+	}
+	if depth == "infinity" && !h.cfg.AllowInfiniteDepth {
+		return http.StatusForbidden, &Error{Status: http.StatusForbidden, Condition: "propfind-finite-depth",
+			Err: errors.New("Depth: infinity is not allowed")}
 	}
 	if r.ContentLength > h.cfg.MaxXMLBytes {
 		return http.StatusRequestEntityTooLarge, errors.New("PROPFIND body too large")

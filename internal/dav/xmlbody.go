@@ -8,21 +8,22 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/atomdav/atomdav/proppatch"
 )
 
 // nsDecoder reads XML tokens with namespaces resolved, refusing what
-// encoding/xml lets through: undeclared prefixes, xmlns:p=""  (illegal in
-// Namespaces in XML 1.0 §5) and mismatched end tags. x/net/webdav accepts
-// such PROPFIND bodies; litmus (propfind_invalid2) and RFC 4918 §8.2 want 400.
+// encoding/xml lets through: undeclared prefixes, xmlns:p="" and the other
+// declarations Namespaces in XML 1.0 §3 forbids, and mismatched end tags.
+// x/net/webdav accepts such PROPFIND bodies; litmus (propfind_invalid2) and
+// RFC 4918 §8.2 want 400. It resolves names with proppatch.Namespaces, the
+// resolver PROPPATCH uses, whose lookups cost constant time however many
+// bindings are in scope, so a body costs time linear in its size.
 type nsDecoder struct {
-	d     *xml.Decoder
-	binds []binding  // declarations of the open elements, innermost last
-	marks []int      // len(binds) before each open element's declarations
-	open  []xml.Name // raw names of open elements
+	d    *xml.Decoder
+	ns   proppatch.Namespaces
+	open []xml.Name // raw names of open elements
 }
-
-// binding is one namespace declaration: prefix ("" for the default) → URI.
-type binding struct{ prefix, uri string }
 
 func newNSDecoder(r io.Reader) *nsDecoder {
 	return &nsDecoder{d: xml.NewDecoder(r)}
@@ -55,28 +56,27 @@ func (n *nsDecoder) next() (xml.Token, error) {
 }
 
 func (n *nsDecoder) start(t xml.StartElement) (xml.Token, error) {
-	mark := len(n.binds)
+	n.ns.Open()
+	n.open = append(n.open, t.Name)
 	for _, a := range t.Attr {
+		var err error
 		switch {
 		case a.Name.Space == "xmlns":
-			if a.Value == "" {
-				n.binds = n.binds[:mark]
-				return nil, fmt.Errorf("%w: xmlns:%s=\"\" is not allowed", errBadXML, a.Name.Local)
-			}
-			n.binds = append(n.binds, binding{a.Name.Local, a.Value})
+			err = n.ns.Declare(a.Name.Local, a.Value)
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			n.binds = append(n.binds, binding{"", a.Value})
+			err = n.ns.Declare("", a.Value)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errBadXML, err)
 		}
 	}
-	n.marks = append(n.marks, mark)
-	n.open = append(n.open, t.Name)
-	name, err := n.resolve(t.Name.Space, true)
+	name, err := n.resolve(t.Name.Space)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range t.Attr {
 		if a.Name.Space != "" && a.Name.Space != "xmlns" {
-			if _, err := n.resolve(a.Name.Space, false); err != nil {
+			if _, err := n.resolve(a.Name.Space); err != nil {
 				return nil, err
 			}
 		}
@@ -88,33 +88,20 @@ func (n *nsDecoder) end(t xml.EndElement) (xml.Token, error) {
 	if len(n.open) == 0 || n.open[len(n.open)-1] != t.Name {
 		return nil, fmt.Errorf("%w: unexpected </%s>", errBadXML, t.Name.Local)
 	}
-	ns, _ := n.resolve(t.Name.Space, true)
+	ns, _ := n.resolve(t.Name.Space)
 	n.open = n.open[:len(n.open)-1]
-	n.binds = n.binds[:n.marks[len(n.marks)-1]]
-	n.marks = n.marks[:len(n.marks)-1]
+	n.ns.Close()
 	return xml.EndElement{Name: xml.Name{Space: ns, Local: t.Name.Local}}, nil
 }
 
-// resolve maps a prefix to its namespace URI; elem says whether the empty
-// prefix means the default namespace (elements) or none (attributes).
-func (n *nsDecoder) resolve(prefix string, elem bool) (string, error) {
-	if prefix == "xml" {
-		return "http://www.w3.org/XML/1998/namespace", nil
+// resolve maps the prefix of an element name, or a non-empty attribute
+// prefix, to its namespace URI.
+func (n *nsDecoder) resolve(prefix string) (string, error) {
+	uri, ok := n.ns.Lookup(prefix)
+	if !ok {
+		return "", fmt.Errorf("%w: undeclared prefix %q", errBadXML, prefix)
 	}
-	if prefix == "" && !elem {
-		return "", nil
-	}
-	// The innermost declaration wins, and on one element the last one,
-	// as a later attribute would overwrite an earlier one in a map.
-	for i := len(n.binds) - 1; i >= 0; i-- {
-		if n.binds[i].prefix == prefix {
-			return n.binds[i].uri, nil
-		}
-	}
-	if prefix == "" {
-		return "", nil
-	}
-	return "", fmt.Errorf("%w: undeclared prefix %q", errBadXML, prefix)
+	return uri, nil
 }
 
 // rawInner returns the raw XML between the current element's start and end
@@ -122,8 +109,8 @@ func (n *nsDecoder) resolve(prefix string, elem bool) (string, error) {
 // be written elsewhere exactly as sent and still resolve.
 func (n *nsDecoder) rawInner(body []byte) ([]byte, map[string]string, error) {
 	ns := map[string]string{}
-	for _, b := range n.binds {
-		ns[b.prefix] = b.uri
+	for _, b := range n.ns.InScope() {
+		ns[b.Prefix] = b.URI
 	}
 	start := n.d.InputOffset()
 	for depth := 1; ; {

@@ -63,6 +63,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		HideOSJunk:         cfg.HideOSJunk,
 		MaxLockTimeout:     cfg.MaxLockTimeout,
 		LockLimits:         storage.LockLimits{PerResource: cfg.MaxLocksPerResource, PerPrincipal: cfg.MaxLocksPerPrincipal},
+		MaxLockOwnerBytes:  cfg.MaxLockOwnerBytes,
 		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)

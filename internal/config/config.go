@@ -26,6 +26,7 @@ type Config struct {
 	MaxXMLBytes        int64         `koanf:"max-xml-bytes" yaml:"max-xml-bytes"`
 	MaxUploadBytes     int64         `koanf:"max-upload-bytes" yaml:"max-upload-bytes"`
 	MaxLockTimeout     time.Duration `koanf:"max-lock-timeout" yaml:"max-lock-timeout"`
+	UploadIdleTimeout  time.Duration `koanf:"upload-idle-timeout" yaml:"upload-idle-timeout"`
 	AllowInfiniteDepth bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
 	MaxConns           int           `koanf:"max-conns" yaml:"max-conns"`
 	ReadHeaderTimeout  time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
@@ -63,6 +64,7 @@ func Default() Config {
 		Durability:        "full",
 		MaxXMLBytes:       1 << 20,
 		MaxLockTimeout:    24 * time.Hour,
+		UploadIdleTimeout: time.Minute,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ShutdownTimeout:   30 * time.Second,
@@ -91,6 +93,7 @@ func (c *Config) Validate() error {
 	check(c.MaxXMLBytes > 0, "max-xml-bytes", "must be positive")
 	check(c.MaxUploadBytes >= 0, "max-upload-bytes", "must not be negative")
 	check(c.MaxLockTimeout >= time.Second, "max-lock-timeout", "must be at least 1s")
+	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

@@ -27,6 +27,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("log-format", d.LogFormat, "text or json")
 	fs.Int64("max-xml-bytes", d.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
 	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
+	fs.Duration("upload-idle-timeout", d.UploadIdleTimeout, "longest a PUT body may send nothing before the upload ends with 408 (0: no limit)")
 	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")

@@ -20,9 +20,18 @@
 // unrelated paths never wait. A write checks WebDAV locks while holding its
 // path locks, so the answer holds until it is done, and a write without an
 // If header only gets 423 Locked when a client really holds a lock.
+// No path lock is held while a client sends a body or is slow to read an
+// answer's start: a PUT streams its body into a temp file first and takes
+// its path lock only to commit (409 when the folder went meanwhile), so a
+// slow client holds up nobody. Every wait for a path lock ends with the
+// request's context.
 //
 // # Security
 //
-// XML bodies are bounded (Config.MaxXMLBytes → 413), PROPFIND Depth:
+// XML bodies are bounded (Config.MaxXMLBytes → 413), a PUT body that sends
+// nothing for Config.UploadIdleTimeout ends with 408, PROPFIND Depth:
 // infinity is refused unless enabled, and the state folder is unreachable.
+// COPY and MOVE compare source and destination after resolving symlinks
+// (403 when one lies inside the other), and a tree copy does not follow a
+// symlink back into a folder it is copying (508 for that member).
 package dav

@@ -2,6 +2,7 @@ package localfs
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"os"
 	"path/filepath"
@@ -71,5 +72,21 @@ func TestCopyStopsAtSymlinkLoops(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(f.Root(), p)); err == nil {
 			t.Errorf("%s was copied", p)
 		}
+	}
+}
+
+// TestCheckOrphanBelowFile: properties of /f/x, where /f is now a file,
+// are an orphan to report, not an error that stops the check.
+func TestCheckOrphanBelowFile(t *testing.T) {
+	t.Parallel()
+	f := newTestFS(t)
+	os.WriteFile(filepath.Join(f.Root(), "f"), nil, 0o644)
+	ctx := context.Background()
+	if err := f.Store().PatchProps(ctx, "/f/x", map[xml.Name][]byte{{Space: "urn:z", Local: "p"}: []byte(`<p xmlns="urn:z">v</p>`)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Check(ctx, nil)
+	if err != nil || len(r.Orphans) != 1 || r.Orphans[0] != "/f/x" {
+		t.Fatalf("Check = %+v, %v; want the orphan /f/x", r, err)
 	}
 }

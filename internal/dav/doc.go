@@ -20,11 +20,11 @@
 // unrelated paths never wait. A write checks WebDAV locks while holding its
 // path locks, so the answer holds until it is done, and a write without an
 // If header only gets 423 Locked when a client really holds a lock.
-// No path lock is held while a client sends a body or is slow to read an
-// answer's start: a PUT streams its body into a temp file first and takes
-// its path lock only to commit (409 when the folder went meanwhile), so a
-// slow client holds up nobody. Every wait for a path lock ends with the
-// request's context.
+// No path lock is held while a client sends a body: XML bodies are read
+// before locking, and a PUT streams its body into a temp file first and
+// takes its path lock only to commit (409 when the folder went meanwhile),
+// so a slow client holds up nobody. Every wait for a path lock ends with
+// the request's context.
 //
 // # Security
 //

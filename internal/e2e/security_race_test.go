@@ -111,25 +111,22 @@ func validContent(b string) bool {
 // folder other requests change while it arrives.
 type slowBody struct {
 	rest   string
-	paused bool
 	pause  time.Duration
+	halved bool
 }
 
 func (b *slowBody) Read(p []byte) (int, error) {
 	if len(b.rest) == 0 {
 		return 0, io.EOF
 	}
-	half := len(b.rest)/2 + 1
-	if b.paused {
-		half = len(b.rest)
-	} else if half < len(b.rest) {
-		defer func() { b.paused = true }()
-	}
-	if b.paused && half == len(b.rest) && b.pause > 0 {
+	chunk := b.rest
+	if !b.halved {
+		b.halved = true
+		chunk = b.rest[:(len(b.rest)+1)/2]
+	} else {
 		time.Sleep(b.pause)
-		b.pause = 0
 	}
-	n := copy(p, b.rest[:min(half, len(b.rest))])
+	n := copy(p, chunk)
 	b.rest = b.rest[n:]
 	return n, nil
 }

@@ -32,6 +32,7 @@ type Config struct {
 	// 0 is no limit.
 	MaxLocksPerResource  int           `koanf:"max-locks-per-resource" yaml:"max-locks-per-resource"`
 	MaxLocksPerPrincipal int           `koanf:"max-locks-per-principal" yaml:"max-locks-per-principal"`
+	UploadIdleTimeout    time.Duration `koanf:"upload-idle-timeout" yaml:"upload-idle-timeout"`
 	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
 	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
 	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
@@ -77,6 +78,7 @@ func Default() Config {
 		MaxLockOwnerBytes:    4 << 10,
 		MaxLocksPerResource:  100,
 		MaxLocksPerPrincipal: 1000,
+		UploadIdleTimeout:    time.Minute,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -108,6 +110,7 @@ func (c *Config) Validate() error {
 	check(c.MaxLocksPerResource >= 0, "max-locks-per-resource", "must not be negative")
 	check(c.MaxLocksPerPrincipal >= 0, "max-locks-per-principal", "must not be negative")
 	check(c.MaxLockOwnerBytes > 0, "max-lock-owner-bytes", "must be positive")
+	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

@@ -69,6 +69,14 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if _, err := h.fs.Stat(r.Context(), req.src); err != nil {
 		return statusOf(err), err
 	}
+	// parseCopyMove compared the names; a symlink can still make one lie
+	// inside the other ("/alink/x" inside "/a" when alink -> a).
+	if nested, err := h.fs.Nested(req.src, req.dst, req.move); err != nil || nested {
+		if err != nil {
+			return statusOf(err), err
+		}
+		return http.StatusForbidden, errors.New("the destination is the source or inside it, or contains it, through a symlink")
+	}
 	sc := scope{touched: withParent(req.dst), trees: []string{req.dst}}
 	if req.move {
 		sc.touched = append(sc.touched, withParent(req.src)...)

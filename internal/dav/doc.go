@@ -20,6 +20,11 @@
 // unrelated paths never wait. A write checks WebDAV locks while holding its
 // path locks, so the answer holds until it is done, and a write without an
 // If header only gets 423 Locked when a client really holds a lock.
+// No path lock is held while a client sends a body: XML bodies are read
+// before locking, and a PUT streams its body into a temp file first and
+// takes its path lock only to commit (409 when the folder went meanwhile),
+// so a slow client holds up nobody. Every wait for a path lock ends with
+// the request's context.
 //
 // # Security
 //
@@ -32,6 +37,7 @@
 // parsed here (Depth, Destination, Overwrite, Timeout, OC-Checksum,
 // X-OC-Mtime, X-Expected-Entity-Length; If in internal/ifheader) has a fuzz
 // target; a malformed one is 400, never a panic.
+//
 // A view's root (the share's, or the folder a user sees as "/") is never
 // deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,
 // 405 for PUT); PROPPATCH and LOCK of it are allowed.
@@ -53,4 +59,10 @@
 // the live locks per resource and per principal, checked by the store in
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
+//
+// A PUT body that sends nothing for Config.UploadIdleTimeout ends with
+// 408, and no path lock is held while a body streams. COPY and MOVE compare
+// source and destination after resolving symlinks (403 when one lies
+// inside the other), and a tree copy does not follow a symlink back into a
+// folder it is copying (508 for that member).
 package dav

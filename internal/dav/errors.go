@@ -49,6 +49,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, storage.ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, localfs.ErrLoop):
+		return http.StatusLoopDetected
 	case errors.Is(err, syscall.ENOTEMPTY):
 		return http.StatusInternalServerError // fs.ErrExist would say 405
 	case errors.Is(err, fs.ErrNotExist):

@@ -24,6 +24,9 @@ type Config struct {
 	MaxXMLBytes int64
 	// MaxUploadBytes bounds PUT bodies; 0 means no limit.
 	MaxUploadBytes int64
+	// UploadIdleTimeout is the longest a PUT body may send nothing before
+	// the upload ends with 408; 0 means no limit.
+	UploadIdleTimeout time.Duration
 	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
 	AllowInfiniteDepth bool
 	// HideOSJunk leaves .DS_Store, Thumbs.db, desktop.ini and ._* files

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/atomdav/atomdav/storage"
 )
@@ -83,15 +85,24 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 	if err != nil {
 		return err
 	}
-	if err := mw.response(body, h.member(p, fi, folder[p], locks)); err != nil {
-		return err
-	}
+	// The members are read before the folder's response is written: a
+	// folder moved or removed since its stat is then a 404, or, below the
+	// top of a Depth: infinity walk, left out, never a body cut short.
 	local, err := h.fs.Resolve(p)
 	if err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(local)
 	if err != nil {
+		switch {
+		case !vanished(err):
+			return err
+		case mw.started:
+			return nil
+		}
+		return &Error{Status: http.StatusNotFound, Err: fmt.Errorf("%s vanished while being listed: %w", p, err)}
+	}
+	if err := mw.response(body, h.member(p, fi, folder[p], locks)); err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -117,6 +128,12 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 	}
 	return nil
+}
+
+// vanished reports whether err says a resource is no longer there: gone,
+// or its folder replaced by a file.
+func vanished(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // memberInfo stats a folder member; symlinks are followed only inside the

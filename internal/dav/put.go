@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/atomdav/atomdav/storage/localfs"
 )
@@ -15,7 +17,7 @@ import (
 // handlePut serves PUT itself: x/net/webdav truncates the file in place,
 // so an interrupted upload destroys the old content. Here the body goes to
 // a temp file and replaces the old file in one rename only when complete;
-// the path lock is held just for that rename.
+// the path lock is held just for that rename, never while the body arrives.
 func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (int, error) {
 	if h.isRoot(p) { // even when missing: a file must never take its place
 		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
@@ -33,7 +35,7 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		return status, err
 	}
-	up, err := h.upload(r, p, meta)
+	up, err := h.upload(w, r, p, meta)
 	if err != nil {
 		return putStatus(err), err
 	}
@@ -83,21 +85,29 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	return 0, nil
 }
 
-// upload receives the body into a temp file beside p. It holds p's parent
-// shared meanwhile, so a DELETE or MOVE of the folder waits rather than
-// race the temp file (a file appearing mid-RemoveAll fails it with
-// ENOTEMPTY); other writers, p's included, do not wait.
-func (h *Handler) upload(r *http.Request, p string, meta *uploadMeta) (*localfs.Upload, error) {
+// upload receives the body into a temp file beside p. No path lock is
+// held while the body arrives, so a slow client holds up nobody (DESIGN
+// §7): the parent is held shared only while the temp file is made (a
+// removal of the folder in progress would otherwise meet a new entry and
+// fail), and a folder moved, removed or replaced meanwhile makes the
+// commit fail with 409 (localfs.ErrParentChanged).
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, p string, meta *uploadMeta) (*localfs.Upload, error) {
 	unshare, err := h.paths.ShareContext(r.Context(), path.Dir(p))
 	if err != nil {
 		return nil, err
 	}
-	defer unshare()
 	up, err := h.fs.NewUpload(p)
+	unshare()
 	if err != nil {
 		return nil, err
 	}
-	n, err := io.Copy(up, meta.body(r.Body))
+	body := meta.body(r.Body)
+	if h.cfg.UploadIdleTimeout > 0 {
+		ir := &idleReader{r: body, rc: http.NewResponseController(w), idle: h.cfg.UploadIdleTimeout}
+		defer ir.done()
+		body = ir
+	}
+	n, err := io.Copy(up, body)
 	if err == nil {
 		err = meta.verify(n)
 	}
@@ -109,6 +119,37 @@ func (h *Handler) upload(r *http.Request, p string, meta *uploadMeta) (*localfs.
 		return nil, err
 	}
 	return up, nil
+}
+
+// idleReader ends a body whose client sends nothing for idle with a 408,
+// by a read deadline on the connection renewed before every read; a
+// connection that cannot take deadlines is read without one.
+type idleReader struct {
+	r        io.Reader
+	rc       *http.ResponseController
+	idle     time.Duration
+	timedOut bool
+}
+
+// done lifts the deadline for the connection's next request. After a
+// timeout it stays passed: net/http would otherwise wait for the rest of
+// the body, to reuse the connection, before sending the 408.
+func (ir *idleReader) done() {
+	if !ir.timedOut {
+		ir.rc.SetReadDeadline(time.Time{})
+	}
+}
+
+func (ir *idleReader) Read(b []byte) (int, error) {
+	if err := ir.rc.SetReadDeadline(time.Now().Add(ir.idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return 0, err
+	}
+	n, err := ir.r.Read(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		ir.timedOut = true
+		return n, errorf(http.StatusRequestTimeout, "the upload sent nothing for %v", ir.idle)
+	}
+	return n, err
 }
 
 // dropChecksum removes a stored oc:checksums before new content replaces

@@ -10,4 +10,8 @@
 // # Concurrency
 //
 // A Table is safe for concurrent use; its zero value is ready to use.
+// Waiters are served in arrival order (a queued writer holds up readers
+// that come after it, so it is never starved). A waiter whose context ends
+// leaves the queue at once, so a request whose client has gone never holds
+// up those queued behind it.
 package pathlock

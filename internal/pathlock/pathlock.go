@@ -3,6 +3,7 @@ package pathlock
 import (
 	"context"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -10,15 +11,28 @@ import (
 
 // Table hands out hierarchical path locks. The zero value is ready to use.
 type Table struct {
-	mu      sync.Mutex // guards entries
+	mu      sync.Mutex // guards entries and the state of every entry
 	entries map[string]*entry
 }
 
-// entry is one path's lock; refs counts requests holding or waiting for it,
-// so the entry can be dropped when nobody needs it.
+// entry is one path's lock: its holders and its queue of waiters, served
+// in arrival order so a waiting writer is not starved by a stream of
+// readers (and readers behind it wait, as with sync.RWMutex). Unlike a
+// sync.RWMutex, a waiter can leave the queue, so a request whose client
+// has gone stops holding up those queued behind it. The entry is dropped
+// when nobody holds or waits for it.
 type entry struct {
-	lock sync.RWMutex
-	refs int
+	readers int  // holders in shared mode
+	writer  bool // held exclusively
+	queue   []*waiter
+}
+
+// waiter is one request waiting for an entry. ready is closed when the
+// lock is granted, which also sets granted (under Table.mu).
+type waiter struct {
+	exclusive bool
+	granted   bool
+	ready     chan struct{}
 }
 
 // want is one path a request needs and whether it needs it exclusively.
@@ -106,69 +120,80 @@ func planOne(p string, exclusive bool) []want {
 	return wants
 }
 
-func (t *Table) ref(p string) *entry {
+// acquire waits for one path until it is granted or ctx is done. A waiter
+// that gives up leaves the queue at once, letting those behind it through
+// when it was the one holding them up.
+func (t *Table) acquire(ctx context.Context, w want) error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.entries == nil {
 		t.entries = map[string]*entry{}
 	}
-	e := t.entries[p]
+	e := t.entries[w.path]
 	if e == nil {
 		e = &entry{}
-		t.entries[p] = e
+		t.entries[w.path] = e
 	}
-	e.refs++
-	return e
-}
-
-func (t *Table) unref(p string) *entry {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.entries[p]
-	e.refs--
-	if e.refs == 0 {
-		delete(t.entries, p)
-	}
-	return e
-}
-
-// acquire waits for one path. sync.RWMutex cannot be abandoned half-way, so
-// a waiter whose ctx ends lets a helper goroutine finish the wait and
-// release at once. An uncontended path is taken at once, without that
-// goroutine: every request locks a few ancestors, and a goroutine and a
-// channel for each was most of what path locking cost.
-func (t *Table) acquire(ctx context.Context, w want) error {
-	e := t.ref(w.path)
-	if w.exclusive && e.lock.TryLock() || !w.exclusive && e.lock.TryRLock() {
+	if len(e.queue) == 0 && e.admits(w.exclusive) {
+		e.take(w.exclusive)
+		t.mu.Unlock()
 		return nil
 	}
-	lock := func() {
-		if w.exclusive {
-			e.lock.Lock()
-		} else {
-			e.lock.RLock()
-		}
-	}
-	if ctx.Done() == nil {
-		lock()
-		return nil
-	}
-	got := make(chan struct{})
-	go func() { lock(); close(got) }()
+	wt := &waiter{exclusive: w.exclusive, ready: make(chan struct{})}
+	e.queue = append(e.queue, wt)
+	t.mu.Unlock()
 	select {
-	case <-got:
+	case <-wt.ready:
 		return nil
 	case <-ctx.Done():
-		go func() { <-got; t.release(w) }()
+	}
+	t.mu.Lock()
+	if wt.granted { // granted while ctx ended: give it back
+		t.mu.Unlock()
+		t.release(w)
 		return ctx.Err()
 	}
+	e.queue = slices.DeleteFunc(e.queue, func(q *waiter) bool { return q == wt })
+	t.grantLocked(w.path, e)
+	t.mu.Unlock()
+	return ctx.Err()
 }
 
 func (t *Table) release(w want) {
-	e := t.unref(w.path)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[w.path]
 	if w.exclusive {
-		e.lock.Unlock()
+		e.writer = false
 	} else {
-		e.lock.RUnlock()
+		e.readers--
+	}
+	t.grantLocked(w.path, e)
+}
+
+// grantLocked hands e to the waiters at the head of its queue that it now
+// admits, and drops e when it is idle.
+func (t *Table) grantLocked(p string, e *entry) {
+	for len(e.queue) > 0 && e.admits(e.queue[0].exclusive) {
+		wt := e.queue[0]
+		e.queue = e.queue[1:]
+		e.take(wt.exclusive)
+		wt.granted = true
+		close(wt.ready)
+	}
+	if !e.writer && e.readers == 0 && len(e.queue) == 0 {
+		delete(t.entries, p)
+	}
+}
+
+// admits reports whether e can be taken in the given mode now.
+func (e *entry) admits(exclusive bool) bool {
+	return !e.writer && (!exclusive || e.readers == 0)
+}
+
+func (e *entry) take(exclusive bool) {
+	if exclusive {
+		e.writer = true
+	} else {
+		e.readers++
 	}
 }

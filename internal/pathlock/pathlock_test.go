@@ -137,3 +137,73 @@ func TestPlanOne(t *testing.T) {
 		}
 	}
 }
+
+// TestAbandonedWaiterFreesThoseBehind: a request waiting to take /a
+// exclusively (a PROPPATCH of a folder whose member is being written)
+// queues the writers of /a's members behind it; when its client goes away
+// (ctx cancelled) they must go through at once, while /a is still shared.
+func TestAbandonedWaiterFreesThoseBehind(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	unshare, err := tb.ShareContext(context.Background(), "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unshare()
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := tb.LockContext(ctx, "/a")
+		gaveUp <- err
+	}()
+	for { // wait until the exclusive request is queued
+		tb.mu.Lock()
+		queued := tb.entries["/a"] != nil && len(tb.entries["/a"].queue) == 1
+		tb.mu.Unlock()
+		if queued {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	got := make(chan struct{})
+	go func() {
+		tb.Lock("/a/b")() // queued behind the exclusive request on /a
+		close(got)
+	}()
+	cancel()
+	if err := <-gaveUp; err == nil {
+		t.Fatal("LockContext of /a succeeded while /a was shared")
+	}
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second): // a failure guard, not a measure
+		t.Fatal("a write to /a/b still waits behind a request that gave up")
+	}
+}
+
+// TestCancelledWaitersLeakNothing: waiters that give up leave no entry and
+// no grant behind.
+func TestCancelledWaitersLeakNothing(t *testing.T) {
+	t.Parallel()
+	var tb Table
+	unlock := tb.Lock("/a")
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%5)*time.Millisecond)
+			defer cancel()
+			if u, err := tb.LockContext(ctx, "/a/b"); err == nil {
+				u()
+			}
+		}()
+	}
+	wg.Wait()
+	unlock()
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if len(tb.entries) != 0 {
+		t.Fatalf("entries leaked: %v", tb.entries)
+	}
+}

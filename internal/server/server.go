@@ -59,6 +59,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		Prefix:             cfg.Prefix,
 		MaxXMLBytes:        cfg.MaxXMLBytes,
 		MaxUploadBytes:     cfg.MaxUploadBytes,
+		UploadIdleTimeout:  cfg.UploadIdleTimeout,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
 		MaxLockTimeout:     cfg.MaxLockTimeout,

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/atomdav/atomdav/storage"
@@ -38,7 +39,8 @@ func (f *FS) Check(ctx context.Context, progress func(checked int)) (*Report, er
 			progress(r.Resources)
 		}
 		local := filepath.Join(f.root, filepath.FromSlash(p))
-		if _, err := os.Lstat(local); errors.Is(err, fs.ErrNotExist) || f.IsHidden(p) {
+		// ENOTDIR: a folder on the way is now a file, so p is gone too.
+		if _, err := os.Lstat(local); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || f.IsHidden(p) {
 			r.Orphans = append(r.Orphans, p)
 		} else if err != nil {
 			return err

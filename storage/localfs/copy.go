@@ -8,6 +8,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 
 	"github.com/atomdav/atomdav/storage"
 )
@@ -43,7 +46,12 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 		return nil, errors.Join(err, f.store.AbortIntent(context.WithoutCancel(ctx), in.ID))
 	}
 	if fi.IsDir() && infinite {
-		f.copyMembers(ctx, src, dst, failed)
+		dfi, err := os.Stat(ldst)
+		if err != nil {
+			failed[src] = err
+		} else {
+			f.copyMembers(ctx, src, dst, failed, []fs.FileInfo{fi, dfi})
+		}
 	}
 	syncErr := f.syncDir(filepath.Dir(ldst))
 	if err := errors.Join(syncErr, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID)); err != nil {
@@ -57,8 +65,12 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 	return failed, nil
 }
 
-// copyMembers copies the members of the collection src into dst depth-first.
-func (f *FS) copyMembers(ctx context.Context, src, dst string, failed map[string]error) {
+// copyMembers copies the members of the collection src into dst
+// depth-first. Symlinks inside the root are followed, so a member folder
+// may be a folder already on the way down: stack holds the source and
+// destination folders entered so far, and such a member fails with
+// ErrLoop instead of being copied into itself without end.
+func (f *FS) copyMembers(ctx context.Context, src, dst string, failed map[string]error, stack []fs.FileInfo) {
 	lsrc, _ := f.Resolve(src)
 	ldst, _ := f.Resolve(dst)
 	entries, err := os.ReadDir(lsrc)
@@ -86,12 +98,22 @@ func (f *FS) copyMembers(ctx context.Context, src, dst string, failed map[string
 			failed[msrc] = err
 			continue
 		}
-		if err := f.copyOne(lm, filepath.Join(ldst, name), fi); err != nil {
+		if fi.IsDir() && slices.ContainsFunc(stack, func(s fs.FileInfo) bool { return os.SameFile(s, fi) }) {
+			failed[msrc] = ErrLoop
+			continue
+		}
+		lmdst := filepath.Join(ldst, name)
+		if err := f.copyOne(lm, lmdst, fi); err != nil {
 			failed[msrc] = err
 			continue
 		}
 		if fi.IsDir() {
-			f.copyMembers(ctx, msrc, mdst, failed)
+			dfi, err := os.Stat(lmdst)
+			if err != nil {
+				failed[msrc] = err
+				continue
+			}
+			f.copyMembers(ctx, msrc, mdst, failed, append(stack[:len(stack):len(stack)], fi, dfi))
 		}
 	}
 	if err := f.syncDir(ldst); err != nil {
@@ -114,6 +136,57 @@ func (f *FS) copyOne(lsrc, ldst string, fi fs.FileInfo) error {
 		_, err := io.Copy(w, in)
 		return err
 	})
+}
+
+// ErrLoop is a member of a collection being copied that is, through a
+// symlink, a folder the copy is already inside (RFC 5842 §7.2: 508).
+var ErrLoop = errors.New("localfs: a symlink leads back into the tree being copied")
+
+// Nested reports whether the resources src and dst are the same or one lies
+// inside the other once symlinks are resolved, as "/alink/x" lies inside
+// "/a" when alink -> a: copying or moving src to dst would then copy a tree
+// into itself, or remove the source with the destination it overwrites.
+// A MOVE renames a symlink itself, so move leaves src's last component
+// unresolved; a destination's last component is never resolved, since an
+// existing one is replaced.
+func (f *FS) Nested(src, dst string, move bool) (bool, error) {
+	rs, err := f.realPath(src, !move)
+	if err != nil {
+		return false, err
+	}
+	rd, err := f.realPath(dst, false)
+	if err != nil {
+		return false, err
+	}
+	sep := string(filepath.Separator)
+	return rs == rd || strings.HasPrefix(rd, rs+sep) || strings.HasPrefix(rs, rd+sep), nil
+}
+
+// realPath is the local path of name with the symlinks of its folders (and
+// of its last component when followLast) resolved. Names whose folder does
+// not exist are left as they are: nothing can lie inside them.
+func (f *FS) realPath(name string, followLast bool) (string, error) {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return "", err
+	}
+	if followLast {
+		real, err := filepath.EvalSymlinks(local)
+		if err == nil {
+			return real, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(local))
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return local, nil
+	case err != nil:
+		return "", err
+	}
+	return filepath.Join(dir, filepath.Base(local)), nil
 }
 
 func isTemp(name string) bool {

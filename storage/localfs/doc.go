@@ -11,6 +11,11 @@
 // dangling or not. The check lstats only the components below the root
 // and hands a path with a symlink on the way to a full evaluation; Open
 // lets the kernel refuse symlinks (openat2) so a GET costs one system call.
+// Symlinks inside the root are followed, so Nested compares paths after
+// resolving them, and Copy refuses (ErrLoop) a member that leads back into
+// a folder it is copying rather than nest copies without end. An Upload
+// holds its folder open, not by name: a folder moved or replaced during an
+// upload never receives the file under another name (ErrParentChanged).
 //
 // # Durability
 //

@@ -2,23 +2,41 @@ package localfs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
 // ErrIsDir is returned when a file write targets a collection.
 var ErrIsDir = errors.New("localfs: is a collection")
 
+// ErrParentChanged is returned by Upload.Commit when the target's folder
+// was moved, removed or replaced while the content was being received, so
+// the upload has no folder to land in. It wraps fs.ErrNotExist (a missing
+// parent collection: 409, RFC 4918 §9.7.1).
+var ErrParentChanged = fmt.Errorf("localfs: the parent collection was moved, removed or replaced during the upload: %w", fs.ErrNotExist)
+
 // Upload is an atomic replacement of one file under way: the content goes
 // to a temp file beside the target, and only Commit makes it visible, in
 // one rename. Until then, and after Abort, the old content stays as it was.
+//
+// An Upload holds its folder open rather than by name, so the caller need
+// hold no path lock while the content arrives: when the folder is moved
+// or removed meanwhile, Commit fails with ErrParentChanged and the temp
+// file is removed wherever the folder went (a removal already took it).
+// The temp file's name is hidden (TempPrefix): never listed, copied or
+// reachable, and swept at start-up if a crash left it (SweepTemp).
 // An Upload is not safe for concurrent use.
 type Upload struct {
 	fs    *FS
 	local string
+	dir   *os.Root // the target's folder, followed wherever it goes
+	name  string   // the temp file's name in dir
 	tmp   *os.File
 }
 
@@ -39,11 +57,24 @@ func (f *FS) NewUpload(name string) (*Upload, error) {
 			return nil, err
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(local), TempPrefix+"*")
+	dir, err := os.OpenRoot(filepath.Dir(local))
 	if err != nil {
-		return nil, err
+		return nil, absentBelowFile(err)
 	}
-	return &Upload{fs: f, local: local, tmp: tmp}, nil
+	for range 100 {
+		tname := TempPrefix + strconv.FormatUint(rand.Uint64(), 36)
+		tmp, err := dir.OpenFile(tname, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			dir.Close()
+			return nil, err
+		}
+		return &Upload{fs: f, local: local, dir: dir, name: tname, tmp: tmp}, nil
+	}
+	dir.Close()
+	return nil, fmt.Errorf("localfs: no free temp name in %s", filepath.Dir(local))
 }
 
 // checkUploadTarget refuses a local target that is a collection or whose
@@ -72,13 +103,18 @@ func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
 
 // Commit makes the content durable and puts it in place with one rename,
 // keeping the old file's permissions. It reports whether the file is new.
-// After an error nothing has changed and the temp file is gone.
+// It fails with ErrParentChanged when the target's folder is no longer the
+// one the upload began in. After an error nothing has changed and the temp
+// file is gone. The caller holds the target's path lock.
 func (u *Upload) Commit() (created bool, err error) {
 	defer func() {
 		if err != nil {
 			u.Abort()
 		}
 	}()
+	if err := u.checkParent(); err != nil {
+		return false, err
+	}
 	perm := os.FileMode(0o644)
 	fi, statErr := os.Stat(u.local)
 	switch {
@@ -89,37 +125,54 @@ func (u *Upload) Commit() (created bool, err error) {
 	case !errors.Is(statErr, fs.ErrNotExist):
 		return false, statErr
 	}
-	if err := u.finish(perm); err != nil {
+	if err := finish(u.tmp, perm, u.fs.opts.Relaxed); err != nil {
 		return false, err
 	}
-	if err := os.Rename(u.tmp.Name(), u.local); err != nil {
+	if err := u.dir.Rename(u.name, filepath.Base(u.local)); err != nil {
 		return false, err
 	}
+	u.dir.Close()
 	return statErr != nil, u.fs.syncDir(filepath.Dir(u.local))
+}
+
+// checkParent returns ErrParentChanged unless the folder at the target's
+// parent path is the folder the upload holds.
+func (u *Upload) checkParent() error {
+	held, err := u.dir.Stat(".")
+	if err != nil {
+		return err
+	}
+	now, err := os.Stat(filepath.Dir(u.local))
+	if err != nil || !os.SameFile(held, now) {
+		return ErrParentChanged
+	}
+	return nil
 }
 
 // SetModTime gives the pending file its modification time (sync clients
 // send the source's), so it is in place with the content's one rename.
 func (u *Upload) SetModTime(t time.Time) error {
-	return os.Chtimes(u.tmp.Name(), time.Time{}, t)
+	return u.dir.Chtimes(u.name, time.Time{}, t)
 }
 
-// Abort discards the pending content.
+// Abort discards the pending content, wherever its folder went.
 func (u *Upload) Abort() {
 	u.tmp.Close()
-	os.Remove(u.tmp.Name())
+	u.dir.Remove(u.name) // gone already when the folder was removed
+	u.dir.Close()
 }
 
-func (u *Upload) finish(perm os.FileMode) error {
-	if err := u.tmp.Chmod(perm); err != nil {
+// finish gives tmp its permissions, fsyncs it unless relaxed, and closes it.
+func finish(tmp *os.File, perm os.FileMode, relaxed bool) error {
+	if err := tmp.Chmod(perm); err != nil {
 		return err
 	}
-	if !u.fs.opts.Relaxed {
-		if err := u.tmp.Sync(); err != nil {
+	if !relaxed {
+		if err := tmp.Sync(); err != nil {
 			return err
 		}
 	}
-	return u.tmp.Close()
+	return tmp.Close()
 }
 
 // writeAtomic runs fill on a temp file beside local, then fsyncs it, renames
@@ -129,20 +182,18 @@ func (f *FS) writeAtomic(local string, perm os.FileMode, fill func(*os.File) err
 	if err != nil {
 		return err
 	}
-	u := &Upload{fs: f, local: local, tmp: tmp}
-	if err := fill(tmp); err != nil {
-		u.Abort()
-		return err
+	err = fill(tmp)
+	if err == nil {
+		err = finish(tmp, perm, f.opts.Relaxed)
 	}
-	if err := u.finish(perm); err != nil {
-		u.Abort()
-		return err
+	if err == nil {
+		err = os.Rename(tmp.Name(), local)
 	}
-	if err := os.Rename(tmp.Name(), local); err != nil {
-		u.Abort()
-		return err
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
 	}
-	return nil
+	return err
 }
 
 // syncDir makes a folder's entries (a rename, a new name) durable: when it

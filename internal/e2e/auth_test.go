@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,28 +28,7 @@ const (
 // and bob, plus extra YAML lines, and returns its path.
 func authConfig(t *testing.T, extra ...string) string {
 	t.Helper()
-	hash := func(p string) string {
-		h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(h)
-	}
-	yaml := fmt.Sprintf(`users:
-  - name: alice
-    hash: %q
-    root: /
-  - name: bob
-    hash: %q
-    root: /bob
-    read-only: true
-%s
-`, hash(alicePassword), hash(bobPassword), strings.Join(extra, "\n"))
-	path := filepath.Join(t.TempDir(), "atomdav.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return usersConfig(t, []testUser{{"alice", alicePassword, "/", false}, {"bob", bobPassword, "/bob", true}}, extra...)
 }
 
 // authTree makes the served folder: /top.txt, and bob's /bob/b.txt.

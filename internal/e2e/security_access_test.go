@@ -36,27 +36,7 @@ func accessConfig(t *testing.T, extra ...string) string {
 // accessConfigCost is accessConfig with the hashes made at bcrypt cost.
 func accessConfigCost(t *testing.T, cost int, extra ...string) string {
 	t.Helper()
-	hash := func(p string) string {
-		h, err := bcrypt.GenerateFromPassword([]byte(p), cost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(h)
-	}
-	yaml := fmt.Sprintf(`users:
-  - name: root
-    hash: %q
-    root: /
-  - name: carol
-    hash: %q
-    root: /carol
-%s
-`, hash(rootPassword), hash(carolPassword), strings.Join(extra, "\n"))
-	path := filepath.Join(t.TempDir(), "atomdav.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return usersConfigCost(t, cost, []testUser{{"root", rootPassword, "/", false}, {"carol", carolPassword, "/carol", false}}, extra...)
 }
 
 // accessTree makes the served folder: /carol/c.txt and /carol/sub/s.txt.

@@ -1,40 +1,11 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-// runCLIEnv is runCLI with extra environment variables.
-func runCLIEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("atomdav %s: still running after 20s (it should have refused to start)\nstderr: %s", strings.Join(args, " "), errb.String())
-	}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatalf("atomdav %s: %v", strings.Join(args, " "), err)
-	}
-	return code, out.String(), errb.String()
-}
 
 // refused fails the test unless the command exited non-zero with one line
 // on stderr holding every want.

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Lock ownership and lock limits, end to end (issue 12 items 1 and 8; RFC
@@ -23,21 +21,11 @@ const lockUsersPassword = "secret pass"
 // extra YAML lines; it returns its path.
 func lockUsersConfig(t *testing.T, extra ...string) string {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(lockUsersPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	b.WriteString("users:\n")
-	for _, u := range []struct{ name, root, ro string }{{"alice", "/", "false"}, {"bob", "/bob", "false"}, {"reader", "/", "true"}} {
-		fmt.Fprintf(&b, "  - name: %s\n    hash: %q\n    root: %s\n    read-only: %s\n", u.name, h, u.root, u.ro)
-	}
-	b.WriteString(strings.Join(extra, "\n") + "\n")
-	path := filepath.Join(t.TempDir(), "atomdav.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return usersConfig(t, []testUser{
+		{"alice", lockUsersPassword, "/", false},
+		{"bob", lockUsersPassword, "/bob", false},
+		{"reader", lockUsersPassword, "/", true},
+	}, extra...)
 }
 
 // lockUsersTree makes the served folder: /top.txt and /bob/b.txt.

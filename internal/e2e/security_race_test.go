@@ -18,8 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // TestCopyIntoItselfThroughSymlink (issue 12 item 10): with alink -> a in
@@ -72,20 +70,11 @@ var raceUsers = []string{"ann", "ben", "cat"}
 // share, with the user's name as password.
 func raceConfig(t *testing.T) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("users:\n")
-	for _, u := range raceUsers {
-		h, err := bcrypt.GenerateFromPassword([]byte(u), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "  - name: %s\n    hash: %q\n    root: /\n", u, h)
+	users := make([]testUser, len(raceUsers))
+	for i, u := range raceUsers {
+		users[i] = testUser{name: u, password: u, root: "/"}
 	}
-	path := filepath.Join(t.TempDir(), "atomdav.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return usersConfig(t, users)
 }
 
 // raceContent is a body that proves itself whole: "id:n:" then n times

@@ -29,11 +29,23 @@ func newTestHandler(t *testing.T) *Handler {
 // opts in root's state folder, closed when tb ends.
 func newHandlerAt(tb testing.TB, root string, opts bolt.Options, cfg Config) *Handler {
 	tb.Helper()
-	store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), opts)
+	return newHandlerWrapped(tb, root, opts, nil, cfg)
+}
+
+// newHandlerWrapped is newHandlerAt with the store seen through wrap (a
+// test double that fails or changes the tree at a chosen call); nil wrap
+// serves the store itself.
+func newHandlerWrapped(tb testing.TB, root string, opts bolt.Options, wrap func(*bolt.Store) storage.Store, cfg Config) *Handler {
+	tb.Helper()
+	b, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { store.Close() })
+	tb.Cleanup(func() { b.Close() })
+	var store storage.Store = b
+	if wrap != nil {
+		store = wrap(b)
+	}
 	if cfg.FS, err = localfs.New(root, store, localfs.Options{Hidden: ".atomdav"}); err != nil {
 		tb.Fatal(err)
 	}

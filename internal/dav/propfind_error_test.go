@@ -13,7 +13,6 @@ import (
 
 	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/bolt"
-	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // downStore is a bolt store whose property reads of the paths in down fail
@@ -59,20 +58,9 @@ func TestPropfindStoreDown(t *testing.T) {
 			os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
 			os.MkdirAll(filepath.Join(root, "c"), 0o755)
 			os.WriteFile(filepath.Join(root, "c", "m"), []byte("y"), 0o644)
-			store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), bolt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { store.Close() })
-			fsys, err := localfs.New(root, downStore{store, map[string]bool{tt.down: true}}, localfs.Options{Hidden: ".atomdav"})
-			if err != nil {
-				t.Fatal(err)
-			}
 			var reported []error
-			h, err := New(Config{FS: fsys, AllowInfiniteDepth: true, OnError: func(_ *http.Request, err error) { reported = append(reported, err) }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := newHandlerWrapped(t, root, bolt.Options{}, func(s *bolt.Store) storage.Store { return downStore{s, map[string]bool{tt.down: true}} },
+				Config{AllowInfiniteDepth: true, OnError: func(_ *http.Request, err error) { reported = append(reported, err) }})
 			req := httptest.NewRequest("PROPFIND", tt.target, strings.NewReader(`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`))
 			req.Header.Set("Depth", tt.depth)
 			rec := httptest.NewRecorder()

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/bolt"
-	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // movingStore is a bolt store that runs change when the properties of
@@ -57,21 +57,11 @@ func TestPropfindFolderMovedMeanwhile(t *testing.T) {
 				root := t.TempDir()
 				os.MkdirAll(filepath.Join(root, "c", "sub"), 0o755)
 				os.WriteFile(filepath.Join(root, "c", "m"), []byte("y"), 0o644)
-				store, err := bolt.Open(filepath.Join(root, ".atomdav", "state.db"), bolt.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { store.Close() })
-				ms := movingStore{Store: store, at: "/c", change: func() { change(root) }}
-				fsys, err := localfs.New(root, ms, localfs.Options{Hidden: ".atomdav"})
-				if err != nil {
-					t.Fatal(err)
-				}
 				var reported []error
-				h, err := New(Config{FS: fsys, AllowInfiniteDepth: true, OnError: func(_ *http.Request, err error) { reported = append(reported, err) }})
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := newHandlerWrapped(t, root, bolt.Options{}, func(s *bolt.Store) storage.Store {
+					return movingStore{Store: s, at: "/c", change: func() { change(root) }}
+				},
+					Config{AllowInfiniteDepth: true, OnError: func(_ *http.Request, err error) { reported = append(reported, err) }})
 				req := httptest.NewRequest("PROPFIND", tt.target, strings.NewReader(`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`))
 				req.Header.Set("Depth", tt.depth)
 				rec := httptest.NewRecorder()

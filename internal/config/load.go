@@ -27,6 +27,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int64("max-xml-bytes", d.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
 	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
 	fs.Duration("upload-idle-timeout", d.UploadIdleTimeout, "longest a PUT body may send nothing before the upload ends with 408 (0: no limit)")
+	fs.Int64("upload-min-rate", d.UploadMinRate, "fewest bytes a second a PUT body may average over upload-idle-timeout (1m when 0), after the first, before it ends with 408 (0: no minimum)")
 	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
 	fs.Int("max-locks-per-resource", d.MaxLocksPerResource, "most live locks on one resource; a LOCK over it gets 507 (0: no limit)")
 	fs.Int("max-locks-per-principal", d.MaxLocksPerPrincipal, "most live locks one user (or anonymous) holds; a LOCK over it gets 507 (0: no limit)")

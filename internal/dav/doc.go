@@ -60,8 +60,10 @@
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
 //
-// A PUT body that sends nothing for Config.UploadIdleTimeout ends with
-// 408, and no path lock is held while a body streams. COPY and MOVE compare
+// A PUT body that sends nothing for Config.UploadIdleTimeout, or under
+// Config.UploadMinRate on average over such a window (the first excepted),
+// ends with 408 and its temp file removed, and no path lock is held while
+// a body streams. COPY and MOVE compare
 // source and destination after resolving symlinks (403 when one lies
 // inside the other), and a tree copy does not follow a symlink back into a
 // folder it is copying (508 for that member).

@@ -27,6 +27,11 @@ type Config struct {
 	// UploadIdleTimeout is the longest a PUT body may send nothing before
 	// the upload ends with 408; 0 means no limit.
 	UploadIdleTimeout time.Duration
+	// UploadMinRate is the fewest bytes a second a PUT body may average
+	// over a window of UploadIdleTimeout (a minute when that is 0) of
+	// time spent waiting for it, the first window excepted, before the
+	// upload ends with 408; 0 means no minimum.
+	UploadMinRate int64
 	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
 	AllowInfiniteDepth bool
 	// HideOSJunk leaves .DS_Store, Thumbs.db, desktop.ini and ._* files

@@ -60,6 +60,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxXMLBytes:        cfg.MaxXMLBytes,
 		MaxUploadBytes:     cfg.MaxUploadBytes,
 		UploadIdleTimeout:  cfg.UploadIdleTimeout,
+		UploadMinRate:      cfg.UploadMinRate,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
 		MaxLockTimeout:     cfg.MaxLockTimeout,

@@ -28,6 +28,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
 	fs.Duration("upload-idle-timeout", d.UploadIdleTimeout, "longest a PUT body may send nothing before the upload ends with 408 (0: no limit)")
 	fs.Int64("upload-min-rate", d.UploadMinRate, "fewest bytes a second a PUT body may average over upload-idle-timeout (1m when 0), after the first, before it ends with 408 (0: no minimum)")
+	fs.Int("max-uploads", d.MaxUploads, "most PUT bodies received at once; one more gets 503 with Retry-After (0: no limit)")
+	fs.Int("max-uploads-per-user", d.MaxUploadsPerUser, "most PUT bodies one user (or anonymous) sends at once; one more gets 503 with Retry-After (0: no limit)")
 	fs.Duration("max-lock-timeout", d.MaxLockTimeout, "longest a WebDAV lock lasts without a refresh (Timeout: Infinite included)")
 	fs.Int("max-locks-per-resource", d.MaxLocksPerResource, "most live locks on one resource; a LOCK over it gets 507 (0: no limit)")
 	fs.Int("max-locks-per-principal", d.MaxLocksPerPrincipal, "most live locks one user (or anonymous) holds; a LOCK over it gets 507 (0: no limit)")

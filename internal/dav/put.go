@@ -16,6 +16,7 @@ import (
 // so an interrupted upload destroys the old content. Here the body goes to
 // a temp file and replaces the old file in one rename only when complete;
 // the path lock is held just for that rename, never while the body arrives.
+// It holds an upload slot from before the temp file is made to the end.
 func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (int, error) {
 	if h.isRoot(p) { // even when missing: a file must never take its place
 		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
@@ -33,6 +34,11 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		return status, err
 	}
+	release, err := h.uploads.take(h.principal)
+	if err != nil {
+		return refuseUpload(w, err)
+	}
+	defer release()
 	up, err := h.upload(w, r, p, meta)
 	if err != nil {
 		return putStatus(err), err

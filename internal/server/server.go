@@ -61,6 +61,8 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxUploadBytes:     cfg.MaxUploadBytes,
 		UploadIdleTimeout:  cfg.UploadIdleTimeout,
 		UploadMinRate:      cfg.UploadMinRate,
+		MaxUploads:         cfg.MaxUploads,
+		MaxUploadsPerUser:  cfg.MaxUploadsPerUser,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
 		MaxLockTimeout:     cfg.MaxLockTimeout,

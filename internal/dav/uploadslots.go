@@ -44,10 +44,10 @@ func (s *uploadSlots) take(principal string) (release func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.max > 0 && s.total >= s.max {
-		return nil, slotError(fmt.Sprintf("the server receives %d uploads at once, the most it takes", s.total))
+		return nil, slotError(fmt.Sprintf("the server is receiving as many as it takes at once (%d)", s.total))
 	}
 	if s.perPrincipal > 0 && s.held[principal] >= s.perPrincipal {
-		return nil, slotError(fmt.Sprintf("you have %d uploads in progress, the most one user may run at once", s.held[principal]))
+		return nil, slotError(fmt.Sprintf("you are sending as many as one user may at once (%d)", s.held[principal]))
 	}
 	s.total++
 	s.held[principal]++

@@ -34,13 +34,13 @@ func TestUploadSlots(t *testing.T) {
 	}
 	a1 := take("alice")
 	take("alice")
-	refused("alice", "you have 2")
+	refused("alice", "as one user may at once (2)")
 	take("") // anonymous is a principal of its own
-	refused("bob", "the server receives 3")
+	refused("bob", "as it takes at once (3)")
 	a1()
 	a1() // a second release gives nothing back
 	take("bob")
-	refused("carol", "the server receives 3")
+	refused("carol", "as it takes at once (3)")
 
 	unbounded := newUploadSlots(0, 0)
 	for range 1000 {

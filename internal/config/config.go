@@ -33,6 +33,9 @@ type Config struct {
 	MaxLocksPerResource  int           `koanf:"max-locks-per-resource" yaml:"max-locks-per-resource"`
 	MaxLocksPerPrincipal int           `koanf:"max-locks-per-principal" yaml:"max-locks-per-principal"`
 	UploadIdleTimeout    time.Duration `koanf:"upload-idle-timeout" yaml:"upload-idle-timeout"`
+	UploadMinRate        int64         `koanf:"upload-min-rate" yaml:"upload-min-rate"` // bytes/s over UploadIdleTimeout (1m when 0)
+	MaxUploads           int           `koanf:"max-uploads" yaml:"max-uploads"`
+	MaxUploadsPerUser    int           `koanf:"max-uploads-per-user" yaml:"max-uploads-per-user"` // anonymous is one user
 	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
 	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
 	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
@@ -79,6 +82,9 @@ func Default() Config {
 		MaxLocksPerResource:  100,
 		MaxLocksPerPrincipal: 1000,
 		UploadIdleTimeout:    time.Minute,
+		UploadMinRate:        512,
+		MaxUploads:           64,
+		MaxUploadsPerUser:    16,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -111,6 +117,9 @@ func (c *Config) Validate() error {
 	check(c.MaxLocksPerPrincipal >= 0, "max-locks-per-principal", "must not be negative")
 	check(c.MaxLockOwnerBytes > 0, "max-lock-owner-bytes", "must be positive")
 	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
+	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
+	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")
+	check(c.MaxUploadsPerUser >= 0, "max-uploads-per-user", "must not be negative")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

@@ -60,8 +60,13 @@
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
 //
-// A PUT body that sends nothing for Config.UploadIdleTimeout ends with
-// 408, and no path lock is held while a body streams. COPY and MOVE compare
+// A PUT body that sends nothing for Config.UploadIdleTimeout, or under
+// Config.UploadMinRate on average over such a window (the first excepted),
+// ends with 408 and its temp file removed, and no path lock is held while
+// a body streams. The PUT bodies received at once are bounded in all
+// (Config.MaxUploads) and per principal (Config.MaxUploadsPerUser), so no
+// user takes every slot from the others: a PUT over either is 503 with
+// Retry-After before a temp file is made or its body read. COPY and MOVE compare
 // source and destination after resolving symlinks (403 when one lies
 // inside the other), and a tree copy does not follow a symlink back into a
 // folder it is copying (508 for that member).

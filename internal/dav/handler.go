@@ -27,6 +27,16 @@ type Config struct {
 	// UploadIdleTimeout is the longest a PUT body may send nothing before
 	// the upload ends with 408; 0 means no limit.
 	UploadIdleTimeout time.Duration
+	// UploadMinRate is the fewest bytes a second a PUT body may average
+	// over a window of UploadIdleTimeout (a minute when that is 0) of
+	// time spent waiting for it, the first window excepted, before the
+	// upload ends with 408; 0 means no minimum.
+	UploadMinRate int64
+	// MaxUploads bounds the PUT bodies received at once across the
+	// server, and MaxUploadsPerUser those of one principal
+	// (anonymous is one); a PUT over either is 503 with Retry-After,
+	// before its body is read. 0 means no limit.
+	MaxUploads, MaxUploadsPerUser int
 	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
 	AllowInfiniteDepth bool
 	// HideOSJunk leaves .DS_Store, Thumbs.db, desktop.ini and ._* files
@@ -63,6 +73,8 @@ type Handler struct {
 	engine *proppatch.Engine
 	locks  storage.LockTable
 	paths  *pathlock.Table // shared by every Scoped view
+	// uploads counts the PUT bodies under way, shared by every view.
+	uploads *uploadSlots
 	// root is the resource path this view serves as "/" (empty for all);
 	// readOnly refuses every write method.
 	root     string
@@ -92,6 +104,7 @@ func New(cfg Config) (*Handler, error) {
 		cfg.MaxLockTimeout = 24 * time.Hour
 	}
 	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}}
+	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
 	h.engine = &proppatch.Engine{
 		Store:  cfg.FS.Store(),
 		Limits: cfg.Limits,
@@ -125,8 +138,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
-	// went away mid-request is neither, nor one over its lock limit (507).
-	failed := (status >= 500 && !errors.Is(err, storage.ErrTooManyLocks)) || status == 0 && err != nil
+	// went away mid-request is neither, nor one over its lock limit (507)
+	// or refused an upload slot (503).
+	clients := errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, errTooManyUploads)
+	failed := (status >= 500 && !clients) || status == 0 && err != nil
 	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}

@@ -6,10 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/atomdav/atomdav/storage/localfs"
 )
@@ -18,6 +16,7 @@ import (
 // so an interrupted upload destroys the old content. Here the body goes to
 // a temp file and replaces the old file in one rename only when complete;
 // the path lock is held just for that rename, never while the body arrives.
+// It holds an upload slot from before the temp file is made to the end.
 func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (int, error) {
 	if h.isRoot(p) { // even when missing: a file must never take its place
 		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
@@ -35,6 +34,11 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		return status, err
 	}
+	release, err := h.uploads.take(h.principal)
+	if err != nil {
+		return refuseUpload(w, err)
+	}
+	defer release()
 	up, err := h.upload(w, r, p, meta)
 	if err != nil {
 		return putStatus(err), err
@@ -102,10 +106,9 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, p string, meta 
 		return nil, err
 	}
 	body := meta.body(r.Body)
-	if h.cfg.UploadIdleTimeout > 0 {
-		ir := &idleReader{r: body, rc: http.NewResponseController(w), idle: h.cfg.UploadIdleTimeout}
-		defer ir.done()
-		body = ir
+	if ub := newUploadBody(body, w, &h.cfg); ub != nil {
+		defer ub.done()
+		body = ub
 	}
 	n, err := io.Copy(up, body)
 	if err == nil {
@@ -119,37 +122,6 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, p string, meta 
 		return nil, err
 	}
 	return up, nil
-}
-
-// idleReader ends a body whose client sends nothing for idle with a 408,
-// by a read deadline on the connection renewed before every read; a
-// connection that cannot take deadlines is read without one.
-type idleReader struct {
-	r        io.Reader
-	rc       *http.ResponseController
-	idle     time.Duration
-	timedOut bool
-}
-
-// done lifts the deadline for the connection's next request. After a
-// timeout it stays passed: net/http would otherwise wait for the rest of
-// the body, to reuse the connection, before sending the 408.
-func (ir *idleReader) done() {
-	if !ir.timedOut {
-		ir.rc.SetReadDeadline(time.Time{})
-	}
-}
-
-func (ir *idleReader) Read(b []byte) (int, error) {
-	if err := ir.rc.SetReadDeadline(time.Now().Add(ir.idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return 0, err
-	}
-	n, err := ir.r.Read(b)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		ir.timedOut = true
-		return n, errorf(http.StatusRequestTimeout, "the upload sent nothing for %v", ir.idle)
-	}
-	return n, err
 }
 
 // dropChecksum removes a stored oc:checksums before new content replaces

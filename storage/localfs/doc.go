@@ -16,6 +16,9 @@
 // a folder it is copying rather than nest copies without end. An Upload
 // holds its folder open, not by name: a folder moved or replaced during an
 // upload never receives the file under another name (ErrParentChanged).
+// Removing a folder into which another instance sharing it puts an
+// upload's temp file meanwhile (ENOTEMPTY at the last rmdir) is tried
+// again a few times, taking the newcomer with it, rather than failing.
 //
 // # Durability
 //

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"golang.org/x/net/webdav"
 
@@ -44,6 +45,8 @@ type FS struct {
 	store storage.Store
 	opts  Options
 	dirs  dirSyncer // fsyncs of folders, shared by concurrent callers
+	// removeAll is os.RemoveAll (nil too); tests race it (removeTree).
+	removeAll func(string) error
 }
 
 var _ webdav.FileSystem = (*FS)(nil)
@@ -65,7 +68,7 @@ func New(root string, store storage.Store, opts Options) (*FS, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("localfs: %s is not a directory", root)
 	}
-	return &FS{root: real, store: store, opts: opts}, nil
+	return &FS{root: real, store: store, opts: opts, removeAll: os.RemoveAll}, nil
 }
 
 // Root returns the absolute path of the served directory.
@@ -154,7 +157,7 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	err = os.RemoveAll(local)
+	err = f.removeTree(local)
 	if err == nil {
 		err = f.syncDir(filepath.Dir(local))
 	}
@@ -163,6 +166,30 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 	// the tree holds then. Members that survive a failed DELETE lose their
 	// properties rather than leave orphans a new resource could inherit.
 	return errors.Join(err, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID))
+}
+
+// removeTries bounds the attempts of removeTree.
+const removeTries = 5
+
+// removeTree removes the local path and everything under it. Another
+// instance sharing the folder (whose path locks are its own) may create an
+// upload's temp file, or a file, in a folder being emptied, so the final
+// rmdir fails with ENOTEMPTY: the removal is tried again, taking what
+// appeared with the rest, up to removeTries times. The other upload's
+// commit then finds its folder gone (ErrParentChanged).
+func (f *FS) removeTree(local string) error {
+	rm := f.removeAll
+	if rm == nil {
+		rm = os.RemoveAll
+	}
+	var err error
+	for range removeTries {
+		err = rm(local)
+		if !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+			return err
+		}
+	}
+	return err
 }
 
 // Rename moves a resource with its properties, under an intent (see

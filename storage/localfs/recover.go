@@ -75,7 +75,7 @@ func (f *FS) removeLocal(p string) error {
 		return fs.ErrInvalid
 	}
 	local := filepath.Join(f.root, filepath.FromSlash(p))
-	if err := os.RemoveAll(local); err != nil {
+	if err := f.removeTree(local); err != nil {
 		return err
 	}
 	if err := f.syncDir(filepath.Dir(local)); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -63,6 +63,7 @@ type Handler struct {
 	engine *proppatch.Engine
 	locks  storage.LockTable
 	paths  *pathlock.Table // shared by every Scoped view
+	owners *ownerChecks    // shared by every Scoped view
 	// root is the resource path this view serves as "/" (empty for all);
 	// readOnly refuses every write method.
 	root     string
@@ -91,7 +92,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour
 	}
-	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}}
+	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}, owners: &ownerChecks{}}
 	h.engine = &proppatch.Engine{
 		Store:  cfg.FS.Store(),
 		Limits: cfg.Limits,

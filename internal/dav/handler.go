@@ -38,6 +38,17 @@ type Config struct {
 	// MaxLockOwnerBytes bounds the DAV:owner XML of a LOCK, which every
 	// lock discovery echoes (400 above); 0 means 4 KiB.
 	MaxLockOwnerBytes int64
+	// MaxIfConditions bounds the conditions of an If header, each of which
+	// may cost a store read (400 above); 0 means 256.
+	MaxIfConditions int
+	// MaxPropfindProps bounds the property names one PROPFIND asks for
+	// (DAV:prop, or DAV:include with allprop), each of which is answered
+	// for every member listed (403 above); 0 means 256.
+	MaxPropfindProps int
+	// MaxRanges bounds the ranges of a GET's Range header; a request for
+	// more gets the whole file (RFC 9110 §14.2 lets a server ignore
+	// Range), as Apache's MaxRanges does; 0 means 100.
+	MaxRanges int
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
 	// LockLimits bound the live locks rooted at one resource and held by
@@ -88,6 +99,15 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxLockOwnerBytes <= 0 {
 		cfg.MaxLockOwnerBytes = 4 << 10
+	}
+	if cfg.MaxIfConditions <= 0 {
+		cfg.MaxIfConditions = 256
+	}
+	if cfg.MaxPropfindProps <= 0 {
+		cfg.MaxPropfindProps = 256
+	}
+	if cfg.MaxRanges <= 0 {
+		cfg.MaxRanges = 100
 	}
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour

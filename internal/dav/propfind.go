@@ -44,6 +44,9 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 		}
 		return http.StatusBadRequest, err
 	}
+	if n := len(body.names); n > h.cfg.MaxPropfindProps {
+		return http.StatusForbidden, tooManyProps(n, h.cfg.MaxPropfindProps)
+	}
 	local, err := h.fs.Resolve(p)
 	if err != nil {
 		return statusOf(err), err
@@ -62,6 +65,17 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 		return 0, mw.abort(err)
 	}
 	return 0, mw.close()
+}
+
+// tooManyProps refuses a PROPFIND that names more than max properties.
+// Every name is answered for every member listed, so the answer grows as
+// their product: the limit keeps it proportional to the members. It is 403,
+// like Depth: infinity, because the body is well-formed and the server
+// declines to answer that much; a client may ask for fewer (real clients
+// ask for under 50) or use allprop.
+func tooManyProps(n, max int) error {
+	msg := fmt.Sprintf("PROPFIND names %d properties, more than the %d this server answers (max-propfind-props)", n, max)
+	return &Error{Status: http.StatusForbidden, Err: errors.New(msg), Public: msg}
 }
 
 // propfindTree writes p's response and, by depth, its members', reading the

@@ -81,10 +81,10 @@ func tooManyProps(n, max int) error {
 // propfindTree writes p's response and, by depth, its members', reading the
 // store once per folder.
 func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindBody, p string, fi fs.FileInfo, depth string) error {
-	var locks []storage.Lock
+	var locks discovery
 	if body.wants(nameLockDiscovery) {
 		var err error
-		if locks, err = h.locks.Locks(r.Context(), p); err != nil {
+		if locks.locks, err = h.locks.Locks(r.Context(), p); err != nil {
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		if err != nil {
 			return err
 		}
-		return mw.response(body, h.member(p, fi, props, locks))
+		return mw.response(body, h.member(p, fi, props, &locks))
 	}
 	folder, err := h.fs.Store().FolderProps(r.Context(), p)
 	if err != nil {
@@ -116,7 +116,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 		return &Error{Status: http.StatusNotFound, Err: fmt.Errorf("%s vanished while being listed: %w", p, err)}
 	}
-	if err := mw.response(body, h.member(p, fi, folder[p], locks)); err != nil {
+	if err := mw.response(body, h.member(p, fi, folder[p], &locks)); err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -134,7 +134,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 			}
 			continue
 		}
-		if err := mw.response(body, h.member(child, cfi, folder[child], locks)); err != nil {
+		if err := mw.response(body, h.member(child, cfi, folder[child], &locks)); err != nil {
 			return err
 		}
 		if err := r.Context().Err(); err != nil {
@@ -180,14 +180,33 @@ type member struct {
 	root      string // the share's local folder, for quota
 }
 
-// member gathers p's answer; locks are the live locks related to p's
+// discovery is the live locks related to a folder, each rendered as a
+// DAV:activelock once, when a member it covers is first answered: a lock
+// on the folder covers every member, and rendering it for each (its owner
+// XML re-declared, its token and root escaped) made a Depth 1 PROPFIND
+// cost members × locks renders.
+type discovery struct {
+	locks []storage.Lock
+	xml   []string // xml[i] renders locks[i]; "" until needed
+}
+
+// member gathers p's answer; d holds the live locks related to p's
 // folder, of which those covering p are reported.
-func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, locks []storage.Lock) member {
+func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *discovery) member {
 	var b strings.Builder
-	for _, l := range locks {
-		if l.Covers(p) {
-			h.writeActiveLock(&b, l)
+	for i, l := range d.locks {
+		if !l.Covers(p) {
+			continue
 		}
+		if d.xml == nil {
+			d.xml = make([]string, len(d.locks))
+		}
+		if d.xml[i] == "" {
+			var lb strings.Builder
+			h.writeActiveLock(&lb, l)
+			d.xml[i] = lb.String()
+		}
+		b.WriteString(d.xml[i])
 	}
 	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), root: h.fs.Root()}
 }

@@ -56,6 +56,7 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 		return statusOf(err), err
 	}
 	mw := newMultistatus(w)
+	mw.decls, mw.ns = body.decls, body.prefixes
 	if err := h.propfindTree(r, mw, body, p, fi, depth); err != nil {
 		if !mw.started { // nothing sent yet: answer with the error's status (503 for a store that is down)
 			mw.release()
@@ -230,6 +231,10 @@ type multistatus struct {
 	w       http.ResponseWriter
 	bw      *bufio.Writer
 	started bool
+	// decls declares on the root the prefixes of ns, the namespaces of
+	// the names a PROPFIND asked for (see propfindBody.declare).
+	decls string
+	ns    map[string]string
 }
 
 // multistatusBuffers pools the multistatus write buffers: a fresh 32 KiB
@@ -257,7 +262,9 @@ func (m *multistatus) begin() {
 	m.started = true
 	m.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	m.w.WriteHeader(http.StatusMultiStatus)
-	m.bw.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">")
+	m.bw.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\"")
+	m.bw.WriteString(m.decls)
+	m.bw.WriteString(">")
 }
 
 // response writes one D:response for a resource.
@@ -283,11 +290,11 @@ func (m *multistatus) propnames(mem member) {
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range allpropLive {
 		if _, ok := mem.live(n); ok {
-			writeEmpty(m.bw, n)
+			writeEmpty(m.bw, n, m.ns)
 		}
 	}
 	for _, n := range sortedNames(dead) {
-		writeEmpty(m.bw, n)
+		writeEmpty(m.bw, n, m.ns)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
 }
@@ -297,7 +304,7 @@ func (m *multistatus) allprop(body *propfindBody, mem member) {
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range allpropLive {
 		if v, ok := mem.live(n); ok {
-			writeValue(m.bw, n, v)
+			writeValue(m.bw, n, v, m.ns)
 		}
 	}
 	for _, n := range sortedNames(dead) {
@@ -309,7 +316,7 @@ func (m *multistatus) allprop(body *propfindBody, mem member) {
 			continue
 		}
 		if v, ok := mem.live(n); ok {
-			writeValue(m.bw, n, v)
+			writeValue(m.bw, n, v, m.ns)
 		} else {
 			missing = append(missing, n)
 		}
@@ -336,7 +343,7 @@ func (m *multistatus) named(names []xml.Name, mem member) {
 		if isDead {
 			m.bw.Write(v)
 		} else {
-			writeValue(m.bw, n, live)
+			writeValue(m.bw, n, live, m.ns)
 		}
 	}
 	if found {
@@ -351,7 +358,7 @@ func (m *multistatus) notFound(names []xml.Name) {
 	}
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range names {
-		writeEmpty(m.bw, n)
+		writeEmpty(m.bw, n, m.ns)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
 }
@@ -399,27 +406,33 @@ func isAllpropLive(n xml.Name) bool {
 }
 
 // writeEmpty writes <name/> with its namespace declared.
-func writeEmpty(w io.StringWriter, n xml.Name) {
-	open, _ := tag(n)
+func writeEmpty(w io.StringWriter, n xml.Name, ns map[string]string) {
+	open, _ := tag(n, ns)
 	w.WriteString(strings.TrimSuffix(open, ">") + "/>")
 }
 
 // writeValue writes a live property; inner is already escaped XML.
-func writeValue(w io.StringWriter, n xml.Name, inner string) {
-	open, end := tag(n)
+func writeValue(w io.StringWriter, n xml.Name, inner string, ns map[string]string) {
+	open, end := tag(n, ns)
 	w.WriteString(open)
 	w.WriteString(inner)
 	w.WriteString(end)
 }
 
-// tag returns the start and end tags for a property name.
-func tag(n xml.Name) (string, string) {
+// tag returns the start and end tags for a property name: with the prefix
+// ns gives its namespace (declared on the root), else declaring it.
+func tag(n xml.Name, ns map[string]string) (string, string) {
 	local := escape(n.Local)
 	switch n.Space {
 	case "DAV:":
 		return "<D:" + local + ">", "</D:" + local + ">"
 	case "":
 		return "<" + local + " xmlns=\"\">", "</" + local + ">"
+	case nsXML:
+		return "<xml:" + local + ">", "</xml:" + local + ">"
+	}
+	if p, ok := ns[n.Space]; ok {
+		return "<" + p + ":" + local + ">", "</" + p + ":" + local + ">"
 	}
 	return "<ns0:" + local + " xmlns:ns0=\"" + attrEscaper.Replace(n.Space) + "\">", "</ns0:" + local + ">"
 }

@@ -58,6 +58,12 @@ func (n *nsDecoder) next() (xml.Token, error) {
 }
 
 func (n *nsDecoder) start(t xml.StartElement) (xml.Token, error) {
+	// encoding/xml leaves a name it cannot split, such as ":", "a:" or
+	// ":a", whole in Local; it is no QName (Namespaces in XML 1.0 §4), and
+	// answered back it would make the 207 ill-formed.
+	if t.Name.Local == "" || strings.Contains(t.Name.Local, ":") {
+		return nil, fmt.Errorf("%w: element name %q", errBadXML, t.Name.Local)
+	}
 	n.ns.Open()
 	n.open = append(n.open, t.Name)
 	for _, a := range t.Attr {

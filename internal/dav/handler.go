@@ -56,8 +56,9 @@ type Config struct {
 	// is no limit (internal/config sets the defaults).
 	LockLimits storage.LockLimits
 	// OnError is told about every request that failed with a 5xx status,
-	// with the internal error, except a LOCK refused by LockLimits (the
-	// client's doing); nil ignores them.
+	// with the internal error, except a LOCK refused by LockLimits and a
+	// PROPPATCH of a name the store cannot keep (507, the client's doing);
+	// nil ignores them.
 	OnError func(r *http.Request, err error)
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
@@ -146,8 +147,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
-	// went away mid-request is neither, nor one over its lock limit (507).
-	failed := (status >= 500 && !errors.Is(err, storage.ErrTooManyLocks)) || status == 0 && err != nil
+	// went away mid-request is neither, nor one over its lock limit or
+	// with a property name the store cannot keep (507).
+	clients := errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, storage.ErrInvalidName)
+	failed := (status >= 500 && !clients) || status == 0 && err != nil
 	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}

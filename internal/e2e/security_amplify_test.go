@@ -217,3 +217,22 @@ func TestNamespaceEchoedOnce(t *testing.T) {
 		t.Errorf("PROPFIND of %d bytes answered %d bytes for 3 members", len(find), len(r.Body))
 	}
 }
+
+// TestPropertyNameTooLongToStore checks that a PROPPATCH of a name longer
+// than the store can key (bolt: 32 KiB with the path) is 507 with a
+// message, not a 500 logged as a server failure, and stores nothing.
+func TestPropertyNameTooLongToStore(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir())
+	s.put(t, "/f", "x")
+	ns := "urn:" + strings.Repeat("n", 40<<10)
+	r := s.do(t, "PROPPATCH", "/f", `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:x="`+ns+`"><D:set><D:prop><x:a>1</x:a></D:prop></D:set></D:propertyupdate>`)
+	want(t, r, http.StatusInsufficientStorage, "PROPPATCH of a 40 KiB name")
+	if !bytes.Contains(r.Body, []byte("too long")) {
+		t.Errorf("the 507 says nothing: %s", r.Body)
+	}
+	want(t, s.do(t, "PROPPATCH", "/f", proppatchBody), http.StatusMultiStatus, "PROPPATCH after it")
+	if strings.Contains(s.Output(), "request failed") {
+		t.Errorf("logged as a server failure:\n%s", s.Output())
+	}
+}

@@ -51,6 +51,8 @@
 // time however many bindings are in scope, and each element's attributes
 // are read once. CheckFragment applies the same rules to XML a server keeps
 // and pastes elsewhere, such as a LOCK's owner.
+// Result.WriteMultiStatus names each property once and declares each
+// namespace once, so a 207 is never much larger than its request.
 // Limits bounds the size of one stored value and the number of dead
 // properties per resource.
 package proppatch

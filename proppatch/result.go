@@ -63,21 +63,40 @@ func (r *Result) Committed() bool {
 // WriteMultiStatus writes the 207 Multi-Status body for the resource at
 // href (RFC 4918 §9.2, §13): one DAV:response with one DAV:propstat per
 // distinct status, in order of first appearance, each property as an empty
-// element declaring its own namespace. href must already be URL-escaped; it
-// is XML-escaped here.
+// element whose namespace prefix the root declares. href must already be
+// URL-escaped; it is XML-escaped here.
 //
 // A name that several instructions touch is listed once, with the worst of
 // their statuses (the failing one over 424 over 200): a response may name a
 // property only once.
+//
+// Each namespace is declared once, on the root, so the body costs the size
+// of the request at most: declared on each name, a request of thousands of
+// names in one long namespace answered that namespace thousands of times
+// (59 kB of request, 90 MB of answer, built in memory).
 func (r *Result) WriteMultiStatus(w io.Writer, href string) error {
+	groups := r.propstats()
+	var prefixes nsPrefixes
+	for _, g := range groups {
+		for _, name := range g.names {
+			if name.Space != nsDAV && name.Space != "" && name.Space != nsXML {
+				prefixes.of(name.Space)
+			}
+		}
+	}
 	var b bytes.Buffer
 	b.Grow(512)
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
-	b.WriteString(`<D:multistatus xmlns:D="DAV:"><D:response><D:href>`)
+	b.WriteString(`<D:multistatus xmlns:D="DAV:"`)
+	for i, uri := range prefixes.list {
+		b.WriteString(` xmlns:ns` + strconv.Itoa(i+1) + `="`)
+		xml.EscapeText(&b, []byte(uri))
+		b.WriteString(`"`)
+	}
+	b.WriteString(`><D:response><D:href>`)
 	xml.EscapeText(&b, []byte(href))
 	b.WriteString(`</D:href>`)
-	var prefixes nsPrefixes
-	for _, g := range r.propstats() {
+	for _, g := range groups {
 		b.WriteString(`<D:propstat><D:prop>`)
 		for _, name := range g.names {
 			writeEmpty(&b, name, &prefixes)
@@ -156,9 +175,9 @@ func severity(status int) int {
 	return 2
 }
 
-// writeEmpty writes name as an empty element that declares its own
-// namespace: <D:x/> for DAV:, <x xmlns=""/> for no namespace, otherwise
-// <nsN:x xmlns:nsN="uri"/> with one prefix per namespace of the response.
+// writeEmpty writes name as an empty element: <D:x/> for DAV:, <x
+// xmlns=""/> for no namespace, otherwise <nsN:x/> with the prefix prefixes
+// gave its namespace, declared on the root.
 func writeEmpty(b *bytes.Buffer, name xml.Name, prefixes *nsPrefixes) {
 	switch name.Space {
 	case nsDAV:
@@ -171,10 +190,7 @@ func writeEmpty(b *bytes.Buffer, name xml.Name, prefixes *nsPrefixes) {
 		b.WriteString(`<xml:` + name.Local + `/>`)
 		return
 	}
-	p := prefixes.of(name.Space)
-	b.WriteString(`<` + p + `:` + name.Local + ` xmlns:` + p + `="`)
-	xml.EscapeText(b, []byte(name.Space))
-	b.WriteString(`"/>`)
+	b.WriteString(`<` + prefixes.of(name.Space) + `:` + name.Local + `/>`)
 }
 
 // nsPrefixes numbers the namespaces of a response, ns1, ns2, … in order

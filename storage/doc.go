@@ -20,4 +20,7 @@
 // nobody can use their tokens, and they stay in force until they expire.
 // CreateLock enforces LockLimits in its own transaction, so no number of
 // concurrent requests or instances can hold more locks than they allow.
+// A property name a store cannot key is refused with an error wrapping
+// ErrInvalidName, which servers answer as the client's doing (507), not
+// as a failure of the store.
 package storage

@@ -15,6 +15,12 @@ import (
 // parts of a store key).
 var ErrInvalidPath = errors.New("storage: invalid resource path")
 
+// ErrInvalidName is wrapped by a store's errors for a property name it
+// cannot store (empty, or too long for its keys with the resource path):
+// the client's doing, which servers answer with a 4xx or 507, not as a
+// failure of the store. Nothing was changed.
+var ErrInvalidName = errors.New("storage: property name cannot be stored")
+
 // ErrUnavailable is wrapped by a store's errors when its backing service
 // (a shared database) cannot be reached; servers answer 503 and retry
 // later. Nothing was changed.

@@ -53,6 +53,13 @@ type Config struct {
 	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
 	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
 	Durability           string        `koanf:"durability" yaml:"durability"`
+
+	// MaxIfConditions, MaxPropfindProps, MaxRanges and MaxHeaderBytes
+	// bound what one request may ask the server to evaluate or answer.
+	MaxIfConditions  int `koanf:"max-if-conditions" yaml:"max-if-conditions"`
+	MaxPropfindProps int `koanf:"max-propfind-props" yaml:"max-propfind-props"`
+	MaxRanges        int `koanf:"max-ranges" yaml:"max-ranges"`
+	MaxHeaderBytes   int `koanf:"max-header-bytes" yaml:"max-header-bytes"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -85,6 +92,10 @@ func Default() Config {
 		UploadMinRate:        512,
 		MaxUploads:           64,
 		MaxUploadsPerUser:    16,
+		MaxIfConditions:      256,
+		MaxPropfindProps:     256,
+		MaxRanges:            100,
+		MaxHeaderBytes:       64 << 10,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -116,6 +127,10 @@ func (c *Config) Validate() error {
 	check(c.MaxLocksPerResource >= 0, "max-locks-per-resource", "must not be negative")
 	check(c.MaxLocksPerPrincipal >= 0, "max-locks-per-principal", "must not be negative")
 	check(c.MaxLockOwnerBytes > 0, "max-lock-owner-bytes", "must be positive")
+	check(c.MaxIfConditions > 0, "max-if-conditions", "must be positive")
+	check(c.MaxPropfindProps > 0, "max-propfind-props", "must be positive")
+	check(c.MaxRanges > 0, "max-ranges", "must be positive")
+	check(c.MaxHeaderBytes >= 4<<10, "max-header-bytes", "must be at least 4096")
 	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")

@@ -26,16 +26,16 @@ type scope struct {
 
 // checkWrite evaluates the If header (RFC 4918 §10.4) and the locks on what
 // a write touches. It returns 0 when the write may go on, else the status:
-// 400 for a malformed header, 412 when no If list holds, 423 when a lock
-// whose token was not submitted protects a touched resource. Callers hold
-// the path locks of everything in sc, so the answer stays true until they
-// are done.
+// 400 for a malformed header or one of more than Config.MaxIfConditions
+// conditions, 412 when no If list holds, 423 when a lock whose token was
+// not submitted protects a touched resource. Callers hold the path locks
+// of everything in sc, so the answer stays true until they are done.
 func (h *Handler) checkWrite(r *http.Request, reqPath string, sc scope) (int, error) {
 	var submitted map[string]bool
 	if hdr := r.Header.Get("If"); hdr != "" {
-		lists, err := ifheader.Parse(hdr)
+		lists, err := ifheader.ParseLimit(hdr, h.cfg.MaxIfConditions)
 		if err != nil {
-			return http.StatusBadRequest, err
+			return http.StatusBadRequest, ifError(err, h.cfg.MaxIfConditions)
 		}
 		ok, err := h.evalIf(r.Context(), reqPath, lists)
 		if err != nil {
@@ -59,8 +59,20 @@ func (h *Handler) checkWrite(r *http.Request, reqPath string, sc scope) (int, er
 	return 0, nil
 }
 
-// evalIf reports whether any list of the If header holds.
+// ifError is the 400 refusal of an If header, naming the limit it passed.
+func ifError(err error, max int) error {
+	if errors.Is(err, ifheader.ErrTooMany) {
+		return &Error{Status: http.StatusBadRequest, Err: err,
+			Public: fmt.Sprintf("the If header has more than %d conditions (max-if-conditions)", max)}
+	}
+	return err
+}
+
+// evalIf reports whether any list of the If header holds. Each resource
+// the lists name is read once (its locks, its ETag), however many lists
+// name it.
 func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.List) (bool, error) {
+	states := map[string]*ifState{}
 	for _, l := range lists {
 		res := reqPath
 		if l.Resource != "" {
@@ -72,7 +84,12 @@ func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.L
 				continue // a resource outside this share: the list is false
 			}
 		}
-		ok, err := h.evalList(ctx, res, l.Conditions)
+		st := states[res]
+		if st == nil {
+			st = &ifState{res: res}
+			states[res] = st
+		}
+		ok, err := h.evalList(ctx, st, l.Conditions)
 		if err != nil || ok {
 			return ok, err
 		}
@@ -80,41 +97,47 @@ func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.L
 	return false, nil
 }
 
-// evalList reports whether every condition of one list holds for res: a
-// state token names a live lock covering res, an entity tag equals res's
+// ifState is what the conditions of an If header are evaluated against for
+// one resource, each part read when a condition first needs it.
+type ifState struct {
+	res            string
+	locks          []storage.Lock
+	tag            string // "" when the resource does not exist
+	loaded, stated bool
+}
+
+// evalList reports whether every condition of one list holds for st.res: a
+// state token names a live lock covering it, an entity tag equals its
 // current strong ETag; Not negates. A state token describes the resource's
 // state whoever holds the lock, so another principal's token can make a
 // list hold; it still unlocks nothing (see usable), so a write relying on
 // it gets 423.
-func (h *Handler) evalList(ctx context.Context, res string, conds []ifheader.Condition) (bool, error) {
-	var locks []storage.Lock
-	var tag string
-	var loaded, stated bool
+func (h *Handler) evalList(ctx context.Context, st *ifState, conds []ifheader.Condition) (bool, error) {
 	for _, c := range conds {
 		var holds bool
 		if c.Token != "" {
-			if !loaded {
+			if !st.loaded {
 				var err error
-				if locks, err = h.locks.Locks(ctx, res); err != nil {
+				if st.locks, err = h.locks.Locks(ctx, st.res); err != nil {
 					return false, err
 				}
-				loaded = true
+				st.loaded = true
 			}
-			for _, l := range locks {
-				holds = holds || (l.Token == c.Token && l.Covers(res))
+			for _, l := range st.locks {
+				holds = holds || (l.Token == c.Token && l.Covers(st.res))
 			}
 		} else {
-			if !stated {
-				fi, err := h.fs.Stat(ctx, res)
+			if !st.stated {
+				fi, err := h.fs.Stat(ctx, st.res)
 				if err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return false, err
 				}
 				if err == nil {
-					tag = etag(fi)
+					st.tag = etag(fi)
 				}
-				stated = true
+				st.stated = true
 			}
-			holds = tag != "" && c.ETag == tag
+			holds = st.tag != "" && c.ETag == st.tag
 		}
 		if holds == c.Not {
 			return false, nil

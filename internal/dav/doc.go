@@ -33,10 +33,22 @@
 // PROPFIND Depth: infinity is refused unless enabled, and the state folder
 // is unreachable. A LOCK's owner XML, echoed by every lock discovery, is
 // bounded (Config.MaxLockOwnerBytes) and must pass the checks of a
-// PROPPATCH value (proppatch.CheckFragment), else 400. Every request header
-// parsed here (Depth, Destination, Overwrite, Timeout, OC-Checksum,
-// X-OC-Mtime, X-Expected-Entity-Length; If in internal/ifheader) has a fuzz
-// target; a malformed one is 400, never a panic.
+// PROPPATCH value (proppatch.CheckFragment), else 400; a stored owner that
+// fails those checks today (a lock taken by an older version, or under a
+// larger limit) is left out of lock discovery, each lock checked once.
+// Every request header parsed here (Depth, Destination, Overwrite,
+// Timeout, OC-Checksum, X-OC-Mtime, X-Expected-Entity-Length; If in
+// internal/ifheader) has a fuzz target; a malformed one is 400, never a
+// panic.
+//
+// What one request makes the server read or write is bounded by options,
+// not only by its size: an If header of more than Config.MaxIfConditions
+// conditions is 400 before any is evaluated, and each resource it names is
+// read once however many lists name it; a PROPFIND naming more than
+// Config.MaxPropfindProps properties (prop or include), each answered for
+// every member, is 403; a Range of more than Config.MaxRanges ranges is
+// ignored (the whole file, 200), as multipart parts cost a read and
+// headers each. PROPPATCH's 207 names each instruction once.
 //
 // A view's root (the share's, or the folder a user sees as "/") is never
 // deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,

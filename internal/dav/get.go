@@ -3,6 +3,7 @@ package dav
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 // handleGet serves a file with http.ServeContent over its *os.File
@@ -24,8 +25,21 @@ func (h *Handler) handleGet(w http.ResponseWriter, r *http.Request, p string) (i
 		return h.listing(w, r, p)
 	}
 	fileHeaders(w.Header(), fi)
+	h.limitRanges(r)
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 	return 0, nil
+}
+
+// limitRanges drops a Range header of more than Config.MaxRanges ranges,
+// so the whole file is sent (200). Each range is a part of its own, with
+// its headers and a read, so many small ranges make an answer and a cost
+// far beyond the request's size; RFC 9110 §14.2 lets a server ignore Range
+// for that reason, and Apache (MaxRanges) does the same. net/http already
+// ignores ranges that add up to more than the file.
+func (h *Handler) limitRanges(r *http.Request) {
+	if rg := r.Header.Get("Range"); rg != "" && strings.Count(rg, ",") >= h.cfg.MaxRanges {
+		r.Header.Del("Range")
+	}
 }
 
 // fileCSP is the Content-Security-Policy of every file served: a file one

@@ -48,6 +48,17 @@ type Config struct {
 	// MaxLockOwnerBytes bounds the DAV:owner XML of a LOCK, which every
 	// lock discovery echoes (400 above); 0 means 4 KiB.
 	MaxLockOwnerBytes int64
+	// MaxIfConditions bounds the conditions of an If header, each of which
+	// may cost a store read (400 above); 0 means 256.
+	MaxIfConditions int
+	// MaxPropfindProps bounds the property names one PROPFIND asks for
+	// (DAV:prop, or DAV:include with allprop), each of which is answered
+	// for every member listed (403 above); 0 means 256.
+	MaxPropfindProps int
+	// MaxRanges bounds the ranges of a GET's Range header; a request for
+	// more gets the whole file (RFC 9110 §14.2 lets a server ignore
+	// Range), as Apache's MaxRanges does; 0 means 100.
+	MaxRanges int
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
 	// LockLimits bound the live locks rooted at one resource and held by
@@ -55,8 +66,9 @@ type Config struct {
 	// is no limit (internal/config sets the defaults).
 	LockLimits storage.LockLimits
 	// OnError is told about every request that failed with a 5xx status,
-	// with the internal error, except a LOCK refused by LockLimits (the
-	// client's doing); nil ignores them.
+	// with the internal error, except a LOCK refused by LockLimits and a
+	// PROPPATCH of a name the store cannot keep (507, the client's doing);
+	// nil ignores them.
 	OnError func(r *http.Request, err error)
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
@@ -75,6 +87,7 @@ type Handler struct {
 	paths  *pathlock.Table // shared by every Scoped view
 	// uploads counts the PUT bodies under way, shared by every view.
 	uploads *uploadSlots
+	owners  *ownerChecks // shared by every Scoped view
 	// root is the resource path this view serves as "/" (empty for all);
 	// readOnly refuses every write method.
 	root     string
@@ -100,10 +113,19 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxLockOwnerBytes <= 0 {
 		cfg.MaxLockOwnerBytes = 4 << 10
 	}
+	if cfg.MaxIfConditions <= 0 {
+		cfg.MaxIfConditions = 256
+	}
+	if cfg.MaxPropfindProps <= 0 {
+		cfg.MaxPropfindProps = 256
+	}
+	if cfg.MaxRanges <= 0 {
+		cfg.MaxRanges = 100
+	}
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour
 	}
-	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}}
+	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}, owners: &ownerChecks{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
 	h.engine = &proppatch.Engine{
 		Store:  cfg.FS.Store(),
@@ -138,9 +160,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
-	// went away mid-request is neither, nor one over its lock limit (507)
-	// or refused an upload slot (503).
-	clients := errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, errTooManyUploads)
+	// went away mid-request is neither, nor one over its lock limit (507),
+	// with a property name the store cannot keep (507) or refused an
+	// upload slot (503).
+	clients := errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, storage.ErrInvalidName) ||
+		errors.Is(err, errTooManyUploads)
 	failed := (status >= 500 && !clients) || status == 0 && err != nil
 	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)

@@ -148,11 +148,12 @@ func FuzzParseUploadMeta(f *testing.F) {
 }
 
 // FuzzRange checks GET with a Range header (RFC 9110 §14), which
-// http.ServeContent parses: 200, 206 or 416 only, and a single-range 206
-// holds exactly the bytes its Content-Range names.
+// http.ServeContent parses: 200, 206 or 416 only, a single-range 206
+// holds exactly the bytes its Content-Range names, and more ranges than
+// Config.MaxRanges get the whole file.
 func FuzzRange(f *testing.F) {
 	for _, s := range []string{"bytes=0-9", "bytes=5-", "bytes=-3", "bytes=0-0,2-3", "bytes=9-2", "bytes=100-",
-		"bytes=-0", "bytes=0-99999999999999999999", "bytes= 1 - 2 ", "items=0-1", "bytes=" + strings.Repeat("0-1,", 50)} {
+		"bytes=-0", "bytes=0-99999999999999999999", "bytes= 1 - 2 ", "items=0-1", "bytes=" + strings.Repeat("0-1,", 50), "bytes=" + strings.Repeat("0-0,", 150)} {
 		f.Add(s)
 	}
 	h := newFuzzHandler(f)
@@ -165,6 +166,9 @@ func FuzzRange(f *testing.F) {
 		r.Header.Set("Range", rng)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
+		if strings.Count(rng, ",") >= h.cfg.MaxRanges && (w.Code != http.StatusOK || w.Body.String() != string(content)) {
+			t.Fatalf("Range %q of more than %d ranges: status %d, not the whole file", rng, h.cfg.MaxRanges, w.Code)
+		}
 		switch w.Code {
 		case http.StatusOK, http.StatusRequestedRangeNotSatisfiable:
 		case http.StatusPartialContent:

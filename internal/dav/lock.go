@@ -307,7 +307,10 @@ func (h *Handler) writeLockDiscovery(w http.ResponseWriter, status int, l storag
 // writeActiveLock renders one DAV:activelock (RFC 4918 §14.1). The token
 // of another principal's lock is left out (it is optional there): a lock
 // token is usable only by the principal that created it (§6.4), and knowing
-// it would be enough to use it elsewhere. Its owner and scope stay visible.
+// it would be enough to use it elsewhere. Its owner and scope stay visible,
+// except an owner stored before owners were checked that fails the checks
+// of a new LOCK's (see ownerChecks): that one is left out, as the optional
+// element it is, rather than break the document.
 func (h *Handler) writeActiveLock(w io.StringWriter, l storage.Lock) {
 	scope, depth := "exclusive", "infinity"
 	if l.Shared {
@@ -317,7 +320,7 @@ func (h *Handler) writeActiveLock(w io.StringWriter, l storage.Lock) {
 		depth = "0"
 	}
 	w.WriteString("<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope><D:" + scope + "/></D:lockscope><D:depth>" + depth + "</D:depth>")
-	if len(l.Owner) > 0 {
+	if len(l.Owner) > 0 && h.owners.echoable(l, h.cfg.MaxLockOwnerBytes) {
 		writeOwner(w, l)
 	}
 	w.WriteString("<D:timeout>" + timeoutValue(l) + "</D:timeout>")

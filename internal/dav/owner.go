@@ -3,8 +3,10 @@ package dav
 import (
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/atomdav/atomdav/proppatch"
+	"github.com/atomdav/atomdav/storage"
 )
 
 // checkOwner refuses a LOCK's DAV:owner XML (RFC 4918 §14.17) that every
@@ -27,4 +29,41 @@ func checkOwner(owner []byte, ns map[string]string, max int64) error {
 		return &Error{Status: http.StatusBadRequest, Err: fmt.Errorf("DAV:owner: %w", err)}
 	}
 	return nil
+}
+
+// ownerChecks remembers, by lock token, whether a stored lock's owner XML
+// may be echoed in lock discovery: whether it passes checkOwner. Locks
+// taken before owners were checked (or under a larger limit) may hold an
+// XML declaration, a DOCTYPE or a huge owner, which echoed as-is would make
+// every PROPFIND of the locked tree ill-formed or huge. A token's owner
+// never changes, so each lock is checked once; the map holds at most
+// maxOwnerChecks tokens and starts over when full. A nil *ownerChecks
+// checks every time. It is safe for concurrent use.
+type ownerChecks struct {
+	mu sync.RWMutex // guards ok
+	ok map[string]bool
+}
+
+const maxOwnerChecks = 4096
+
+// echoable reports whether l's owner may be written in an activelock,
+// given the owner limit max.
+func (c *ownerChecks) echoable(l storage.Lock, max int64) bool {
+	if c == nil {
+		return checkOwner(l.Owner, l.OwnerNS, max) == nil
+	}
+	c.mu.RLock()
+	ok, seen := c.ok[l.Token]
+	c.mu.RUnlock()
+	if seen {
+		return ok
+	}
+	ok = checkOwner(l.Owner, l.OwnerNS, max) == nil
+	c.mu.Lock()
+	if len(c.ok) >= maxOwnerChecks || c.ok == nil {
+		c.ok = make(map[string]bool)
+	}
+	c.ok[l.Token] = ok
+	c.mu.Unlock()
+	return ok
 }

@@ -44,6 +44,9 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 		}
 		return http.StatusBadRequest, err
 	}
+	if n := len(body.names); n > h.cfg.MaxPropfindProps {
+		return http.StatusForbidden, tooManyProps(n, h.cfg.MaxPropfindProps)
+	}
 	local, err := h.fs.Resolve(p)
 	if err != nil {
 		return statusOf(err), err
@@ -53,6 +56,7 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 		return statusOf(err), err
 	}
 	mw := newMultistatus(w)
+	mw.decls, mw.ns = body.decls, body.prefixes
 	if err := h.propfindTree(r, mw, body, p, fi, depth); err != nil {
 		if !mw.started { // nothing sent yet: answer with the error's status (503 for a store that is down)
 			mw.release()
@@ -64,13 +68,24 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	return 0, mw.close()
 }
 
+// tooManyProps refuses a PROPFIND that names more than max properties.
+// Every name is answered for every member listed, so the answer grows as
+// their product: the limit keeps it proportional to the members. It is 403,
+// like Depth: infinity, because the body is well-formed and the server
+// declines to answer that much; a client may ask for fewer (real clients
+// ask for under 50) or use allprop.
+func tooManyProps(n, max int) error {
+	msg := fmt.Sprintf("PROPFIND names %d properties, more than the %d this server answers (max-propfind-props)", n, max)
+	return &Error{Status: http.StatusForbidden, Err: errors.New(msg), Public: msg}
+}
+
 // propfindTree writes p's response and, by depth, its members', reading the
 // store once per folder.
 func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindBody, p string, fi fs.FileInfo, depth string) error {
-	var locks []storage.Lock
+	var locks discovery
 	if body.wants(nameLockDiscovery) {
 		var err error
-		if locks, err = h.locks.Locks(r.Context(), p); err != nil {
+		if locks.locks, err = h.locks.Locks(r.Context(), p); err != nil {
 			return err
 		}
 	}
@@ -79,7 +94,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		if err != nil {
 			return err
 		}
-		return mw.response(body, h.member(p, fi, props, locks))
+		return mw.response(body, h.member(p, fi, props, &locks))
 	}
 	folder, err := h.fs.Store().FolderProps(r.Context(), p)
 	if err != nil {
@@ -102,7 +117,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 		return &Error{Status: http.StatusNotFound, Err: fmt.Errorf("%s vanished while being listed: %w", p, err)}
 	}
-	if err := mw.response(body, h.member(p, fi, folder[p], locks)); err != nil {
+	if err := mw.response(body, h.member(p, fi, folder[p], &locks)); err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -120,7 +135,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 			}
 			continue
 		}
-		if err := mw.response(body, h.member(child, cfi, folder[child], locks)); err != nil {
+		if err := mw.response(body, h.member(child, cfi, folder[child], &locks)); err != nil {
 			return err
 		}
 		if err := r.Context().Err(); err != nil {
@@ -166,14 +181,33 @@ type member struct {
 	root      string // the share's local folder, for quota
 }
 
-// member gathers p's answer; locks are the live locks related to p's
+// discovery is the live locks related to a folder, each rendered as a
+// DAV:activelock once, when a member it covers is first answered: a lock
+// on the folder covers every member, and rendering it for each (its owner
+// XML re-declared, its token and root escaped) made a Depth 1 PROPFIND
+// cost members × locks renders.
+type discovery struct {
+	locks []storage.Lock
+	xml   []string // xml[i] renders locks[i]; "" until needed
+}
+
+// member gathers p's answer; d holds the live locks related to p's
 // folder, of which those covering p are reported.
-func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, locks []storage.Lock) member {
+func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *discovery) member {
 	var b strings.Builder
-	for _, l := range locks {
-		if l.Covers(p) {
-			h.writeActiveLock(&b, l)
+	for i, l := range d.locks {
+		if !l.Covers(p) {
+			continue
 		}
+		if d.xml == nil {
+			d.xml = make([]string, len(d.locks))
+		}
+		if d.xml[i] == "" {
+			var lb strings.Builder
+			h.writeActiveLock(&lb, l)
+			d.xml[i] = lb.String()
+		}
+		b.WriteString(d.xml[i])
 	}
 	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), root: h.fs.Root()}
 }
@@ -197,6 +231,10 @@ type multistatus struct {
 	w       http.ResponseWriter
 	bw      *bufio.Writer
 	started bool
+	// decls declares on the root the prefixes of ns, the namespaces of
+	// the names a PROPFIND asked for (see propfindBody.declare).
+	decls string
+	ns    map[string]string
 }
 
 // multistatusBuffers pools the multistatus write buffers: a fresh 32 KiB
@@ -224,7 +262,9 @@ func (m *multistatus) begin() {
 	m.started = true
 	m.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	m.w.WriteHeader(http.StatusMultiStatus)
-	m.bw.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">")
+	m.bw.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\"")
+	m.bw.WriteString(m.decls)
+	m.bw.WriteString(">")
 }
 
 // response writes one D:response for a resource.
@@ -250,11 +290,11 @@ func (m *multistatus) propnames(mem member) {
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range allpropLive {
 		if _, ok := mem.live(n); ok {
-			writeEmpty(m.bw, n)
+			writeEmpty(m.bw, n, m.ns)
 		}
 	}
 	for _, n := range sortedNames(dead) {
-		writeEmpty(m.bw, n)
+		writeEmpty(m.bw, n, m.ns)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
 }
@@ -264,7 +304,7 @@ func (m *multistatus) allprop(body *propfindBody, mem member) {
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range allpropLive {
 		if v, ok := mem.live(n); ok {
-			writeValue(m.bw, n, v)
+			writeValue(m.bw, n, v, m.ns)
 		}
 	}
 	for _, n := range sortedNames(dead) {
@@ -276,7 +316,7 @@ func (m *multistatus) allprop(body *propfindBody, mem member) {
 			continue
 		}
 		if v, ok := mem.live(n); ok {
-			writeValue(m.bw, n, v)
+			writeValue(m.bw, n, v, m.ns)
 		} else {
 			missing = append(missing, n)
 		}
@@ -303,7 +343,7 @@ func (m *multistatus) named(names []xml.Name, mem member) {
 		if isDead {
 			m.bw.Write(v)
 		} else {
-			writeValue(m.bw, n, live)
+			writeValue(m.bw, n, live, m.ns)
 		}
 	}
 	if found {
@@ -318,7 +358,7 @@ func (m *multistatus) notFound(names []xml.Name) {
 	}
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, n := range names {
-		writeEmpty(m.bw, n)
+		writeEmpty(m.bw, n, m.ns)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
 }
@@ -366,27 +406,33 @@ func isAllpropLive(n xml.Name) bool {
 }
 
 // writeEmpty writes <name/> with its namespace declared.
-func writeEmpty(w io.StringWriter, n xml.Name) {
-	open, _ := tag(n)
+func writeEmpty(w io.StringWriter, n xml.Name, ns map[string]string) {
+	open, _ := tag(n, ns)
 	w.WriteString(strings.TrimSuffix(open, ">") + "/>")
 }
 
 // writeValue writes a live property; inner is already escaped XML.
-func writeValue(w io.StringWriter, n xml.Name, inner string) {
-	open, end := tag(n)
+func writeValue(w io.StringWriter, n xml.Name, inner string, ns map[string]string) {
+	open, end := tag(n, ns)
 	w.WriteString(open)
 	w.WriteString(inner)
 	w.WriteString(end)
 }
 
-// tag returns the start and end tags for a property name.
-func tag(n xml.Name) (string, string) {
+// tag returns the start and end tags for a property name: with the prefix
+// ns gives its namespace (declared on the root), else declaring it.
+func tag(n xml.Name, ns map[string]string) (string, string) {
 	local := escape(n.Local)
 	switch n.Space {
 	case "DAV:":
 		return "<D:" + local + ">", "</D:" + local + ">"
 	case "":
 		return "<" + local + " xmlns=\"\">", "</" + local + ">"
+	case nsXML:
+		return "<xml:" + local + ">", "</xml:" + local + ">"
+	}
+	if p, ok := ns[n.Space]; ok {
+		return "<" + p + ":" + local + ">", "</" + p + ":" + local + ">"
 	}
 	return "<ns0:" + local + " xmlns:ns0=\"" + attrEscaper.Replace(n.Space) + "\">", "</ns0:" + local + ">"
 }

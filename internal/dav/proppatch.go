@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/atomdav/atomdav/proppatch"
+	"github.com/atomdav/atomdav/storage"
 )
 
 // handleProppatch serves PROPPATCH (RFC 4918 §9.2) through the proppatch
@@ -44,6 +45,12 @@ func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p stri
 		return st, err
 	}
 	result, err := h.engine.Apply(r.Context(), p, update)
+	if errors.Is(err, storage.ErrInvalidName) {
+		// RFC 4918 §9.2.1: the server cannot record the property; the
+		// name is the client's, so it is no failure of the server.
+		return http.StatusInsufficientStorage, &Error{Status: http.StatusInsufficientStorage, Err: err,
+			Public: "a property name is too long to be stored with this path; nothing was changed"}
+	}
 	if err != nil {
 		return statusOf(err), err
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/atomdav/atomdav/proppatch"
@@ -56,6 +58,12 @@ func (n *nsDecoder) next() (xml.Token, error) {
 }
 
 func (n *nsDecoder) start(t xml.StartElement) (xml.Token, error) {
+	// encoding/xml leaves a name it cannot split, such as ":", "a:" or
+	// ":a", whole in Local; it is no QName (Namespaces in XML 1.0 §4), and
+	// answered back it would make the 207 ill-formed.
+	if t.Name.Local == "" || strings.Contains(t.Name.Local, ":") {
+		return nil, fmt.Errorf("%w: element name %q", errBadXML, t.Name.Local)
+	}
 	n.ns.Open()
 	n.open = append(n.open, t.Name)
 	for _, a := range t.Attr {
@@ -233,6 +241,38 @@ type propfindBody struct {
 	kind    propfindKind
 	names   []xml.Name // for namedProps, and allprop's include
 	include bool
+	// prefixes maps the namespaces of names to the prefixes that decls,
+	// written on the multistatus root, declares for them (see declare).
+	prefixes map[string]string
+	decls    string
+}
+
+// nsXML is the namespace the prefix xml is bound to, and no other prefix
+// may be (Namespaces in XML 1.0 §3).
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// declare gives each namespace of the names asked for a prefix, ns1, ns2,
+// … in order of first use, declared once on the multistatus root rather
+// than on every name of every member: 256 names in a namespace of 1 MB
+// would otherwise answer 256 MB per member. The answer then costs the
+// request's size at most per member.
+func (b *propfindBody) declare() {
+	var decls strings.Builder
+	for _, n := range b.names {
+		if n.Space == "DAV:" || n.Space == "" || n.Space == nsXML {
+			continue
+		}
+		if _, ok := b.prefixes[n.Space]; ok {
+			continue
+		}
+		if b.prefixes == nil {
+			b.prefixes = map[string]string{}
+		}
+		p := "ns" + strconv.Itoa(len(b.prefixes)+1)
+		b.prefixes[n.Space] = p
+		decls.WriteString(" xmlns:" + p + `="` + attrEscaper.Replace(n.Space) + `"`)
+	}
+	b.decls = decls.String()
 }
 
 // parsePropfind reads a PROPFIND body; an empty body means allprop (RFC
@@ -279,6 +319,7 @@ func parsePropfind(r io.Reader) (*propfindBody, error) {
 	if body.kind == -1 {
 		return nil, fmt.Errorf("%w: propfind needs prop, allprop or propname", errBadXML)
 	}
+	body.declare()
 	return body, nil
 }
 

@@ -29,7 +29,8 @@ var propfindSeeds = []string{
 
 // FuzzParsePropfind checks that parsePropfind never panics, that it
 // refuses only with errBadXML, and that what it accepts is one of RFC 4918
-// §14.20's forms with named properties only for prop (and include).
+// §14.20's forms with named properties only for prop (and include), each
+// namespace of which has a prefix declared once for the 207's root.
 func FuzzParsePropfind(f *testing.F) {
 	for _, s := range propfindSeeds {
 		f.Add([]byte(s))
@@ -53,6 +54,12 @@ func FuzzParsePropfind(f *testing.F) {
 		for _, n := range pb.names {
 			if n.Local == "" || strings.Contains(n.Local, ":") {
 				t.Fatalf("property name %v", n)
+			}
+			p, ok := pb.prefixes[n.Space]
+			declared := n.Space == "DAV:" || n.Space == "" || n.Space == nsXML ||
+				ok && strings.Count(pb.decls, " xmlns:"+p+`="`) == 1
+			if !declared {
+				t.Fatalf("namespace %q of %v: prefix %q, declarations %q", n.Space, n, p, pb.decls)
 			}
 		}
 	})

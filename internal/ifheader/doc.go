@@ -2,4 +2,10 @@
 // tagged and untagged lists of lock tokens and entity tags, each possibly
 // negated with Not. Lists are alternatives (OR); the conditions of one list
 // must all hold (AND).
+//
+// # Security
+//
+// Parsing costs time linear in the header. ParseLimit bounds the number of
+// conditions (and so of lists and tagged resources) a server is asked to
+// evaluate, stopping at the first one over the limit (ErrTooMany).
 package ifheader

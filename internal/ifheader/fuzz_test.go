@@ -11,7 +11,8 @@ import (
 // and that what it accepts is RFC 4918 §10.4's grammar: at least one list,
 // each with at least one condition, tokens without white space or angle
 // brackets, entity tags quoted; formatted back, the lists parse again to
-// the same lists. Seeds are also in testdata/fuzz/FuzzParse.
+// the same lists; ParseLimit accepts it at its count of conditions and
+// refuses it below (ErrTooMany). Seeds are also in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`(<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2>)`,
@@ -42,6 +43,16 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Parse(%q): condition %+v", s, c)
 				}
 			}
+		}
+		n := 0
+		for _, l := range lists {
+			n += len(l.Conditions)
+		}
+		if _, err := ParseLimit(s, n); err != nil {
+			t.Fatalf("ParseLimit(%q, %d) of its own count: %v", s, n, err)
+		}
+		if _, err := ParseLimit(s, n-1); n > 1 && !errors.Is(err, ErrTooMany) {
+			t.Fatalf("ParseLimit(%q, %d) = %v, want ErrTooMany", s, n-1, err)
 		}
 		again, err := Parse(format(lists))
 		if err != nil || !reflect.DeepEqual(again, lists) {

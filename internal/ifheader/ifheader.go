@@ -2,12 +2,18 @@ package ifheader
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
 // ErrSyntax is returned for a header that does not follow RFC 4918 §10.4.
 // Servers answer it with 400 Bad Request.
 var ErrSyntax = errors.New("ifheader: malformed If header")
+
+// ErrTooMany is returned by ParseLimit for a header with more conditions
+// than its limit. Each condition may cost the server a lookup, so servers
+// refuse such a header (400) rather than evaluate it.
+var ErrTooMany = errors.New("ifheader: too many conditions in If header")
 
 // Condition is one state token or entity tag of a list, RFC 4918 §10.4.2.
 type Condition struct {
@@ -24,9 +30,15 @@ type List struct {
 	Conditions []Condition
 }
 
-// Parse parses the value of an If header.
-func Parse(s string) ([]List, error) {
-	p := parser{s: s}
+// Parse parses the value of an If header, however many conditions it has.
+func Parse(s string) ([]List, error) { return ParseLimit(s, 0) }
+
+// ParseLimit parses the value of an If header and refuses, with an error
+// wrapping ErrTooMany, one of more than max conditions in all its lists
+// (0 is no limit). It stops reading at the first condition over max. Lists
+// and tagged resources are bounded too, as each has a condition.
+func ParseLimit(s string, max int) ([]List, error) {
+	p := parser{s: s, max: max}
 	var lists []List
 	tagged := -1 // unknown until the first production
 	resource := ""
@@ -68,6 +80,8 @@ func Parse(s string) ([]List, error) {
 type parser struct {
 	s string
 	i int
+	// max bounds n, the conditions read so far (0: no bound).
+	max, n int
 }
 
 func (p *parser) done() bool { return p.i >= len(p.s) }
@@ -111,6 +125,9 @@ func (p *parser) list() ([]Condition, error) {
 				return nil, ErrSyntax
 			}
 			return conds, nil
+		}
+		if p.n++; p.max > 0 && p.n > p.max {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooMany, p.max)
 		}
 		c, err := p.condition()
 		if err != nil {

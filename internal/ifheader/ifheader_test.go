@@ -60,3 +60,31 @@ func TestParseMalformed(t *testing.T) {
 		})
 	}
 }
+
+// TestParseLimit checks that a header of more conditions than the limit is
+// refused with ErrTooMany, counted over all lists and tagged resources,
+// and that one at the limit parses.
+func TestParseLimit(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		max  int
+		err  error
+	}{
+		{"one list at the limit", `(<urn:a> <urn:b> ["x"])`, 3, nil},
+		{"one list over", `(<urn:a> <urn:b> ["x"] <urn:c>)`, 3, ErrTooMany},
+		{"lists over", `(<urn:a>) (<urn:b>) (<urn:c>) (<urn:d>)`, 3, ErrTooMany},
+		{"tagged resources over", `</a> (<urn:a>) </b> (<urn:a>) </c> (<urn:a>) </d> (<urn:a>)`, 3, ErrTooMany},
+		{"no limit", `(<urn:a>) (<urn:b>) (<urn:c>) (<urn:d>)`, 0, nil},
+		{"syntax first", `(<urn:a>) (`, 3, ErrSyntax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseLimit(tt.in, tt.max)
+			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Fatalf("ParseLimit(%q, %d): %v, want %v", tt.in, tt.max, err, tt.err)
+			}
+		})
+	}
+}

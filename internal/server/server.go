@@ -68,6 +68,9 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxLockTimeout:     cfg.MaxLockTimeout,
 		LockLimits:         storage.LockLimits{PerResource: cfg.MaxLocksPerResource, PerPrincipal: cfg.MaxLocksPerPrincipal},
 		MaxLockOwnerBytes:  cfg.MaxLockOwnerBytes,
+		MaxIfConditions:    cfg.MaxIfConditions,
+		MaxPropfindProps:   cfg.MaxPropfindProps,
+		MaxRanges:          cfg.MaxRanges,
 		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
@@ -85,6 +88,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	s.http = &http.Server{
 		Handler:           s.chain(h),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -21,7 +21,8 @@ var ErrInUse = errors.New("bolt: state database is in use by another process")
 // ErrInvalidName is returned for a property name that cannot be stored: an
 // empty local name, a local name holding a NUL byte, or a name so long that
 // its key exceeds bbolt's key size limit.
-var ErrInvalidName = errors.New("bolt: invalid property name")
+// It wraps storage.ErrInvalidName.
+var ErrInvalidName = fmt.Errorf("bolt: invalid property name: %w", storage.ErrInvalidName)
 
 // DefaultTimeout is how long Open waits for the file lock when
 // Options.Timeout is zero.

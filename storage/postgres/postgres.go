@@ -25,7 +25,8 @@ var ErrUnavailable = fmt.Errorf("postgres: database unavailable: %w", storage.Er
 
 // ErrInvalidName is returned for a property name that cannot be stored: an
 // empty local name, or a path and name whose key exceeds MaxKeyBytes.
-var ErrInvalidName = errors.New("postgres: invalid property name")
+// It wraps storage.ErrInvalidName.
+var ErrInvalidName = fmt.Errorf("postgres: invalid property name: %w", storage.ErrInvalidName)
 
 // MaxKeyBytes bounds a property key (path + namespace + local name) and a
 // lock root: a B-tree index entry must fit in a third of a page.

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/atomdav/atomdav/storage"
@@ -93,6 +94,23 @@ func testInvalidPath(t *testing.T, open Opener) {
 	}
 	checkTree(t, s, map[string]string{"/ok": "/ok", "/ok/child": "/ok/child"})
 	checkIntents(t, s, nil)
+}
+
+// testInvalidName checks that a property name no store can key (empty,
+// or of 1 MB) is refused, set or removed, with an error wrapping
+// storage.ErrInvalidName, so that servers answer it as the client's doing,
+// and changes nothing.
+func testInvalidName(t *testing.T, open Opener) {
+	s := newStore(t, open)
+	seed(t, s, "/ok")
+	for _, n := range []xml.Name{{Space: "urn:a"}, {Space: "urn:" + strings.Repeat("n", 1<<20), Local: "a"}} {
+		set := s.PatchProps(context.Background(), "/ok", props{n: []byte("<a/>")}, nil)
+		remove := s.PatchProps(context.Background(), "/ok", nil, []xml.Name{n})
+		if !errors.Is(set, storage.ErrInvalidName) || !errors.Is(remove, storage.ErrInvalidName) {
+			t.Errorf("name of %d bytes: set %v, remove %v; want storage.ErrInvalidName", len(n.Space)+len(n.Local), set, remove)
+		}
+	}
+	checkTree(t, s, map[string]string{"/ok": "/ok"})
 }
 
 // testClosed checks that every method, Close included, returns

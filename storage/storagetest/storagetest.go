@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"Trees", testTrees},
 		{"OverlappingTrees", testOverlappingTrees},
 		{"InvalidPath", testInvalidPath},
+		{"InvalidName", testInvalidName},
 		{"Closed", testClosed},
 		{"CanceledContext", testCanceled},
 		{"Persistence", testPersistence},

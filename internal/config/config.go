@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/atomdav/atomdav/proppatch"
 )
 
 // StateFolder is the default state folder's name inside the served root.
@@ -60,6 +62,11 @@ type Config struct {
 	MaxPropfindProps int `koanf:"max-propfind-props" yaml:"max-propfind-props"`
 	MaxRanges        int `koanf:"max-ranges" yaml:"max-ranges"`
 	MaxHeaderBytes   int `koanf:"max-header-bytes" yaml:"max-header-bytes"`
+
+	// MaxPropValueBytes and MaxPropsPerResource bound the dead properties a
+	// PROPPATCH may store (507 above them).
+	MaxPropValueBytes   int `koanf:"max-prop-value-bytes" yaml:"max-prop-value-bytes"`
+	MaxPropsPerResource int `koanf:"max-props-per-resource" yaml:"max-props-per-resource"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -96,6 +103,8 @@ func Default() Config {
 		MaxPropfindProps:     256,
 		MaxRanges:            100,
 		MaxHeaderBytes:       64 << 10,
+		MaxPropValueBytes:    proppatch.DefaultMaxValueBytes,
+		MaxPropsPerResource:  proppatch.DefaultMaxProps,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -131,6 +140,8 @@ func (c *Config) Validate() error {
 	check(c.MaxPropfindProps > 0, "max-propfind-props", "must be positive")
 	check(c.MaxRanges > 0, "max-ranges", "must be positive")
 	check(c.MaxHeaderBytes >= 4<<10, "max-header-bytes", "must be at least 4096")
+	check(c.MaxPropValueBytes > 0, "max-prop-value-bytes", "must be positive")
+	check(c.MaxPropsPerResource > 0, "max-props-per-resource", "must be positive")
 	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")

@@ -38,6 +38,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int("max-propfind-props", d.MaxPropfindProps, "most property names one PROPFIND may ask for, DAV:include too (403 above)")
 	fs.Int("max-ranges", d.MaxRanges, "most ranges a GET's Range header may ask for; over it the whole file is sent (200)")
 	fs.Int("max-header-bytes", d.MaxHeaderBytes, "largest request header block, request line included (431 above)")
+	fs.Int("max-prop-value-bytes", d.MaxPropValueBytes, "largest dead property value a PROPPATCH may store, namespace declarations included (507 above)")
+	fs.Int("max-props-per-resource", d.MaxPropsPerResource, "most dead properties one resource may hold (a PROPPATCH adding more: 507)")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")
 	fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time a client has to send its request headers")

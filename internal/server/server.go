@@ -13,6 +13,7 @@ import (
 
 	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/dav"
+	"github.com/atomdav/atomdav/proppatch"
 	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/localfs"
@@ -71,6 +72,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxIfConditions:    cfg.MaxIfConditions,
 		MaxPropfindProps:   cfg.MaxPropfindProps,
 		MaxRanges:          cfg.MaxRanges,
+		Limits:             proppatch.Limits{MaxValueBytes: cfg.MaxPropValueBytes, MaxProps: cfg.MaxPropsPerResource},
 		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)

@@ -110,7 +110,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		if !h.listed(child) {
 			continue
 		}
-		cfi, err := h.memberInfo(child, e)
+		cfi, real, err := h.memberInfo(child, e)
 		if err != nil {
 			continue // vanished, or a symlink leading out: not listed
 		}
@@ -120,7 +120,13 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 			}
 			continue
 		}
-		if err := mw.response(body, h.member(child, cfi, folder[child], locks)); err != nil {
+		m := h.member(child, cfi, folder[child], locks)
+		if real != child {
+			if m, err = h.linkMember(r, body, child, real, cfi); err != nil {
+				return err
+			}
+		}
+		if err := mw.response(body, m); err != nil {
 			return err
 		}
 		if err := r.Context().Err(); err != nil {
@@ -136,17 +142,42 @@ func vanished(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// memberInfo stats a folder member; symlinks are followed only inside the
-// root.
-func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, error) {
+// memberInfo stats a folder member and gives its Real name. Symlinks are
+// followed only inside the view's root: one leading out is an error, and
+// the member is left out as if it were not there.
+func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, string, error) {
 	if e.Type()&fs.ModeSymlink == 0 {
-		return e.Info()
+		fi, err := e.Info()
+		return fi, child, err
 	}
-	local, err := h.fs.Resolve(child)
+	real, err := h.realPath(child, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return os.Stat(local)
+	local, err := h.fs.Resolve(real)
+	if err != nil {
+		return nil, "", err
+	}
+	fi, err := os.Stat(local)
+	return fi, real, err
+}
+
+// linkMember is the answer for child, a symlink to the resource real:
+// real's properties and locks under child's name.
+func (h *Handler) linkMember(r *http.Request, body *propfindBody, child, real string, fi fs.FileInfo) (member, error) {
+	props, err := h.fs.Store().Props(r.Context(), real)
+	if err != nil {
+		return member{}, err
+	}
+	var locks []storage.Lock
+	if body.wants(nameLockDiscovery) {
+		if locks, err = h.locks.Locks(r.Context(), real); err != nil {
+			return member{}, err
+		}
+	}
+	m := h.member(real, fi, props, locks)
+	m.href = h.href(child, fi.IsDir())
+	return m, nil
 }
 
 // wants reports whether the answer includes property n, so work for

@@ -70,33 +70,66 @@ func (h *Handler) throughSymlink(p, real string) (*Handler, error) {
 
 // aliased is h for one request whose URI named the resource real as
 // asked: hrefs under real are written under asked. When the view's root
-// itself is reached through a symlink, its Real name is an alias too.
+// itself is reached through a symlink, its Real name (base) is an alias
+// too, for names outside real (lock roots, a Destination).
 func (h *Handler) aliased(asked, real string) *Handler {
 	v := *h
-	v.aliases = []alias{{asked, real}}
+	v.req = alias{asked, real}
 	if h.root != "" {
 		if top, err := h.fs.Real(h.root, true); err == nil && top != h.root {
 			v.base = top
-			v.aliases = append(v.aliases, alias{h.root, top})
 		}
 	}
 	return &v
 }
 
+// nested is h for a PROPFIND Depth: infinity that walks into the folder
+// real through child, a symlink in the folder it is walking.
+func (h *Handler) nested(child, real string) *Handler {
+	v := *h
+	v.nest = append(h.nest[:len(h.nest):len(h.nest)], alias{child, real})
+	return &v
+}
+
+// walking reports whether the folder real is p, or above p or a folder
+// the walk left through a symlink: walking into it again would not end.
+func (h *Handler) walking(real, p string) bool {
+	for _, a := range h.nest {
+		if d := path.Dir(a.asked); d == real || within(d, real) {
+			return true
+		}
+	}
+	return p == real || within(p, real)
+}
+
 // named is the name the client used for the resource path p: p itself
 // unless it lies under an alias of this request.
 func (h *Handler) named(p string) string {
-	for _, a := range h.aliases {
-		switch {
-		case p == a.real:
-			return a.asked
-		case a.real == "/":
-			return path.Join(a.asked, p)
-		case within(p, a.real):
-			return path.Join(a.asked, p[len(a.real):])
-		}
+	for i := len(h.nest) - 1; i >= 0; i-- {
+		p, _ = h.nest[i].rebase(p)
+	}
+	if q, ok := h.req.rebase(p); ok {
+		return q
+	}
+	if h.base != "" {
+		p, _ = alias{h.root, h.base}.rebase(p)
 	}
 	return p
+}
+
+// rebase is p named through a: under a.asked when it lies under a.real.
+func (a alias) rebase(p string) (string, bool) {
+	switch {
+	case a.real == "":
+		return p, false
+	case p == a.real:
+		return a.asked, true
+	case a.real == "/":
+		return path.Join(a.asked, p), true
+	case within(p, a.real):
+		return path.Join(a.asked, p[len(a.real):]), true
+	}
+	return p, false
 }
 
 // top is the view's root by its Real name when a request found it to be

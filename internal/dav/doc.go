@@ -68,7 +68,9 @@
 // WebDAV locks and dead properties see one name per resource: a lock of
 // /a holds against a write to /alink/x when alink -> a, whoever sends it.
 // Hrefs keep the names the client used. DELETE and MOVE act on a symlink
-// itself (the binding, RFC 5842), never on what it leads to.
+// itself (the binding, RFC 5842), never on what it leads to. A PROPFIND
+// Depth: infinity does not walk a symlink back into the folders it is
+// walking.
 //
 // A PUT body that sends nothing for Config.UploadIdleTimeout ends with
 // 408, and no path lock is held while a body streams. COPY and MOVE compare

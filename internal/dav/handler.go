@@ -71,10 +71,12 @@ type Handler struct {
 	// anonymous. It owns the locks it takes; no other view may use
 	// their tokens (RFC 4918 §6.4).
 	principal string
-	// aliases and base are set for one request whose names lead through
-	// a symlink (see aliased); base is then the root's Real name.
-	aliases []alias
-	base    string
+	// req, nest and base are set for one request whose names lead
+	// through symlinks (see aliased, nested); base is the root's Real
+	// name when it differs.
+	req  alias
+	nest []alias
+	base string
 }
 
 // New returns a Handler for cfg.

@@ -114,8 +114,12 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		if err != nil {
 			continue // vanished, or a symlink leading out: not listed
 		}
-		if depth == "infinity" && cfi.IsDir() {
-			if err := h.propfindTree(r, mw, body, child, cfi, depth); err != nil {
+		if depth == "infinity" && cfi.IsDir() && !(real != child && h.walking(real, p)) {
+			sub := h
+			if real != child { // walked by its Real name, answered by child's
+				sub = h.nested(child, real)
+			}
+			if err := sub.propfindTree(r, mw, body, real, cfi, depth); err != nil {
 				return err
 			}
 			continue

@@ -192,8 +192,8 @@ func TestViewRootIsAJail(t *testing.T) {
 func TestAliasLocksAndProps(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	makeTree(t, dir, [][2]string{{"a/", ""}, {"a/x.txt", "x"}, {"alink", "->a"}, {"xlink", "->a/x.txt"}})
-	s := startAuthServer(t, dir, "--config", symlinkUsersConfig(t, "alice", "/", "bob", "/"))
+	makeTree(t, dir, [][2]string{{"a/", ""}, {"a/x.txt", "x"}, {"a/up", "->.."}, {"alink", "->a"}, {"xlink", "->a/x.txt"}})
+	s := startAuthServer(t, dir, "--config", symlinkUsersConfig(t, "alice", "/", "bob", "/"), "--allow-infinite-depth")
 	alice, bob := s.as("alice"), s.as("bob")
 
 	r := alice.do(t, "LOCK", "/a", lockinfo("exclusive", ownerXML), lockHeaders([]string{"Depth", "infinity"})...)
@@ -241,6 +241,24 @@ func TestAliasLocksAndProps(t *testing.T) {
 		want(t, bob.do(t, "PROPPATCH", path, update(prop)), http.StatusMultiStatus, "bob's PROPPATCH "+path)
 	}
 	s.wantPropsAs(t, alice, "/a/x.txt", map[string]string{"p": "through-alink", "q": "through-xlink"}, "p", "q")
+
+	// A listing shows a symlink's target's properties under the link's
+	// name; Depth: infinity walks into a symlinked folder the same way,
+	// and lists a symlink back into the walk without walking it again.
+	ms := parseMultistatus(t, bob.do(t, "PROPFIND", "/", propfindBody(zName("p")), "Depth", "infinity"))
+	for _, href := range []string{"/a/x.txt", "/alink/x.txt", "/xlink"} {
+		if got := textOf(ms[href].Props[zName("p")]); got != "through-alink" {
+			t.Errorf("PROPFIND / Depth: infinity: %s has Z:p %q, want through-alink", href, got)
+		}
+	}
+	for href := range ms {
+		if strings.Contains(href, "/up/") && !strings.HasSuffix(href, "/up/") {
+			t.Errorf("PROPFIND / Depth: infinity walked the loop up -> ..: %s", href)
+		}
+	}
+	if _, ok := ms["/alink/up/"]; !ok {
+		t.Errorf("PROPFIND / Depth: infinity does not list /alink/up/")
+	}
 
 	// Hrefs are the names the client used.
 	r = bob.do(t, "PROPFIND", "/alink/", propfindBody(), "Depth", "1")

@@ -110,27 +110,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		if !h.listed(child) {
 			continue
 		}
-		cfi, real, err := h.memberInfo(child, e)
-		if err != nil {
-			continue // vanished, or a symlink leading out: not listed
-		}
-		if depth == "infinity" && cfi.IsDir() && !(real != child && h.walking(real, p)) {
-			sub := h
-			if real != child { // walked by its Real name, answered by child's
-				sub = h.nested(child, real)
-			}
-			if err := sub.propfindTree(r, mw, body, real, cfi, depth); err != nil {
-				return err
-			}
-			continue
-		}
-		m := h.member(child, cfi, folder[child], locks)
-		if real != child {
-			if m, err = h.linkMember(r, body, child, real, cfi); err != nil {
-				return err
-			}
-		}
-		if err := mw.response(body, m); err != nil {
+		if err := h.propfindMember(r, mw, body, p, child, e, folder[child], locks, depth); err != nil {
 			return err
 		}
 		if err := r.Context().Err(); err != nil {
@@ -138,6 +118,33 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 	}
 	return nil
+}
+
+// propfindMember writes the answer for child, a member of the folder p
+// that propfindTree lists (dead its properties, locks the folder's), and,
+// for Depth: infinity, walks it. A symlinked folder is walked by its Real
+// name, unless it leads to a folder the walk is in: then it is listed, not
+// walked again.
+func (h *Handler) propfindMember(r *http.Request, mw *multistatus, body *propfindBody, p, child string, e os.DirEntry,
+	dead map[xml.Name][]byte, locks []storage.Lock, depth string) error {
+	fi, real, err := h.memberInfo(child, e)
+	if err != nil {
+		return nil // vanished, or a symlink leading out: not listed
+	}
+	if depth == "infinity" && fi.IsDir() && !(real != child && h.walking(real, p)) {
+		sub := h
+		if real != child { // walked by its Real name, answered by child's
+			sub = h.nested(child, real)
+		}
+		return sub.propfindTree(r, mw, body, real, fi, depth)
+	}
+	m := h.member(child, fi, dead, locks)
+	if real != child {
+		if m, err = h.linkMember(r, body, child, real, fi); err != nil {
+			return err
+		}
+	}
+	return mw.response(body, m)
 }
 
 // vanished reports whether err says a resource is no longer there: gone,

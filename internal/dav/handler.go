@@ -112,8 +112,10 @@ func New(cfg Config) (*Handler, error) {
 // readOnly. Views share h's store, locks and path locks, so requests
 // through different views serialise as if through one. The locks a view
 // takes belong to its principal: views of other principals see them
-// without their tokens and cannot use, refresh or remove them. An empty
-// or "/" root is the whole share.
+// without their tokens and cannot use, refresh or remove them. The root
+// is the view's jail: a name a symlink leads out of it is refused (403),
+// as one leading out of the share is (see realPath). An empty or "/" root
+// is the whole share.
 func (h *Handler) Scoped(principal, root string, readOnly bool) *Handler {
 	v := *h
 	v.root = strings.TrimSuffix(path.Clean("/"+root), "/")

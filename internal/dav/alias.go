@@ -34,11 +34,29 @@ func followsLast(method string) bool {
 // realPath is the Real name of the resource path p, refused (403) when it
 // lies outside the view's root. A name without symlinks on the way is its
 // own Real name and lies in the root by construction, so only names with
-// a symlink pay for resolving the root too.
+// a symlink pay for resolving the root too. Where the last component is
+// not followed, a symlink there that leads out of the view is refused all
+// the same, as the share's jail refuses one leading out of the share: a
+// DELETE, MOVE or Destination of it would otherwise tell whether what it
+// leads to exists.
 func (h *Handler) realPath(p string, followLast bool) (string, error) {
 	real, err := h.fs.Real(p, followLast)
-	if err != nil || real == p {
-		return real, err
+	if err != nil {
+		return "", err
+	}
+	if !followLast && h.root != "" {
+		target, err := h.fs.Real(p, true)
+		if err != nil {
+			return "", err
+		}
+		if target != p {
+			if err := h.checkBeneath(target); err != nil {
+				return "", err
+			}
+		}
+	}
+	if real == p {
+		return real, nil
 	}
 	return real, h.checkBeneath(real)
 }

@@ -61,9 +61,9 @@
 // make lockdiscovery answers grow without end.
 //
 // A view's root is a jail like the share's: a name that a symlink leads
-// out of it (into another user's folder, say) is refused with 403, as one
-// leading out of the share is, and listings and tree copies leave such
-// symlinks out. Every request works on its resource's Real name
+// out of it (into another user's folder, say), or such a symlink itself, is
+// refused with 403, as one leading out of the share is, and listings and
+// tree copies leave such symlinks out. Every request works on its resource's Real name
 // (localfs.FS.Real: symlinks inside the share resolved), so path locks,
 // WebDAV locks and dead properties see one name per resource: a lock of
 // /a holds against a write to /alink/x when alink -> a, whoever sends it.

@@ -114,6 +114,12 @@ func TestViewRootIsAJail(t *testing.T) {
 		{"COPY", "/b.txt", "", []string{"Destination", "/link/planted.txt"}},
 		{"MOVE", "/link/secret.txt", "", []string{"Destination", "/moved.txt"}},
 		{"MOVE", "/b.txt", "", []string{"Destination", "/abslink/b.txt"}},
+		// The symlinks themselves, as the share's jail refuses those
+		// leading out of the share: what they lead to stays unprobed.
+		{"COPY", "/b.txt", "", []string{"Destination", "/filelink", "Overwrite", "F"}},
+		{"MOVE", "/filelink", "", []string{"Destination", "/renamed"}},
+		{"DELETE", "/dangling", "", nil},
+		{"DELETE", "/link", "", nil},
 	}
 	for _, rq := range requests {
 		t.Run("DESIGN7/"+rq.method+rq.path, func(t *testing.T) {
@@ -172,6 +178,11 @@ func TestViewRootIsAJail(t *testing.T) {
 	}
 	if len(entries) != 2 {
 		t.Errorf("alice's folder holds %d entries, want 2 (secret.txt, sub): bob planted something", len(entries))
+	}
+	for _, name := range []string{"link", "filelink", "dangling"} {
+		if _, err := os.Lstat(filepath.Join(dir, "bob", name)); err != nil {
+			t.Errorf("/bob/%s is gone: %v", name, err)
+		}
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "alice", "secret.txt")); err != nil || string(b) != aliceSecret {
 		t.Errorf("alice/secret.txt changed: %q, %v", b, err)

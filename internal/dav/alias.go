@@ -24,7 +24,7 @@ type alias struct{ asked, real string }
 
 // followsLast reports whether method acts on what a symlink as the last
 // component of its request URI leads to. DELETE and MOVE act on the
-// symlink itself: they remove or rename a binding (RFC 5842 §2.3, §2.4),
+// symlink itself: they remove or rename a binding (RFC 5842 §2),
 // never the resource that other names still lead to. The destination of
 // a COPY or MOVE is never followed either: an existing one is replaced.
 func followsLast(method string) bool {

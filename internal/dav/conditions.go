@@ -80,7 +80,7 @@ func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.L
 			if err != nil {
 				continue
 			}
-			if res, err = h.resourcePath(u.Path); err != nil {
+			if res, err = h.resourcePath(u.Path, true); err != nil {
 				continue // a resource outside this share: the list is false
 			}
 		}
@@ -185,7 +185,8 @@ func (h *Handler) mine(l storage.Lock) bool {
 // refreshed or removed through it: that would change what the view's user
 // cannot see.
 func (h *Handler) inView(l storage.Lock) bool {
-	return h.root == "" || l.Root == h.root || within(l.Root, h.root)
+	top := h.top()
+	return h.root == "" || l.Root == h.root || within(l.Root, h.root) || l.Root == top || within(l.Root, top)
 }
 
 // requireCovering answers 423 unless p is unlocked or the request

@@ -93,7 +93,7 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 		err = h.fs.Rename(r.Context(), req.src, req.dst)
 	} else {
 		var failed map[string]error
-		failed, err = h.fs.Copy(r.Context(), req.src, req.dst, req.infinite)
+		failed, err = h.fs.CopyBeneath(r.Context(), req.src, req.dst, req.infinite, h.top())
 		if err == nil && len(failed) > 0 {
 			return 0, h.writeFailures(w, failed)
 		}
@@ -140,7 +140,10 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 	if u.Host != "" && u.Host != r.Host {
 		return nil, errorf(http.StatusBadGateway, "Destination is on another server")
 	}
-	if req.dst, err = h.resourcePath(u.Path); err != nil {
+	if req.dst, err = h.resourcePath(u.Path, false); err != nil {
+		if statusOf(err) == http.StatusForbidden { // a symlink leads out of the view
+			return nil, err
+		}
 		return nil, errorf(http.StatusBadGateway, "Destination is outside this share")
 	}
 	if h.fs.IsHidden(req.dst) {

@@ -72,6 +72,18 @@
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
 //
+// A view's root is a jail like the share's: a name that a symlink leads
+// out of it (into another user's folder, say), or such a symlink itself, is
+// refused with 403, as one leading out of the share is, and listings and
+// tree copies leave such symlinks out. Every request works on its resource's Real name
+// (localfs.FS.Real: symlinks inside the share resolved), so path locks,
+// WebDAV locks and dead properties see one name per resource: a lock of
+// /a holds against a write to /alink/x when alink -> a, whoever sends it.
+// Hrefs keep the names the client used. DELETE and MOVE act on a symlink
+// itself (the binding, RFC 5842), never on what it leads to. A PROPFIND
+// Depth: infinity does not walk a symlink back into the folders it is
+// walking.
+//
 // A PUT body that sends nothing for Config.UploadIdleTimeout, or under
 // Config.UploadMinRate on average over such a window (the first excepted),
 // ends with 408 and its temp file removed, and no path lock is held while

@@ -10,13 +10,21 @@ import (
 // (ranges, conditional GET, sendfile), with the ETag and Content-Type that
 // PROPFIND reports, and a collection with a listing. It replaces
 // x/net/webdav's GET, which cannot serve a per-user view and sniffs
-// content for a type PROPFIND does not report.
+// content for a type PROPFIND does not report. ServeHTTP leaves the
+// request's Real name (see realPath) to it: opening finds out for free
+// whether a symlink lies on the way.
 func (h *Handler) handleGet(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	f, err := h.fs.Open(p)
+	f, real, err := h.fs.OpenReal(p)
 	if err != nil {
 		return statusOf(err), err
 	}
 	defer f.Close()
+	if real != p { // a symlink on the way: the view's jail, and its names
+		if h, err = h.throughSymlink(p, real); err != nil {
+			return statusOf(err), err
+		}
+		p = real
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		return statusOf(err), err

@@ -96,6 +96,12 @@ type Handler struct {
 	// anonymous. It owns the locks it takes; no other view may use
 	// their tokens (RFC 4918 §6.4).
 	principal string
+	// req, nest and base are set for one request whose names lead
+	// through symlinks (see aliased, nested); base is the root's Real
+	// name when it differs.
+	req  alias
+	nest []alias
+	base string
 }
 
 // New returns a Handler for cfg.
@@ -141,8 +147,10 @@ func New(cfg Config) (*Handler, error) {
 // readOnly. Views share h's store, locks and path locks, so requests
 // through different views serialise as if through one. The locks a view
 // takes belong to its principal: views of other principals see them
-// without their tokens and cannot use, refresh or remove them. An empty
-// or "/" root is the whole share.
+// without their tokens and cannot use, refresh or remove them. The root
+// is the view's jail: a name a symlink leads out of it is refused (403),
+// as one leading out of the share is (see realPath). An empty or "/" root
+// is the whole share.
 func (h *Handler) Scoped(principal, root string, readOnly bool) *Handler {
 	v := *h
 	v.root = strings.TrimSuffix(path.Clean("/"+root), "/")
@@ -175,9 +183,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
-	p, err := h.resourcePath(r.URL.Path)
+	asked, err := h.namePath(r.URL.Path)
 	if err != nil {
 		return statusOf(err), err
+	}
+	p := asked
+	if r.Method != "GET" && r.Method != "HEAD" { // handleGet learns it while opening
+		if p, err = h.realPath(asked, followsLast(r.Method)); err != nil {
+			return statusOf(err), err
+		}
+		if p != asked {
+			h = h.aliased(asked, p)
+		}
 	}
 	if h.readOnly && isWrite(r.Method) {
 		return http.StatusForbidden, errors.New("read-only access")
@@ -213,9 +230,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	return http.StatusNotImplemented, errors.New("method not supported")
 }
 
-// resourcePath maps a decoded URL path to a resource path: it strips the
+// resourcePath maps a decoded URL path to the Real name of the resource
+// it names (see realPath), refusing one outside the view.
+func (h *Handler) resourcePath(urlPath string, followLast bool) (string, error) {
+	p, err := h.namePath(urlPath)
+	if err != nil {
+		return "", err
+	}
+	return h.realPath(p, followLast)
+}
+
+// namePath maps a decoded URL path to a resource path: it strips the
 // prefix, cleans it and places it under the view's root.
-func (h *Handler) resourcePath(urlPath string) (string, error) {
+func (h *Handler) namePath(urlPath string) (string, error) {
 	rest, ok := strings.CutPrefix(urlPath, h.cfg.Prefix)
 	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
 		return "", &Error{Status: http.StatusNotFound, Err: errors.New("outside the share")}
@@ -245,8 +272,13 @@ func (h *Handler) resourcePath(urlPath string) (string, error) {
 }
 
 // href is the escaped URL path of resource p, with a trailing slash for a
-// collection.
+// collection, by the name the client used for it (see named).
 func (h *Handler) href(p string, collection bool) string {
+	return h.hrefOf(h.named(p), collection)
+}
+
+// hrefOf is href of a name the client used.
+func (h *Handler) hrefOf(p string, collection bool) string {
 	if h.root != "" {
 		switch {
 		case within(p, h.root):
@@ -271,7 +303,7 @@ func (h *Handler) isRoot(p string) bool {
 	if h.root == "" {
 		return p == "/"
 	}
-	return p == h.fs.Canonical(h.root) // as resourcePath spells it
+	return p == h.fs.Canonical(h.root) || p == h.top() // as resourcePath spells it, or its Real name
 }
 
 func isWrite(method string) bool {

@@ -75,7 +75,7 @@ type listingEntry struct {
 }
 
 // listingRows reads collection p's members, leaving out the state folder,
-// temp files, symlinks leading out of the root and names with control
+// temp files, symlinks leading out of the view's root and names with control
 // characters (their URLs are refused with 400, and they would break the
 // one-name-a-line text listing).
 func (h *Handler) listingRows(p string) ([]listingEntry, error) {
@@ -93,7 +93,7 @@ func (h *Handler) listingRows(p string) ([]listingEntry, error) {
 		if !h.listed(child) || hasControl(e.Name()) {
 			continue
 		}
-		fi, err := h.memberInfo(child, e)
+		fi, _, err := h.memberInfo(child, e)
 		if err != nil {
 			continue // vanished, or a symlink leading out: not listed
 		}
@@ -265,7 +265,7 @@ func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bo
 	if err != nil {
 		display = self
 	}
-	pg := listingPage{Path: display, Crumbs: h.crumbs(p), CSS: template.CSS(listingCSS), JS: template.JS(listingJS)}
+	pg := listingPage{Path: display, Crumbs: h.crumbs(h.named(p)), CSS: template.CSS(listingCSS), JS: template.JS(listingJS)}
 	labels := map[string]string{"name": "Name", "size": "Size", "modified": "Modified"}
 	for _, k := range listingKeys {
 		c := column{Key: k, Label: labels[k], Numeric: k == "size", Href: "?sort=" + k + "&order=asc"}
@@ -301,7 +301,8 @@ func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bo
 	return pg
 }
 
-// crumbs is the trail from the view's root down to p, each a link.
+// crumbs is the trail from the view's root down to p (by the name the
+// client used), each a link.
 func (h *Handler) crumbs(p string) []crumb {
 	var out []crumb
 	for q := p; ; q = path.Dir(q) {
@@ -310,7 +311,7 @@ func (h *Handler) crumbs(p string) []crumb {
 		if top {
 			name = "Home"
 		}
-		out = append(out, crumb{Name: name, Href: h.href(q, true), Current: q == p})
+		out = append(out, crumb{Name: name, Href: h.hrefOf(q, true), Current: q == p})
 		if top {
 			break
 		}

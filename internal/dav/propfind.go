@@ -125,17 +125,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		if !h.listed(child) {
 			continue
 		}
-		cfi, err := h.memberInfo(child, e)
-		if err != nil {
-			continue // vanished, or a symlink leading out: not listed
-		}
-		if depth == "infinity" && cfi.IsDir() {
-			if err := h.propfindTree(r, mw, body, child, cfi, depth); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := mw.response(body, h.member(child, cfi, folder[child], &locks)); err != nil {
+		if err := h.propfindMember(r, mw, body, p, child, e, folder[child], &locks, depth); err != nil {
 			return err
 		}
 		if err := r.Context().Err(); err != nil {
@@ -145,23 +135,75 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 	return nil
 }
 
+// propfindMember writes the answer for child, a member of the folder p
+// that propfindTree lists (dead its properties, locks the folder's), and,
+// for Depth: infinity, walks it. A symlinked folder is walked by its Real
+// name, unless it leads to a folder the walk is in: then it is listed, not
+// walked again.
+func (h *Handler) propfindMember(r *http.Request, mw *multistatus, body *propfindBody, p, child string, e os.DirEntry,
+	dead map[xml.Name][]byte, locks *discovery, depth string) error {
+	fi, real, err := h.memberInfo(child, e)
+	if err != nil {
+		return nil // vanished, or a symlink leading out: not listed
+	}
+	if depth == "infinity" && fi.IsDir() && !(real != child && h.walking(real, p)) {
+		sub := h
+		if real != child { // walked by its Real name, answered by child's
+			sub = h.nested(child, real)
+		}
+		return sub.propfindTree(r, mw, body, real, fi, depth)
+	}
+	m := h.member(child, fi, dead, locks)
+	if real != child {
+		if m, err = h.linkMember(r, body, child, real, fi); err != nil {
+			return err
+		}
+	}
+	return mw.response(body, m)
+}
+
 // vanished reports whether err says a resource is no longer there: gone,
 // or its folder replaced by a file.
 func vanished(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// memberInfo stats a folder member; symlinks are followed only inside the
-// root.
-func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, error) {
+// memberInfo stats a folder member and gives its Real name. Symlinks are
+// followed only inside the view's root: one leading out is an error, and
+// the member is left out as if it were not there.
+func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, string, error) {
 	if e.Type()&fs.ModeSymlink == 0 {
-		return e.Info()
+		fi, err := e.Info()
+		return fi, child, err
 	}
-	local, err := h.fs.Resolve(child)
+	real, err := h.realPath(child, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return os.Stat(local)
+	local, err := h.fs.Resolve(real)
+	if err != nil {
+		return nil, "", err
+	}
+	fi, err := os.Stat(local)
+	return fi, real, err
+}
+
+// linkMember is the answer for child, a symlink to the resource real:
+// real's properties and locks under child's name.
+func (h *Handler) linkMember(r *http.Request, body *propfindBody, child, real string, fi fs.FileInfo) (member, error) {
+	props, err := h.fs.Store().Props(r.Context(), real)
+	if err != nil {
+		return member{}, err
+	}
+	var locks discovery
+	if body.wants(nameLockDiscovery) {
+		if locks.locks, err = h.locks.Locks(r.Context(), real); err != nil {
+			return member{}, err
+		}
+	}
+	m := h.member(real, fi, props, &locks)
+	m.href = h.href(child, fi.IsDir())
+	return m, nil
 }
 
 // wants reports whether the answer includes property n, so work for

@@ -24,7 +24,20 @@ import (
 // path of each source member that could not be copied to its error, and its
 // copy holds no properties. err is set when nothing could be copied.
 func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed map[string]error, err error) {
+	return f.CopyBeneath(ctx, src, dst, infinite, "/")
+}
+
+// CopyBeneath is Copy for a view of the share whose "/" is the collection
+// root: a member that is a symlink leading out of root is not copied
+// (failed, with ErrOutsideRoot), as one leading out of the share is not.
+func (f *FS) CopyBeneath(ctx context.Context, src, dst string, infinite bool, root string) (failed map[string]error, err error) {
 	src, dst = path.Clean("/"+src), path.Clean("/"+dst)
+	jail := ""
+	if root = path.Clean("/" + root); root != "/" {
+		if jail, err = f.realLocal(f.join(root), true); err != nil {
+			return nil, err
+		}
+	}
 	lsrc, err := f.Resolve(src)
 	if err != nil {
 		return nil, err
@@ -50,7 +63,7 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 		if err != nil {
 			failed[src] = err
 		} else {
-			f.copyMembers(ctx, src, dst, failed, []fs.FileInfo{fi, dfi})
+			f.copyMembers(ctx, src, dst, jail, failed, []fs.FileInfo{fi, dfi})
 		}
 	}
 	syncErr := f.syncDir(filepath.Dir(ldst))
@@ -69,8 +82,10 @@ func (f *FS) Copy(ctx context.Context, src, dst string, infinite bool) (failed m
 // depth-first. Symlinks inside the root are followed, so a member folder
 // may be a folder already on the way down: stack holds the source and
 // destination folders entered so far, and such a member fails with
-// ErrLoop instead of being copied into itself without end.
-func (f *FS) copyMembers(ctx context.Context, src, dst string, failed map[string]error, stack []fs.FileInfo) {
+// ErrLoop instead of being copied into itself without end. A symlink
+// leading out of jail (a local path, symlinks evaluated; "" for the root)
+// fails with ErrOutsideRoot.
+func (f *FS) copyMembers(ctx context.Context, src, dst, jail string, failed map[string]error, stack []fs.FileInfo) {
 	lsrc, _ := f.Resolve(src)
 	ldst, _ := f.Resolve(dst)
 	entries, err := os.ReadDir(lsrc)
@@ -89,6 +104,9 @@ func (f *FS) copyMembers(ctx context.Context, src, dst string, failed map[string
 			continue
 		}
 		lm, err := f.Resolve(msrc) // refuses symlinks leading out
+		if err == nil && jail != "" && e.Type()&fs.ModeSymlink != 0 {
+			err = leavesJail(lm, jail)
+		}
 		if err != nil {
 			failed[msrc] = err
 			continue
@@ -113,12 +131,25 @@ func (f *FS) copyMembers(ctx context.Context, src, dst string, failed map[string
 				failed[msrc] = err
 				continue
 			}
-			f.copyMembers(ctx, msrc, mdst, failed, append(stack[:len(stack):len(stack)], fi, dfi))
+			f.copyMembers(ctx, msrc, mdst, jail, failed, append(stack[:len(stack):len(stack)], fi, dfi))
 		}
 	}
 	if err := f.syncDir(ldst); err != nil {
 		failed[src] = err
 	}
+}
+
+// leavesJail returns ErrOutsideRoot when the symlink at local leads out of
+// the folder jail (symlinks evaluated).
+func leavesJail(local, jail string) error {
+	real, err := realFollowing(local, 0)
+	if err != nil {
+		return err
+	}
+	if real != jail && !strings.HasPrefix(real, jail+string(filepath.Separator)) {
+		return ErrOutsideRoot
+	}
+	return nil
 }
 
 // copyOne creates dst as a copy of src: an empty folder for a collection,

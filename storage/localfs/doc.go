@@ -20,6 +20,14 @@
 // upload's temp file meanwhile (ENOTEMPTY at the last rmdir) is tried
 // again a few times, taking the newcomer with it, rather than failing.
 //
+// Real gives the one name of a resource that symlinks inside the root
+// reach by several (alink/x is a/x when alink -> a), so that callers key
+// locks and properties by it, and refuses names leading out as the jail
+// does; a name with no symlink on the way costs it one openat2, and
+// OpenReal learns it while opening at no extra cost. A view of the share
+// whose "/" is a folder of it jails itself with Real; CopyBeneath does
+// not copy a member whose symlink leads out of that folder.
+//
 // # Durability
 //
 // Content writes are atomic: a temp file in the same folder, fsync, rename,

@@ -62,6 +62,27 @@ func (f *FS) Open(name string) (*os.File, error) {
 	return f.openResolved(name)
 }
 
+// OpenReal is Open, also returning the resource's Real name (see Real):
+// name itself (cleaned) when the kernel opened it with no symlink on the
+// way, which costs nothing more than Open; otherwise the Real name, which
+// is what it opens.
+func (f *FS) OpenReal(name string) (*os.File, string, error) {
+	local, err := f.localName(name)
+	if err != nil {
+		return nil, "", err
+	}
+	if file, decided, err := openNoSymlinks(local); decided {
+		name, _ = cleanName(name) // localName accepted it
+		return file, name, absentBelowFile(err)
+	}
+	real, err := f.Real(name, true)
+	if err != nil {
+		return nil, "", err
+	}
+	file, err := f.openResolved(real)
+	return file, real, err
+}
+
 // openResolved is Open without the kernel's help.
 func (f *FS) openResolved(name string) (*os.File, error) {
 	local, err := f.Resolve(name)
@@ -76,25 +97,38 @@ func (f *FS) openResolved(name string) (*os.File, error) {
 // refused by name alone: NUL and the reserved names. It lies inside the
 // root unless a symlink on the way leads out.
 func (f *FS) localName(name string) (string, error) {
+	name, err := cleanName(name)
+	if err != nil {
+		return "", err
+	}
+	if f.IsHidden(name) {
+		return "", ErrHidden
+	}
+	return f.join(name), nil
+}
+
+// cleanName is the slash path name rooted and cleaned, refusing NUL.
+func cleanName(name string) (string, error) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return "", fs.ErrInvalid
 	}
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
 	}
-	name = path.Clean(name) // no copy when clean already, as handlers pass it
-	if f.IsHidden(name) {
-		return "", ErrHidden
-	}
-	// filepath.Join(f.root, name) without cleaning both again.
+	return path.Clean(name), nil // no copy when clean already, as handlers pass it
+}
+
+// join is filepath.Join(f.root, name) for a clean slash path, without
+// cleaning both again.
+func (f *FS) join(name string) string {
 	rel := filepath.FromSlash(name)
 	switch {
 	case name == "/":
-		return f.root, nil
+		return f.root
 	case os.IsPathSeparator(f.root[len(f.root)-1]): // "/" itself
-		return f.root + rel[1:], nil
+		return f.root + rel[1:]
 	}
-	return f.root + rel, nil
+	return f.root + rel
 }
 
 // resolve is Resolve, also returning what the walk learnt of the name.

@@ -38,3 +38,34 @@ func openNoSymlinks(local string) (file *os.File, decided bool, err error) {
 		return nil, true, &fs.PathError{Op: "open", Path: local, Err: err}
 	}
 }
+
+// noSymlinks reports whether no symlink lies on the way to local (nor is
+// its last component, when followLast), in one openat2 that the kernel
+// refuses at the first symlink (RESOLVE_NO_SYMLINKS; with O_NOFOLLOW a
+// symlink as last component opens itself). A missing component ends the
+// walk before any symlink: nothing below it exists to resolve. false also
+// when openat2 is missing or refused: Real then evaluates in full.
+func noSymlinks(local string, followLast bool) bool {
+	if noOpenat2.Load() {
+		return false
+	}
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS}
+	if !followLast {
+		how.Flags |= unix.O_NOFOLLOW
+	}
+	for {
+		fd, err := unix.Openat2(unix.AT_FDCWD, local, &how)
+		switch err {
+		case nil:
+			unix.Close(fd)
+			return true
+		case unix.EINTR:
+			continue
+		case unix.ENOENT, unix.ENOTDIR:
+			return true
+		case unix.ENOSYS:
+			noOpenat2.Store(true)
+		}
+		return false
+	}
+}

@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Hostile requests of a second round (issue 12): what a user, a read-only
+// user or an anonymous client sent that they should not get away with.
+
+// TestStateFolderCaseVariants: on a case-insensitive file system (macOS,
+// Windows, a casefold folder) "/.ATOMDAV" is the state folder, so every
+// case variant of its name, and of the temp files' prefix, is reserved
+// like the name itself. Here, on a case-sensitive disk, a folder
+// ".ATOMDAV" planted in the root stands for the state folder seen through
+// such a file system.
+func TestStateFolderCaseVariants(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, ".ATOMDAV"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".ATOMDAV", "state.db"), []byte("tokens"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".Atomdav-Tmp-1"), []byte("half an upload"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir)
+	s.put(t, "/f.txt", "content")
+
+	for _, rd := range []string{"/.ATOMDAV/state.db", "/.ATOMDAV", "/.AtomDav/state.db", "/.Atomdav-Tmp-1", "/.ATOMDAV-TMP-1"} {
+		t.Run("RFC4918_9.4/GET"+rd+"-404", func(t *testing.T) {
+			want(t, s.do(t, "GET", rd, ""), http.StatusNotFound, "GET "+rd)
+		})
+	}
+	t.Run("RFC4918_9.1/not-listed", func(t *testing.T) {
+		for h := range s.propfind(t, "/", "1") {
+			if h == "/.ATOMDAV/" || h == "/.Atomdav-Tmp-1" {
+				t.Errorf("PROPFIND Depth 1 / lists %s", h)
+			}
+		}
+	})
+	writes := []struct {
+		method, path string
+		hdr          []string
+	}{
+		{"MKCOL", "/.Atomdav", nil},
+		{"PUT", "/.ATOMDAV/state.db", nil},
+		{"PUT", "/.atomdav-TMP-x", nil},
+		{"PUT", "/sub/.ATOMDAV-tmp-x", nil},
+		{"DELETE", "/.ATOMDAV", nil},
+		{"COPY", "/f.txt", []string{"Destination", "/.ATOMDAV/state.db"}},
+		{"MOVE", "/f.txt", []string{"Destination", "/.AtomDav"}},
+		{"COPY", "/.ATOMDAV", []string{"Destination", "/stolen"}},
+	}
+	for _, w := range writes {
+		t.Run("RFC4918_9.7/"+w.method+w.path+"-403", func(t *testing.T) {
+			body := ""
+			if w.method == "PUT" {
+				body = "overwritten"
+			}
+			want(t, s.do(t, w.method, w.path, body, w.hdr...), http.StatusForbidden, w.method+" "+w.path)
+		})
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ".ATOMDAV", "state.db")); err != nil || string(b) != "tokens" {
+		t.Errorf(".ATOMDAV/state.db after the writes: %q, %v", b, err)
+	}
+	for _, name := range []string{".Atomdav", "stolen", ".atomdav-TMP-x"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s exists: a write reached a reserved name", name)
+		}
+	}
+}

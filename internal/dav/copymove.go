@@ -141,6 +141,9 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 		return nil, errorf(http.StatusBadGateway, "Destination is on another server")
 	}
 	if req.dst, err = h.resourcePath(u.Path); err != nil {
+		if statusOf(err) == http.StatusBadRequest { // NUL or a control character
+			return nil, errorf(http.StatusBadRequest, "malformed Destination: %w", err)
+		}
 		return nil, errorf(http.StatusBadGateway, "Destination is outside this share")
 	}
 	if h.fs.IsHidden(req.dst) {

@@ -36,7 +36,10 @@
 // PROPPATCH value (proppatch.CheckFragment), else 400. Every request header
 // parsed here (Depth, Destination, Overwrite, Timeout, OC-Checksum,
 // X-OC-Mtime, X-Expected-Entity-Length; If in internal/ifheader) has a fuzz
-// target; a malformed one is 400, never a panic.
+// target; a malformed one is 400, never a panic. The 5xx statuses a client
+// can ask for (501 for an unknown method, 502 for a Destination outside the
+// share, 507 over a lock limit) are not reported to Config.OnError, so no
+// client can fill the server's error log.
 //
 // A view's root (the share's, or the folder a user sees as "/") is never
 // deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,

@@ -45,8 +45,9 @@ type Config struct {
 	// is no limit (internal/config sets the defaults).
 	LockLimits storage.LockLimits
 	// OnError is told about every request that failed with a 5xx status,
-	// with the internal error, except a LOCK refused by LockLimits (the
-	// client's doing); nil ignores them.
+	// with the internal error, except the 5xx statuses that are the
+	// client's doing (a LOCK refused by LockLimits, an unknown method, a
+	// Destination outside the share); nil ignores them.
 	OnError func(r *http.Request, err error)
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
@@ -125,14 +126,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
-	// went away mid-request is neither, nor one over its lock limit (507).
-	failed := (status >= 500 && !errors.Is(err, storage.ErrTooManyLocks)) || status == 0 && err != nil
+	// went away mid-request is neither, nor a 5xx the client asked for.
+	failed := (status >= 500 && !clientsDoing(status, err)) || status == 0 && err != nil
 	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}
 	if status != 0 {
 		writeError(w, status, err)
 	}
+}
+
+// clientsDoing reports whether a 5xx answers what the client sent rather
+// than a failure of the server, so that OnError (an error log line) is not
+// told of it: a LOCK over the client's lock limit (507), a method the
+// server does not implement (501, RFC 9110 §15.6.2) and a Destination on
+// another server or outside the share (502, RFC 4918 §9.8.5). Anyone can
+// send as many of them as they like.
+func clientsDoing(status int, err error) bool {
+	switch status {
+	case http.StatusNotImplemented, http.StatusBadGateway:
+		return true
+	}
+	return errors.Is(err, storage.ErrTooManyLocks)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {

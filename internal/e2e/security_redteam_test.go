@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Hostile requests of a second round (issue 12): what a user, a read-only
@@ -72,5 +74,51 @@ func TestStateFolderCaseVariants(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			t.Errorf("%s exists: a write reached a reserved name", name)
 		}
+	}
+}
+
+// waitLog waits until the server's output holds marker (a line it writes
+// after those the test looks at) and returns the output.
+func waitLog(t *testing.T, s *server, marker string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if out := s.proc.Log(); strings.Contains(out, marker) {
+			return out
+		}
+	}
+	t.Fatalf("the server never logged %q:\n%s", marker, s.Output())
+	return ""
+}
+
+// TestClientErrorsNotLogged: a 5xx a client asks for, an unknown method
+// (501) or a Destination on another server or outside the share (502), is
+// the client's doing, not a failure of the server: it must not become an
+// error line in the log, which anyone could fill with them. A Destination
+// with a NUL is malformed (400), not elsewhere.
+func TestClientErrorsNotLogged(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir(), "--prefix", "/dav")
+	s.put(t, "/dav/f.txt", "content")
+	for _, c := range []struct {
+		method string
+		hdr    []string
+		status int
+	}{
+		{"BREW", nil, http.StatusNotImplemented},
+		{"PATCH", nil, http.StatusNotImplemented},
+		{"COPY", []string{"Destination", "http://elsewhere.example/dav/x"}, http.StatusBadGateway},
+		{"MOVE", []string{"Destination", "/other/x"}, http.StatusBadGateway},
+		{"COPY", []string{"Destination", "/dav/%00x"}, http.StatusBadRequest},
+		{"COPY", []string{"Destination", "/dav/a%0Ab"}, http.StatusBadRequest},
+	} {
+		if r := s.do(t, c.method, "/dav/f.txt", "", c.hdr...); r.Status != c.status {
+			t.Errorf("%s %s: status %d, want %d\nbody: %s", c.method, strings.Join(c.hdr, ": "), r.Status, c.status, r.Body)
+		}
+	}
+	want(t, s.do(t, "GET", "/dav/f.txt", ""), http.StatusOK, "GET")
+	// The access log line of the GET follows any line the requests before
+	// it made.
+	if out := waitLog(t, s, "method=GET path=/dav/f.txt"); strings.Contains(out, "level=ERROR") {
+		t.Errorf("client errors were logged as server failures:\n%s", out)
 	}
 }

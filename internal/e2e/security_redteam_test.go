@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/xml"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,5 +121,43 @@ func TestClientErrorsNotLogged(t *testing.T) {
 	// it made.
 	if out := waitLog(t, s, "method=GET path=/dav/f.txt"); strings.Contains(out, "level=ERROR") {
 		t.Errorf("client errors were logged as server failures:\n%s", out)
+	}
+}
+
+// TestMtimeOutOfRange: a modification time a client sets (X-OC-Mtime on
+// PUT or COPY, Windows' Win32LastModifiedTime by PROPPATCH) that the
+// kernel cannot be given as it is, after 2262 or before 1678, is refused
+// (400; 409 for the property) and the file keeps its time: os.Chtimes
+// used to turn it into 1901.
+func TestMtimeOutOfRange(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	s.put(t, "/f.txt", "content")
+	local := filepath.Join(dir, "f.txt")
+	before, err := os.Stat(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"9223372037", "9300000000", "253402300799"} {
+		want(t, s.do(t, "PUT", "/m.txt", "x", "X-OC-Mtime", v), http.StatusBadRequest, "PUT with X-OC-Mtime "+v)
+		want(t, s.do(t, "COPY", "/f.txt", "", "Destination", "/c.txt", "X-OC-Mtime", v), http.StatusBadRequest, "COPY with X-OC-Mtime "+v)
+	}
+	const ms = "urn:schemas-microsoft-com:"
+	for _, v := range []string{"Fri, 31 Dec 9999 23:59:59 GMT", "Sat, 12 Apr 2262 00:00:00 GMT", "Sat, 01 Jan 1601 00:00:00 GMT"} {
+		body := `<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:W="` + ms + `"><D:set><D:prop>` +
+			`<W:Win32LastModifiedTime>` + v + `</W:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>`
+		got := s.proppatch(t, "/f.txt", body)[xml.Name{Space: ms, Local: "Win32LastModifiedTime"}]
+		if got.Status != http.StatusConflict {
+			t.Errorf("PROPPATCH Win32LastModifiedTime %q: status %d, want 409", v, got.Status)
+		}
+	}
+	if after, err := os.Stat(local); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("f.txt's mtime went from %v to %v (%v)", before.ModTime(), after.ModTime(), err)
+	}
+	for _, name := range []string{"m.txt", "c.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("a refused request wrote %s", name)
+		}
 	}
 }

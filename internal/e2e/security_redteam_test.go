@@ -161,3 +161,22 @@ func TestMtimeOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// TestPutContentRange: a PUT with Content-Range sends a part of the file,
+// which must not replace the whole of it (RFC 9110 §14.5: 400).
+func TestPutContentRange(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	s.put(t, "/f.txt", "0123456789")
+	for _, v := range []string{"bytes 2-3/10", "bytes */10", "garbage"} {
+		want(t, s.do(t, "PUT", "/f.txt", "ab", "Content-Range", v), http.StatusBadRequest, "PUT with Content-Range "+v)
+		want(t, s.do(t, "PUT", "/new.txt", "ab", "Content-Range", v), http.StatusBadRequest, "PUT of a new file with Content-Range "+v)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "f.txt")); err != nil || string(b) != "0123456789" {
+		t.Errorf("f.txt after partial PUTs: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.txt")); err == nil {
+		t.Error("a partial PUT created new.txt")
+	}
+}

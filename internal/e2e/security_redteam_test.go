@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -178,5 +180,86 @@ func TestPutContentRange(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "new.txt")); err == nil {
 		t.Error("a partial PUT created new.txt")
+	}
+}
+
+// TestHostileRequestsRefused pins what a user confined to /bob and a
+// read-only user get for requests that try to reach further: never a
+// 5xx the client did not ask for, never a local path in the answer,
+// nothing outside /bob changed by bob and nothing at all by reader.
+func TestHostileRequestsRefused(t *testing.T) {
+	t.Parallel()
+	dir := lockUsersTree(t)
+	s := startAuthServer(t, dir, "--config", lockUsersConfig(t))
+	lockBody := lockinfo("exclusive", ownerXML)
+	cases := []struct {
+		who, method, path string
+		hdr               []string
+		status            int
+	}{
+		// bob's paths and Destinations stay in /bob, however spelt.
+		{"bob", "GET", "/%2e%2e/top.txt", nil, http.StatusNotFound},
+		{"bob", "GET", "/..%2ftop.txt", nil, http.StatusNotFound},
+		{"bob", "GET", "/..%5ctop.txt", nil, http.StatusNotFound},
+		{"bob", "GET", "/%c0%ae%c0%ae/top.txt", nil, http.StatusNotFound},
+		{"bob", "GET", "/b.txt%00.jpg", nil, http.StatusBadRequest},
+		{"bob", "PROPFIND", "/..", []string{"Depth", "0"}, http.StatusMultiStatus},
+		{"bob", "DELETE", "/..", nil, http.StatusForbidden},
+		{"bob", "MOVE", "/b.txt", []string{"Destination", "/../top.txt", "Overwrite", "F"}, http.StatusCreated},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "/%2e%2e/%2e%2e/top.txt", "Overwrite", "T"}, http.StatusForbidden},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "/x%2f..%2f..%2fy.txt"}, http.StatusCreated},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "/%00"}, http.StatusBadRequest},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "http://elsewhere.example/top.txt"}, http.StatusBadGateway},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "//elsewhere.example/top.txt"}, http.StatusBadGateway},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "z.txt"}, http.StatusBadRequest},
+		{"bob", "COPY", "/top.txt", []string{"Destination", "/z.txt", "Overwrite", "maybe"}, http.StatusBadRequest},
+		{"bob", "PROPPATCH", "/..", []string{"Content-Type", "application/xml"}, http.StatusMultiStatus},
+		{"bob", "LOCK", "/%2e%2e/", []string{"Content-Type", "application/xml"}, http.StatusOK},
+		// reader writes nothing, whatever the method or its spelling.
+		{"reader", "PUT", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "put", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "Put", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "PATCH", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "POST", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "BREW", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "MKCOL", "/new", nil, http.StatusForbidden},
+		{"reader", "DELETE", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "PROPPATCH", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "LOCK", "/top.txt", nil, http.StatusForbidden},
+		{"reader", "UNLOCK", "/top.txt", []string{"Lock-Token", "<urn:uuid:0>"}, http.StatusForbidden},
+		{"reader", "COPY", "/top.txt", []string{"Destination", "/copy.txt"}, http.StatusForbidden},
+		{"reader", "MOVE", "/top.txt", []string{"Destination", "/moved.txt"}, http.StatusForbidden},
+		{"reader", "GET", "/top.txt", []string{"Range", "bytes=0-99999999999999999999999"}, http.StatusRequestedRangeNotSatisfiable},
+		{"reader", "PROPFIND", "/", []string{"Depth", "1"}, http.StatusMultiStatus},
+	}
+	for _, c := range cases {
+		body := ""
+		switch c.method {
+		case "PUT", "put", "Put", "PATCH", "POST":
+			body = "overwritten"
+		case "PROPPATCH":
+			body = update(`<Z:a>x</Z:a>`)
+		case "LOCK":
+			body = lockBody
+		}
+		r := s.as(c.who).do(t, c.method, c.path, body, c.hdr...)
+		what := fmt.Sprintf("%s's %s %s %q", c.who, c.method, c.path, c.hdr)
+		if r.Status != c.status {
+			t.Errorf("%s: status %d, want %d\nbody: %s", what, r.Status, c.status, r.Body)
+		}
+		if bytes.Contains(r.Body, []byte(dir)) {
+			t.Errorf("%s: the answer discloses the local path %s:\n%s", what, dir, r.Body)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "top.txt")); err != nil || string(b) != "top" {
+		t.Errorf("top.txt after the requests: %q, %v", b, err)
+	}
+	for _, name := range []string{"y.txt", "copy.txt", "moved.txt", "new", "z.txt"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s was written outside /bob or by reader", name)
+		}
+	}
+	if out := waitLog(t, s, "path=/ user=reader"); strings.Contains(out, "level=ERROR") || strings.Contains(out, "panic") {
+		t.Errorf("hostile requests logged a server failure:\n%s", out)
 	}
 }

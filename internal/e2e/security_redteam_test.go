@@ -47,6 +47,9 @@ func TestStateFolderCaseVariants(t *testing.T) {
 				t.Errorf("PROPFIND Depth 1 / lists %s", h)
 			}
 		}
+		if r := s.do(t, "GET", "/", ""); r.Status != http.StatusOK || bytes.Contains(bytes.ToLower(r.Body), []byte(".atomdav")) {
+			t.Errorf("GET / listing: status %d, mentions the state folder or a temp file:\n%s", r.Status, r.Body)
+		}
 	})
 	writes := []struct {
 		method, path string

@@ -42,8 +42,9 @@
 // client can fill the server's error log.
 //
 // A view's root (the share's, or the folder a user sees as "/") is never
-// deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,
-// 405 for PUT); PROPPATCH and LOCK of it are allowed.
+// deleted, moved, overwritten by a COPY or MOVE, replaced by a PUT (403,
+// 405 for PUT) or, when missing, made an empty file by a LOCK (403);
+// PROPPATCH and LOCK of it are allowed.
 //
 // Files are served with Content-Security-Policy: sandbox, so an uploaded
 // .html or .svg never runs script in the share's origin (with the

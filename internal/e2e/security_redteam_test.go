@@ -266,3 +266,25 @@ func TestHostileRequestsRefused(t *testing.T) {
 		t.Errorf("hostile requests logged a server failure:\n%s", out)
 	}
 }
+
+// TestLockDoesNotMakeRootAFile: a user whose folder does not exist yet (or
+// was removed by a user who sees more) sees nothing; a LOCK of their "/"
+// must not create an empty file in its place (RFC 4918 §7.3 makes one for
+// an unmapped URL), which would keep the folder from ever being made.
+func TestLockDoesNotMakeRootAFile(t *testing.T) {
+	t.Parallel()
+	dir := lockUsersTree(t)
+	if err := os.RemoveAll(filepath.Join(dir, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	s := startAuthServer(t, dir, "--config", lockUsersConfig(t))
+	for _, p := range []string{"/", "/%2e", "/.."} {
+		r := s.as("bob").do(t, "LOCK", p, lockinfo("exclusive", ownerXML), "Content-Type", "application/xml")
+		want(t, r, http.StatusForbidden, "bob's LOCK "+p+" of his missing folder")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "bob")); err == nil {
+		t.Fatal("bob's LOCK of / made a file where his folder belongs")
+	}
+	want(t, s.as("bob").do(t, "MKCOL", "/", ""), http.StatusCreated, "bob's MKCOL /")
+	want(t, s.as("bob").do(t, "LOCK", "/", lockinfo("exclusive", ownerXML), "Content-Type", "application/xml"), http.StatusOK, "bob's LOCK / of his folder")
+}

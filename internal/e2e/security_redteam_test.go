@@ -288,3 +288,56 @@ func TestLockDoesNotMakeRootAFile(t *testing.T) {
 	want(t, s.as("bob").do(t, "MKCOL", "/", ""), http.StatusCreated, "bob's MKCOL /")
 	want(t, s.as("bob").do(t, "LOCK", "/", lockinfo("exclusive", ownerXML), "Content-Type", "application/xml"), http.StatusOK, "bob's LOCK / of his folder")
 }
+
+// hostGET sends GET /f.txt with Host: host on a new connection and
+// returns the status.
+func hostGET(t *testing.T, s *server, host string, hdr ...string) int {
+	t.Helper()
+	return s.rawRequest(t, "GET /f.txt HTTP/1.1\r\nHost: "+host+"\r\n"+strings.Join(hdr, "")+"Connection: close\r\n\r\n").Status
+}
+
+// TestDNSRebindingRefused: a web page whose name the attacker re-points at
+// 127.0.0.1 is same-origin with an anonymous share on the visitor's own
+// machine, and could read and write all of it; its requests say
+// Host: evil.example. On a loopback address with anonymous access, only
+// localhost, IP addresses and the names of allowed-hosts are answered.
+func TestDNSRebindingRefused(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir())
+	s.put(t, "/f.txt", "private")
+	_, port, _ := strings.Cut(s.Addr, ":")
+	for host, status := range map[string]int{
+		"evil.example:" + port:           http.StatusMisdirectedRequest,
+		"evil.example":                   http.StatusMisdirectedRequest,
+		"localhost.evil.example:" + port: http.StatusMisdirectedRequest,
+		"localhost:" + port:              http.StatusOK,
+		"127.0.0.1:" + port:              http.StatusOK,
+	} {
+		if got := hostGET(t, s, host); got != status {
+			t.Errorf("anonymous GET with Host: %s: status %d, want %d", host, got, status)
+		}
+	}
+	if got := hostGET(t, s, "evil.example", "Origin: http://evil.example\r\n", "Access-Control-Request-Method: PUT\r\n"); got != http.StatusMisdirectedRequest {
+		t.Errorf("GET with Host: evil.example and an Origin: status %d, want 421", got)
+	}
+
+	listed := startServer(t, t.TempDir(), "--allowed-hosts", "files.example")
+	listed.put(t, "/f.txt", "x")
+	if got := hostGET(t, listed, "Files.Example"); got != http.StatusOK {
+		t.Errorf("allowed-hosts files.example, Host: Files.Example: status %d, want 200", got)
+	}
+	if got := hostGET(t, listed, "evil.example"); got != http.StatusMisdirectedRequest {
+		t.Errorf("allowed-hosts files.example, Host: evil.example: status %d, want 421", got)
+	}
+	anyHost := startServer(t, t.TempDir(), "--allowed-hosts", "*")
+	anyHost.put(t, "/f.txt", "x")
+	if got := hostGET(t, anyHost, "evil.example"); got != http.StatusOK {
+		t.Errorf("allowed-hosts *, Host: evil.example: status %d, want 200", got)
+	}
+	// With credentials required the page cannot log in (the browser asks
+	// the user, for evil.example): any Host is answered, as before.
+	users := startAuthServer(t, lockUsersTree(t), "--config", lockUsersConfig(t))
+	if got := hostGET(t, users, "evil.example"); got != http.StatusUnauthorized {
+		t.Errorf("users only, Host: evil.example: status %d, want 401", got)
+	}
+}

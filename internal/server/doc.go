@@ -1,8 +1,16 @@
 // Package server runs atomdav: it opens the property store, builds the
 // WebDAV handler, wraps it in the middleware chain (recover, request id,
-// access log, metrics, trusted proxies, CORS, authentication), listens
+// access log, metrics, trusted proxies, allowed hosts, CORS,
+// authentication), listens
 // (TLS with SIGHUP reload, connection cap), serves /metrics, /healthz and
 // /readyz on a separate listener, tells systemd when it is ready, and at
 // the end of its context drains in-flight requests and closes the store
 // cleanly. It is the only package that logs.
+//
+// # Security
+//
+// With anonymous access on a loopback address, a request whose Host is
+// neither localhost, an IP address nor one of allowed-hosts is refused
+// (421) before CORS and authentication: a web page cannot reach the share
+// through DNS rebinding.
 package server

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -339,5 +341,39 @@ func TestDNSRebindingRefused(t *testing.T) {
 	users := startAuthServer(t, lockUsersTree(t), "--config", lockUsersConfig(t))
 	if got := hostGET(t, users, "evil.example"); got != http.StatusUnauthorized {
 		t.Errorf("users only, Host: evil.example: status %d, want 401", got)
+	}
+}
+
+// TestOpsListenerRebindingRefused: the operations listener has no
+// authentication and, with --pprof, serves the command line (which may
+// hold a postgres:// password) and memory profiles. On loopback it must
+// not answer a page reaching it through DNS rebinding either.
+func TestOpsListenerRebindingRefused(t *testing.T) {
+	t.Parallel()
+	_, ops := startOpsServer(t, t.TempDir(), "--pprof")
+	addr := strings.TrimPrefix(ops, "http://")
+	get := func(host, path string) int {
+		t.Helper()
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/debug/pprof/cmdline", "/metrics"} {
+		if got := get("evil.example", path); got != http.StatusMisdirectedRequest {
+			t.Errorf("GET %s with Host: evil.example: status %d, want 421", path, got)
+		}
+		if got := get(addr, path); got != http.StatusOK {
+			t.Errorf("GET %s with Host: %s: status %d, want 200", path, addr, got)
+		}
 	}
 }

@@ -12,5 +12,6 @@
 // With anonymous access on a loopback address, a request whose Host is
 // neither localhost, an IP address nor one of allowed-hosts is refused
 // (421) before CORS and authentication: a web page cannot reach the share
-// through DNS rebinding.
+// through DNS rebinding. The operations listener (metrics, pprof), which
+// has no authentication, does the same whenever it is on loopback.
 package server

@@ -27,8 +27,14 @@ type hostPolicy struct {
 // lets any Host in. Requests from trusted proxies are the proxy's
 // business and always pass.
 func (s *Server) withHost(h http.Handler) http.Handler {
-	names := s.cfg.AllowedHosts
-	if len(names) == 0 && !(s.cfg.Anonymous && s.ln != nil && isLoopback(s.ln.Addr())) {
+	return guardHost(h, s.cfg.AllowedHosts, s.cfg.Anonymous && s.ln != nil && isLoopback(s.ln.Addr()))
+}
+
+// guardHost wraps h in the allowed-hosts check of names, or, when names
+// is empty, of localhost and IP addresses alone if loopbackOnly; it
+// returns h itself when there is nothing to check.
+func guardHost(h http.Handler, names []string, loopbackOnly bool) http.Handler {
+	if len(names) == 0 && !loopbackOnly {
 		return h
 	}
 	p := hostPolicy{names: map[string]bool{}}

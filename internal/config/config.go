@@ -51,6 +51,7 @@ type Config struct {
 	AuthHeader           string        `koanf:"auth-header" yaml:"auth-header"`
 	TrustedProxies       []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
 	CORSOrigins          []string      `koanf:"cors-origins" yaml:"cors-origins"`
+	AllowedHosts         []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
 	MetricsAddr          string        `koanf:"metrics-addr" yaml:"metrics-addr"`
 	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
 	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
@@ -152,6 +153,9 @@ func (c *Config) Validate() error {
 	check(c.AuthHeader == "" || len(c.TrustedProxies) > 0, "auth-header", "needs trusted-proxies: the header is believed only from them")
 	for _, p := range c.TrustedProxies {
 		check(validCIDR(p), "trusted-proxies", fmt.Sprintf("%q is not an IP address or CIDR", p))
+	}
+	for _, h := range c.AllowedHosts {
+		check(h == "*" || h != "" && !strings.ContainsAny(h, ":/[] "), "allowed-hosts", fmt.Sprintf("%q is not a host name (without a port) or *", h))
 	}
 	check(c.AuthHeader == "" || len(c.Users) > 0, "auth-header", "names configured users only: add them to users")
 	check(c.Anonymous || len(c.Users) > 0, "users",

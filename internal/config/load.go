@@ -52,6 +52,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("auth-header", d.AuthHeader, "trust this header (e.g. X-Forwarded-User) to name the user, from trusted proxies only")
 	fs.StringSlice("trusted-proxies", d.TrustedProxies, "addresses or CIDRs of reverse proxies whose X-Forwarded-* and auth header are believed")
 	fs.StringSlice("cors-origins", d.CORSOrigins, "origins allowed to use the share from a browser (* for any)")
+	fs.StringSlice("allowed-hosts", d.AllowedHosts, "host names the Host header may name besides localhost and IP addresses (* for any; default: any, but none for anonymous access and the metrics listener on a loopback address)")
 	fs.String("metrics-addr", d.MetricsAddr, "address of the /metrics, /healthz and /readyz listener (empty: off)")
 	fs.Bool("pprof", d.Pprof, "serve /debug/pprof on the metrics address")
 	fs.String("durability", d.Durability, "full: fsync content, folders and store before answering; relaxed: atomic renames without fsync of content (survives a crash of atomdav, not a power cut)")

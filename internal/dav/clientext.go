@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -89,9 +90,16 @@ func (m *uploadMeta) parseChecksum(v string) error {
 	return nil
 }
 
-// maxUnixTime is the latest X-OC-Mtime accepted, 9999-12-31T23:59:59Z: the
-// last second a four-digit year (RFC 3339, HTTP dates) can say.
-const maxUnixTime = 253402300799
+// maxUnixTime is the latest X-OC-Mtime accepted, 2262-04-11T23:47:16Z: the
+// last second whose nanoseconds since 1970 fit an int64, which os.Chtimes
+// hands the kernel (a later time wraps round to 1901 or so).
+const maxUnixTime = math.MaxInt64 / 1e9
+
+// settableTime reports whether t can become a file's modification time as
+// it is: os.Chtimes passes t.UnixNano(), defined from 1677 to 2262.
+func settableTime(t time.Time) bool {
+	return !t.Before(time.Unix(0, math.MinInt64)) && !t.After(time.Unix(0, math.MaxInt64))
+}
 
 // parseUnixTime reads seconds since the epoch, fractions allowed, from 0
 // to maxUnixTime. NaN, infinities and times out of range are errors: they
@@ -99,7 +107,7 @@ const maxUnixTime = 253402300799
 func parseUnixTime(v string) (time.Time, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil || !(f >= 0 && f <= maxUnixTime) { // NaN compares false
-		return time.Time{}, errors.New("not Unix seconds between 1970 and 9999")
+		return time.Time{}, errors.New("not Unix seconds between 1970 and 2262")
 	}
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9)), nil

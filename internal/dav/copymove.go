@@ -141,8 +141,11 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 		return nil, errorf(http.StatusBadGateway, "Destination is on another server")
 	}
 	if req.dst, err = h.resourcePath(u.Path, false); err != nil {
-		if statusOf(err) == http.StatusForbidden { // a symlink leads out of the view
+		switch statusOf(err) {
+		case http.StatusForbidden: // a symlink leads out of the view
 			return nil, err
+		case http.StatusBadRequest: // NUL or a control character
+			return nil, errorf(http.StatusBadRequest, "malformed Destination: %w", err)
 		}
 		return nil, errorf(http.StatusBadGateway, "Destination is outside this share")
 	}

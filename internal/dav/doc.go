@@ -48,11 +48,16 @@
 // Config.MaxPropfindProps properties (prop or include), each answered for
 // every member, is 403; a Range of more than Config.MaxRanges ranges is
 // ignored (the whole file, 200), as multipart parts cost a read and
-// headers each. PROPPATCH's 207 names each instruction once.
+// headers each. PROPPATCH's 207 names each instruction once. The 5xx
+// statuses a client can ask for (501 for an unknown method, 502 for a
+// Destination outside the share, 503 with no upload slot free, 507 over a
+// lock limit or for a property name the store cannot keep) are not
+// reported to Config.OnError, so no client can fill the server's error log.
 //
 // A view's root (the share's, or the folder a user sees as "/") is never
-// deleted, moved, overwritten by a COPY or MOVE or replaced by a PUT (403,
-// 405 for PUT); PROPPATCH and LOCK of it are allowed.
+// deleted, moved, overwritten by a COPY or MOVE, replaced by a PUT (403,
+// 405 for PUT) or, when missing, made an empty file by a LOCK (403);
+// PROPPATCH and LOCK of it are allowed.
 //
 // Files are served with Content-Security-Policy: sandbox, so an uploaded
 // .html or .svg never runs script in the share's origin (with the

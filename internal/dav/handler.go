@@ -66,9 +66,8 @@ type Config struct {
 	// is no limit (internal/config sets the defaults).
 	LockLimits storage.LockLimits
 	// OnError is told about every request that failed with a 5xx status,
-	// with the internal error, except a LOCK refused by LockLimits and a
-	// PROPPATCH of a name the store cannot keep (507, the client's doing);
-	// nil ignores them.
+	// with the internal error, except the 5xx statuses that are the
+	// client's doing (see clientsDoing); nil ignores them.
 	OnError func(r *http.Request, err error)
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
@@ -168,18 +167,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
-	// went away mid-request is neither, nor one over its lock limit (507),
-	// with a property name the store cannot keep (507) or refused an
-	// upload slot (503).
-	clients := errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, storage.ErrInvalidName) ||
-		errors.Is(err, errTooManyUploads)
-	failed := (status >= 500 && !clients) || status == 0 && err != nil
+	// went away mid-request is neither, nor a 5xx the client asked for.
+	failed := (status >= 500 && !clientsDoing(status, err)) || status == 0 && err != nil
 	if failed && h.cfg.OnError != nil && r.Context().Err() == nil {
 		h.cfg.OnError(r, err)
 	}
 	if status != 0 {
 		writeError(w, status, err)
 	}
+}
+
+// clientsDoing reports whether a 5xx answers what the client sent rather
+// than a failure of the server, so that OnError (an error log line) is not
+// told of it: a LOCK over the client's lock limit (507), a method the
+// server does not implement (501, RFC 9110 §15.6.2), a Destination on
+// another server or outside the share (502, RFC 4918 §9.8.5), a PUT with
+// no upload slot free (503) and a property name the store cannot keep
+// (507). Anyone can send as many of them as they like.
+func clientsDoing(status int, err error) bool {
+	switch status {
+	case http.StatusNotImplemented, http.StatusBadGateway:
+		return true
+	}
+	return errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, storage.ErrInvalidName) ||
+		errors.Is(err, errTooManyUploads)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {

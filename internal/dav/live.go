@@ -185,10 +185,14 @@ func (m mtimeProperty) parse(value []byte) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("Win32LastModifiedTime %q is not an HTTP date", strings.TrimSpace(v.Text))
 	}
+	if !settableTime(t) {
+		return time.Time{}, fmt.Errorf("Win32LastModifiedTime %q is not between 1678 and 2262", strings.TrimSpace(v.Text))
+	}
 	return t, nil
 }
 
-// Check refuses a value that is not an HTTP date.
+// Check refuses a value that is not an HTTP date, or one the file system
+// cannot be given as it is.
 func (m mtimeProperty) Check(value []byte) error {
 	_, err := m.parse(value)
 	return err

@@ -57,13 +57,16 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 }
 
 // createLock stores a new lock and, on an unmapped URL, creates the empty
-// resource it locks (RFC 4918 §7.3).
+// resource it locks (RFC 4918 §7.3), except in place of the view's root.
 func (h *Handler) createLock(w http.ResponseWriter, r *http.Request, l storage.Lock) (int, error) {
 	_, statErr := h.fs.Stat(r.Context(), l.Root)
 	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
 		return statusOf(statErr), statErr
 	}
 	created := statErr != nil
+	if created && h.isRoot(l.Root) { // a user's root not made yet, or removed
+		return http.StatusForbidden, errors.New("the root is a collection: a LOCK cannot create it as an empty file")
+	}
 	if created {
 		if st, err := h.checkWrite(r, l.Root, scope{touched: withParent(l.Root)[1:]}); st != 0 {
 			return st, err

@@ -21,6 +21,11 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	if h.isRoot(p) { // even when missing: a file must never take its place
 		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
 	}
+	if _, ok := r.Header["Content-Range"]; ok {
+		// RFC 9110 §14.5: the body is likely a part, which would replace
+		// the whole file.
+		return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial update) is not supported")
+	}
 	if max := h.cfg.MaxUploadBytes; max > 0 {
 		if r.ContentLength > max {
 			return http.StatusRequestEntityTooLarge, errors.New("upload too large")

@@ -130,7 +130,7 @@ func wellFormed(t *testing.T, body []byte) {
 
 // TestHeaderParsersRefuse checks issue 12 item 9 through the real binary:
 // OC-Checksum of Unicode white space is 400 (it was a panic, 500), and an
-// X-OC-Mtime that is NaN, infinite or out of 1970..9999 is 400 on PUT and
+// X-OC-Mtime that is NaN, infinite or out of 1970..2262 is 400 on PUT and
 // COPY (NaN used to set 1901), with nothing written.
 func TestHeaderParsersRefuse(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,7 @@
 // Package server runs atomdav: it opens the property store, builds the
 // WebDAV handler, wraps it in the middleware chain (recover, request id,
-// access log, metrics, trusted proxies, CORS, authentication), listens
+// access log, metrics, trusted proxies, allowed hosts, CORS,
+// authentication), listens
 // (TLS with SIGHUP reload, connection cap), serves /metrics, /healthz and
 // /readyz on a separate listener, tells systemd when it is ready, and at
 // the end of its context drains in-flight requests and closes the store
@@ -12,4 +13,10 @@
 // rather than net/http's 1 MB: 431 above) and must arrive within
 // ReadHeaderTimeout, so the memory a connection holds before its request
 // is routed is small; max-conns bounds the connections.
+//
+// With anonymous access on a loopback address, a request whose Host is
+// neither localhost, an IP address nor one of allowed-hosts is refused
+// (421) before CORS and authentication: a web page cannot reach the share
+// through DNS rebinding. The operations listener (metrics, pprof), which
+// has no authentication, does the same whenever it is on loopback.
 package server

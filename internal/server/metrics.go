@@ -242,7 +242,10 @@ func (s *Server) startOps(ctx context.Context) (stop func(), err error) {
 		return nil, fmt.Errorf("metrics-addr: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           s.opsMux(ctx),
+		// Unauthenticated, so on loopback it answers localhost and IP
+		// addresses only, like an anonymous share: pprof's cmdline may
+		// hold a postgres:// password (see withHost).
+		Handler:           guardHost(s.opsMux(ctx), s.cfg.AllowedHosts, isLoopback(ln.Addr())),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

@@ -140,6 +140,7 @@ func (s *Server) Serve(ctx context.Context) error {
 func (s *Server) chain(h *dav.Handler) http.Handler {
 	var next http.Handler = s.withAuth(h)
 	next = s.withCORS(next)
+	next = s.withHost(next)
 	next = s.withProxy(next)
 	return s.middleware(next)
 }

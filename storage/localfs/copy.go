@@ -220,6 +220,8 @@ func (f *FS) realPath(name string, followLast bool) (string, error) {
 	return filepath.Join(dir, filepath.Base(local)), nil
 }
 
+// isTemp reports whether name starts with TempPrefix, in any case (see
+// IsHidden).
 func isTemp(name string) bool {
-	return len(name) > len(TempPrefix) && name[:len(TempPrefix)] == TempPrefix
+	return len(name) >= len(TempPrefix) && strings.EqualFold(name[:len(TempPrefix)], TempPrefix)
 }

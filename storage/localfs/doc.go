@@ -6,8 +6,9 @@
 // # Security
 //
 // The root is a jail. Names are cleaned ("..", encoded or not, cannot climb
-// out), the state folder that holds the store is neither listed nor
-// reachable, and a symlink whose target lies outside the root is refused,
+// out), the state folder that holds the store and the temp files of
+// uploads are neither listed nor reachable, whatever the case of their
+// names (a case-insensitive file system would open them), and a symlink whose target lies outside the root is refused,
 // dangling or not. The check lstats only the components below the root
 // and hands a path with a symlink on the way to a full evaluation; Open
 // lets the kernel refuse symlinks (openat2) so a GET costs one system call.

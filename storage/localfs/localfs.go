@@ -79,16 +79,26 @@ func (f *FS) Store() storage.Store { return f.store }
 
 // IsHidden reports whether the clean slash path name is reserved: the state
 // folder or inside it, or any name starting with TempPrefix (those are
-// the server's temp files, swept at start-up).
+// the server's temp files, swept at start-up). Both compare without regard
+// to case: on a case-insensitive file system (macOS, Windows, a casefold
+// folder, some network shares) "/.ATOMDAV/state.db" opens the state
+// database, and ".ATOMDAV-TMP-x" someone's upload in progress.
 func (f *FS) IsHidden(name string) bool {
 	rest := strings.TrimPrefix(name, "/")
 	if f.opts.Hidden != "" {
 		first, _, _ := strings.Cut(rest, "/")
-		if first == f.opts.Hidden {
+		if strings.EqualFold(first, f.opts.Hidden) {
 			return true
 		}
 	}
-	return strings.HasPrefix(rest, TempPrefix) || strings.Contains(rest, "/"+TempPrefix)
+	for rest != "" {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
+		if isTemp(seg) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mkdir creates a collection.
@@ -268,7 +278,7 @@ func (d *rootDir) Readdir(n int) ([]os.FileInfo, error) {
 	fis, err := d.File.Readdir(n)
 	out := fis[:0]
 	for _, fi := range fis {
-		if fi.Name() != d.hidden {
+		if !strings.EqualFold(fi.Name(), d.hidden) {
 			out = append(out, fi)
 		}
 	}

@@ -82,6 +82,7 @@ func (h *Handler) createLock(w http.ResponseWriter, r *http.Request, l storage.L
 	if err != nil {
 		return statusOf(err), err
 	}
+	h.owners.passed(l.Token) // parseLockInfo checked the owner
 	status := http.StatusOK
 	if created {
 		if err := h.createEmpty(l.Root); err != nil {

@@ -59,11 +59,24 @@ func (c *ownerChecks) echoable(l storage.Lock, max int64) bool {
 		return ok
 	}
 	ok = checkOwner(l.Owner, l.OwnerNS, max) == nil
+	c.remember(l.Token, ok)
+	return ok
+}
+
+// passed records that the owner of the lock with token passed the checks
+// already (a LOCK's body is checked as it is parsed), so rendering the new
+// lock does not check it again.
+func (c *ownerChecks) passed(token string) {
+	if c != nil {
+		c.remember(token, true)
+	}
+}
+
+func (c *ownerChecks) remember(token string, ok bool) {
 	c.mu.Lock()
 	if len(c.ok) >= maxOwnerChecks || c.ok == nil {
 		c.ok = make(map[string]bool)
 	}
-	c.ok[l.Token] = ok
+	c.ok[token] = ok
 	c.mu.Unlock()
-	return ok
 }

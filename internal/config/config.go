@@ -114,7 +114,15 @@ func Default() Config {
 
 // Validate checks every key, naming the one at fault, and makes Root and
 // State absolute (State defaults to Root/.atomdav).
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+// ValidateOffline is Validate for the commands that open the store without
+// serving (atomdav check): every key is checked alike, so a typo stops
+// them as it stops serve, but no way in (users or anonymous) is required.
+func (c *Config) ValidateOffline() error { return c.validate(false) }
+
+// validate is Validate, and ValidateOffline when serving is false.
+func (c *Config) validate(serving bool) error {
 	if err := c.ValidatePaths(); err != nil {
 		return err
 	}
@@ -158,7 +166,7 @@ func (c *Config) Validate() error {
 		check(h == "*" || h != "" && !strings.ContainsAny(h, ":/[] "), "allowed-hosts", fmt.Sprintf("%q is not a host name (without a port) or *", h))
 	}
 	check(c.AuthHeader == "" || len(c.Users) > 0, "auth-header", "names configured users only: add them to users")
-	check(c.Anonymous || len(c.Users) > 0, "users",
+	check(!serving || c.Anonymous || len(c.Users) > 0, "users",
 		"no users are configured: add users to the config file (see 'atomdav config example') or pass --anonymous")
 	seen := map[string]bool{}
 	for i, u := range c.Users {
@@ -174,8 +182,7 @@ func (c *Config) Validate() error {
 	return joinLine(errs)
 }
 
-// ValidatePaths checks Root and State alone (enough for offline commands
-// such as check) and makes them absolute. The state folder must lie
+// ValidatePaths checks Root and State alone and makes them absolute. The state folder must lie
 // outside the root, or be the default ROOT/.atomdav (see checkState).
 func (c *Config) ValidatePaths() error {
 	if c.Root == "" {

@@ -68,6 +68,10 @@ type Config struct {
 	// PROPPATCH may store (507 above them).
 	MaxPropValueBytes   int `koanf:"max-prop-value-bytes" yaml:"max-prop-value-bytes"`
 	MaxPropsPerResource int `koanf:"max-props-per-resource" yaml:"max-props-per-resource"`
+
+	// MaxXMLDepth bounds the element nesting of a PROPPATCH body (400
+	// above), which is parsed recursively.
+	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -78,6 +82,10 @@ type User struct {
 	Root     string `koanf:"root" yaml:"root"`
 	ReadOnly bool   `koanf:"read-only" yaml:"read-only"`
 }
+
+// maxXMLDepth is the highest max-xml-depth accepted: parsing recurses that
+// deep, and no client nests property values further.
+const maxXMLDepth = 10000
 
 // publishedHash is the bcrypt hash 'atomdav config example' used to print
 // for every user: anyone who has read the example knows it, so a user
@@ -106,6 +114,7 @@ func Default() Config {
 		MaxHeaderBytes:       64 << 10,
 		MaxPropValueBytes:    proppatch.DefaultMaxValueBytes,
 		MaxPropsPerResource:  proppatch.DefaultMaxProps,
+		MaxXMLDepth:          proppatch.DefaultMaxDepth,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -151,6 +160,7 @@ func (c *Config) validate(serving bool) error {
 	check(c.MaxHeaderBytes >= 4<<10, "max-header-bytes", "must be at least 4096")
 	check(c.MaxPropValueBytes > 0, "max-prop-value-bytes", "must be positive")
 	check(c.MaxPropsPerResource > 0, "max-props-per-resource", "must be positive")
+	check(c.MaxXMLDepth > 0 && c.MaxXMLDepth <= maxXMLDepth, "max-xml-depth", fmt.Sprintf("must be between 1 and %d", maxXMLDepth))
 	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")

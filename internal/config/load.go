@@ -39,6 +39,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int("max-ranges", d.MaxRanges, "most ranges a GET's Range header may ask for; over it the whole file is sent (200)")
 	fs.Int("max-header-bytes", d.MaxHeaderBytes, "largest request header block, request line included (431 above)")
 	fs.Int("max-prop-value-bytes", d.MaxPropValueBytes, "largest dead property value a PROPPATCH may store, namespace declarations included (507 above)")
+	fs.Int("max-xml-depth", d.MaxXMLDepth, "deepest element nesting of a PROPPATCH body, the propertyupdate counting as 1 (400 above)")
 	fs.Int("max-props-per-resource", d.MaxPropsPerResource, "most dead properties one resource may hold (a PROPPATCH adding more: 507)")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")

@@ -10,15 +10,14 @@ import (
 	"github.com/atomdav/atomdav/storage"
 )
 
-// ErrInvalidIntent is returned by BeginIntent for an intent with an unknown
-// Op, or an OpDelete with a Dst. Paths that are not canonical are reported
-// with storage.ErrInvalidPath instead.
-var ErrInvalidIntent = errors.New("postgres: invalid intent")
+// ErrInvalidIntent is storage.ErrInvalidIntent, which BeginIntent's error
+// wraps for an intent with an unknown Op, or an OpDelete with a Dst.
+var ErrInvalidIntent = storage.ErrInvalidIntent
 
 // BeginIntent records in, owned by this instance, under a new ID from the
 // table's sequence (increasing, never reused), and returns it with that ID.
 func (s *Store) BeginIntent(ctx context.Context, in storage.Intent) (storage.Intent, error) {
-	if err := checkIntent(in); err != nil {
+	if err := storage.CheckIntent(in); err != nil {
 		return storage.Intent{}, err
 	}
 	if err := s.enter(ctx); err != nil {
@@ -120,7 +119,7 @@ func takeIntent(ctx context.Context, tx pgx.Tx, id uint64) (storage.Intent, erro
 	if err != nil {
 		return in, err
 	}
-	if err := checkIntent(in); err != nil {
+	if err := storage.CheckIntent(in); err != nil {
 		return in, fmt.Errorf("intent %d: malformed record: %w", id, err)
 	}
 	return in, nil
@@ -134,19 +133,4 @@ func scanIntent(r pgx.CollectableRow) (storage.Intent, error) {
 	err := r.Scan(&id, &op, &src, &dst, &in.Depth0)
 	in.ID, in.Op, in.Src, in.Dst = uint64(id), storage.Op(op), string(src), string(dst)
 	return in, err
-}
-
-// checkIntent validates an intent's op and paths.
-func checkIntent(in storage.Intent) error {
-	switch in.Op {
-	case storage.OpMove, storage.OpCopy:
-		return checkPaths(in.Src, in.Dst)
-	case storage.OpDelete:
-		if in.Dst != "" {
-			return fmt.Errorf("%w: delete with a destination %q", ErrInvalidIntent, in.Dst)
-		}
-		return checkPaths(in.Src)
-	default:
-		return fmt.Errorf("%w: unknown op %q", ErrInvalidIntent, in.Op)
-	}
 }

@@ -76,8 +76,9 @@ func TestCheckConfigTypo(t *testing.T) {
 
 // TestCheckPostgresStore: check --store checks the PostgreSQL store a
 // cluster shares: it finds an orphan and the unfinished intent of a dead
-// instance planted there, and --repair fixes both. Before, --store was an
-// unknown flag and a PostgreSQL deployment could not be checked at all.
+// instance planted there, and --repair fixes both, but refuses while an
+// instance serves from the store. Before, --store was an unknown flag and
+// a PostgreSQL deployment could not be checked at all.
 func TestCheckPostgresStore(t *testing.T) {
 	t.Parallel()
 	db, dir := clusterDB(t), t.TempDir()
@@ -106,4 +107,15 @@ func TestCheckPostgresStore(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM atomdav_props`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("properties left after repair: %d (%v), want 0", n, err)
 	}
+
+	// With an instance serving from the store, a MOVE under way there
+	// would look like an orphan: check still reports, --repair refuses.
+	live := startServer(t, dir, "--store", db)
+	code, out, errs = runCLI(t, "check", dir, "--store", db)
+	if code != 0 || !strings.Contains(out, "consistent") {
+		t.Errorf("check beside a live instance: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "check", dir, "--store", db, "--repair")
+	refused(t, code, out, errs, "other instances are serving", "stop them")
+	live.Stop()
 }

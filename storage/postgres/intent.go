@@ -134,3 +134,19 @@ func scanIntent(r pgx.CollectableRow) (storage.Intent, error) {
 	in.ID, in.Op, in.Src, in.Dst = uint64(id), storage.Op(op), string(src), string(dst)
 	return in, err
 }
+
+// Peers counts the other instances alive on this database now (see
+// sqlAlive): those whose tree changes may be under way. A consistency
+// check that repairs must run with none, since a MOVE in flight looks like
+// properties whose resource is gone.
+func (s *Store) Peers(ctx context.Context) (int, error) {
+	if err := s.enter(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM atomdav_instances n WHERE n.id <> $1 AND `+sqlAlive, s.instance).Scan(&n)
+	if err != nil {
+		return 0, s.fail(ctx, "peers", err)
+	}
+	return n, nil
+}

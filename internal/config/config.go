@@ -72,6 +72,12 @@ type Config struct {
 	// MaxXMLDepth bounds the element nesting of a PROPPATCH body (400
 	// above), which is parsed recursively.
 	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
+
+	// MaxFailedLogins failed logins from one address within
+	// FailedLoginWindow block it (429), so passwords cannot be guessed
+	// fast.
+	MaxFailedLogins   int           `koanf:"max-failed-logins" yaml:"max-failed-logins"`
+	FailedLoginWindow time.Duration `koanf:"failed-login-window" yaml:"failed-login-window"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -115,6 +121,8 @@ func Default() Config {
 		MaxPropValueBytes:    proppatch.DefaultMaxValueBytes,
 		MaxPropsPerResource:  proppatch.DefaultMaxProps,
 		MaxXMLDepth:          proppatch.DefaultMaxDepth,
+		MaxFailedLogins:      5,
+		FailedLoginWindow:    time.Minute,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -161,6 +169,8 @@ func (c *Config) validate(serving bool) error {
 	check(c.MaxPropValueBytes > 0, "max-prop-value-bytes", "must be positive")
 	check(c.MaxPropsPerResource > 0, "max-props-per-resource", "must be positive")
 	check(c.MaxXMLDepth > 0 && c.MaxXMLDepth <= maxXMLDepth, "max-xml-depth", fmt.Sprintf("must be between 1 and %d", maxXMLDepth))
+	check(c.MaxFailedLogins > 0, "max-failed-logins", "must be positive")
+	check(c.FailedLoginWindow >= time.Second, "failed-login-window", "must be at least 1s")
 	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")

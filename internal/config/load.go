@@ -41,6 +41,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int("max-prop-value-bytes", d.MaxPropValueBytes, "largest dead property value a PROPPATCH may store, namespace declarations included (507 above)")
 	fs.Int("max-xml-depth", d.MaxXMLDepth, "deepest element nesting of a PROPPATCH body, the propertyupdate counting as 1 (400 above)")
 	fs.Int("max-props-per-resource", d.MaxPropsPerResource, "most dead properties one resource may hold (a PROPPATCH adding more: 507)")
+	fs.Int("max-failed-logins", d.MaxFailedLogins, "failed logins one address (IPv6: one /64) may make within failed-login-window before it gets 429")
+	fs.Duration("failed-login-window", d.FailedLoginWindow, "time in which max-failed-logins failures are forgiven, one at a time")
 	fs.Bool("allow-infinite-depth", d.AllowInfiniteDepth, "allow PROPFIND with Depth: infinity")
 	fs.Int("max-conns", d.MaxConns, "most client connections served at once (0: no limit)")
 	fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time a client has to send its request headers")

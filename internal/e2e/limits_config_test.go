@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -38,4 +39,28 @@ func TestMaxXMLDepthOption(t *testing.T) {
 
 	code, out, errs := runCLIEnv(t, []string{"ATOMDAV_MAX_XML_DEPTH=0"}, "serve", t.TempDir(), "--anonymous", "--addr", "127.0.0.1:0")
 	refused(t, code, out, errs, "max-xml-depth")
+}
+
+// TestFailedLoginOptions: the failed-login limit, fixed at five a minute
+// before, is the options max-failed-logins and failed-login-window: with
+// two, the third wrong password gets 429 where the default still checks it.
+func TestFailedLoginOptions(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		extra []string
+		third int
+	}{
+		{"default", nil, http.StatusUnauthorized},
+		{"two a minute", []string{"max-failed-logins: 2", "failed-login-window: 1m"}, http.StatusTooManyRequests},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startAuthServer(t, authTree(t), "--config", authConfig(t, tt.extra...))
+			for i := range 2 {
+				wantChallenge(t, s.do(t, "GET", "/top.txt", "", basicCreds("alice", "guess"+strconv.Itoa(i))...), "failure "+strconv.Itoa(i+1))
+			}
+			want(t, s.do(t, "GET", "/top.txt", "", basicCreds("alice", "guess2")...), tt.third, "third failure")
+		})
+	}
 }

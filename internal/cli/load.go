@@ -21,33 +21,20 @@ func addConfigFlags(cmd *cobra.Command) {
 // and refuse exactly the same configurations; check goes through
 // loadOfflineConfig.
 func loadConfig(cmd *cobra.Command, args []string) (config.Config, error) {
-	cfg, err := loadRaw(cmd, args)
-	if err != nil {
-		return config.Config{}, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return config.Config{}, err
-	}
-	return cfg, nil
+	return load(cmd, args, (*config.Config).Validate)
 }
 
 // loadOfflineConfig is loadConfig for a command that opens the store
 // without serving: the same sources and checks, but no way in (users or
 // anonymous) is required.
 func loadOfflineConfig(cmd *cobra.Command, args []string) (config.Config, error) {
-	cfg, err := loadRaw(cmd, args)
-	if err != nil {
-		return config.Config{}, err
-	}
-	if err := cfg.ValidateOffline(); err != nil {
-		return config.Config{}, err
-	}
-	return cfg, nil
+	return load(cmd, args, (*config.Config).ValidateOffline)
 }
 
-// loadRaw merges the sources (config.Load) and sets the root: DIR when
-// given, else the configured root, else the current directory.
-func loadRaw(cmd *cobra.Command, args []string) (config.Config, error) {
+// load merges the sources (config.Load), sets the root (DIR when given,
+// else the configured root, else the current directory) and validates the
+// result with validate.
+func load(cmd *cobra.Command, args []string, validate func(*config.Config) error) (config.Config, error) {
 	cfg, err := config.Load(cmd.Flags(), os.Environ())
 	if err != nil {
 		return config.Config{}, err
@@ -56,6 +43,9 @@ func loadRaw(cmd *cobra.Command, args []string) (config.Config, error) {
 		cfg.Root = args[0]
 	} else if cfg.Root == "" {
 		cfg.Root = "."
+	}
+	if err := validate(&cfg); err != nil {
+		return config.Config{}, err
 	}
 	return cfg, nil
 }

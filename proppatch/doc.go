@@ -42,7 +42,8 @@
 // (an overflow is reported as 413). The values Parse builds total at most
 // four times the body plus 1 MiB (ErrExpansion, 413), since re-declaring
 // inherited namespaces on each property could otherwise multiply a small
-// body. Parse refuses nesting deeper than 256 elements, expands no entity
+// body. Parse refuses nesting deeper than DefaultMaxDepth (256) elements, or
+// ParseOptions.MaxDepth with ParseWith; it expands no entity
 // other than the five predefined ones (no DTD processing, so no entity
 // expansion attacks), and refuses bodies that are not namespace well-formed
 // or that hold a character XML forbids, comments and processing

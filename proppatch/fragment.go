@@ -45,7 +45,7 @@ func CheckFragment(content []byte, ns map[string]string) error {
 	doc.WriteString(">")
 	doc.Write(content)
 	doc.WriteString("</fragment>")
-	root, _, err := read(bytes.NewReader(doc.Bytes()))
+	root, _, err := read(bytes.NewReader(doc.Bytes()), DefaultMaxDepth)
 	if err != nil {
 		return err // an *Error already
 	}

@@ -66,7 +66,7 @@ func TestParseWorkIsLinear(t *testing.T) {
 		for _, size := range []int{64 << 10, 1 << 20} {
 			body := build(size)
 			var ns Namespaces
-			if _, err := parse(bytes.NewReader(body), &ns); err != nil {
+			if _, err := parse(bytes.NewReader(body), &ns, ParseOptions{}); err != nil {
 				t.Fatalf("%s/%d: %v", name, size, err)
 			}
 			if perByte := float64(ns.steps) / float64(len(body)); perByte > 1 {

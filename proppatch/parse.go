@@ -18,9 +18,19 @@ import (
 // nsDAV is the namespace of the WebDAV elements (RFC 4918 §21).
 const nsDAV = "DAV:"
 
-// maxDepth bounds the element nesting Parse accepts, so that a hostile body
-// cannot make the recursive checks below run deep.
-const maxDepth = 256
+// DefaultMaxDepth is the deepest element nesting Parse accepts, so that a
+// hostile body cannot make the recursive checks below run deep.
+const DefaultMaxDepth = 256
+
+// ParseOptions bound what ParseWith accepts. The zero value is Parse's
+// defaults.
+type ParseOptions struct {
+	// MaxDepth is the deepest element nesting accepted, the
+	// propertyupdate counting as 1; a body nested deeper fails with 400
+	// (ErrMalformed). 0 means DefaultMaxDepth. Parsing recurses to this
+	// depth, so keep it in the thousands at most.
+	MaxDepth int
+}
 
 // Update is a parsed DAV:propertyupdate (RFC 4918 §14.19).
 type Update struct {
@@ -54,12 +64,21 @@ type Instruction struct {
 // propertyupdate, and other than DAV:prop inside those, are ignored as
 // RFC 4918 §17 asks of unknown XML.
 func Parse(r io.Reader) (*Update, error) {
-	return parse(r, new(Namespaces))
+	return ParseWith(r, ParseOptions{})
 }
 
-// parse is Parse resolving names with ns, which the tests inspect.
-func parse(r io.Reader, ns *Namespaces) (*Update, error) {
-	root, n, err := read(r)
+// ParseWith is Parse with the bounds of opts.
+func ParseWith(r io.Reader, opts ParseOptions) (*Update, error) {
+	return parse(r, new(Namespaces), opts)
+}
+
+// parse is ParseWith resolving names with ns, which the tests inspect.
+func parse(r io.Reader, ns *Namespaces, opts ParseOptions) (*Update, error) {
+	maxDepth := opts.MaxDepth
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	root, n, err := read(r, maxDepth)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +99,9 @@ func parse(r io.Reader, ns *Namespaces) (*Update, error) {
 	return &Update{Instructions: ins}, nil
 }
 
-// read parses r into an element tree and returns its root element and the
-// number of bytes read.
-func read(r io.Reader) (*etree.Element, int64, error) {
+// read parses r, nested at most maxDepth deep, into an element tree and
+// returns its root element and the number of bytes read.
+func read(r io.Reader, maxDepth int) (*etree.Element, int64, error) {
 	rec := &readRecorder{r: r}
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{

@@ -219,3 +219,40 @@ func TestParseExpansion(t *testing.T) {
 	u, err := proppatch.Parse(strings.NewReader(b.String()))
 	assertParseError(t, u, err, http.StatusRequestEntityTooLarge, proppatch.ErrExpansion)
 }
+
+// TestParseWithMaxDepth: ParseOptions.MaxDepth moves the nesting bound both
+// ways: a body Parse refuses passes under a higher bound, and one it
+// accepts is refused under a lower one (DESIGN §7: XML depth has an option).
+func TestParseWithMaxDepth(t *testing.T) {
+	t.Parallel()
+	nested := func(n int) string {
+		return pu(`<D:set><D:prop><Z:a>` + strings.Repeat("<x>", n) + strings.Repeat("</x>", n) + `</Z:a></D:prop></D:set>`)
+	}
+	// propertyupdate, set, prop and Z:a hold the n x elements: depth n+4.
+	tests := []struct {
+		name     string
+		body     string
+		maxDepth int
+		ok       bool
+	}{
+		{"default_accepts_256", nested(252), 0, true},
+		{"default_refuses_257", nested(253), 0, false},
+		{"raised_accepts_300", nested(296), 300, true},
+		{"raised_refuses_301", nested(297), 300, false},
+		{"lowered_accepts_8", nested(4), 8, true},
+		{"lowered_refuses_9", nested(5), 8, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := proppatch.ParseWith(strings.NewReader(tt.body), proppatch.ParseOptions{MaxDepth: tt.maxDepth})
+			if tt.ok && err != nil {
+				t.Fatalf("ParseWith = %v, want it accepted", err)
+			}
+			var pe *proppatch.Error
+			if !tt.ok && (!errors.As(err, &pe) || pe.Status != 400 || !errors.Is(err, proppatch.ErrMalformed)) {
+				t.Fatalf("ParseWith = %v, want a 400 wrapping ErrMalformed", err)
+			}
+		})
+	}
+}

@@ -1,10 +1,29 @@
-// Package storage defines the Store that keeps a WebDAV server's dead
-// properties: one durable, transactional map per resource, keyed by the
-// resource's cleaned path, so that a subtree is a key range and COPY, MOVE
-// and DELETE of a collection are each one transaction.
+// Package storage defines the Store that holds all of a WebDAV server's
+// durable state besides the files themselves:
+//
+//   - the dead properties: one durable, transactional map per resource,
+//     keyed by the resource's cleaned path, so that a subtree is a key
+//     range and COPY, MOVE and DELETE of a collection are each one
+//     transaction;
+//   - the intent log (IntentLog): each tree change under way, recorded
+//     before the tree is touched, so that a crash part-way is completed or
+//     undone at start-up and the properties follow the tree (DESIGN §6);
+//     the properties of a subtree are copied or moved only by completing
+//     an intent;
+//   - the lock table (LockTable): the WebDAV locks with their owners,
+//     principals and expiry, enforcing conflicts and LockLimits;
+//   - a walk of every resource with properties (Walker), for consistency
+//     checks.
+//
+// It also holds the checks every store makes of its arguments (CheckPaths,
+// CheckIntent, CheckLock), written once so that the stores refuse the same
+// things with the same errors.
 //
 // Implementations live in the sub-packages (storage/bolt for the embedded
-// default); storage/storagetest is the conformance suite every one passes.
+// default, storage/postgres for a database several instances share);
+// storage/storagetest is the conformance suite every one passes, and a
+// `var _ storage.Store = (*Store)(nil)` in each asserts the interface at
+// compile time.
 //
 // # Concurrency
 //

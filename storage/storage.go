@@ -64,13 +64,6 @@ type Store interface {
 	// removing an absent property is not an error.
 	PatchProps(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name) error
 
-	// CopyTree replaces the properties of dst and all its descendants with a
-	// copy of those of src and its descendants, in one transaction.
-	CopyTree(ctx context.Context, src, dst string) error
-
-	// MoveTree is CopyTree followed by DeleteTree(src), in one transaction.
-	MoveTree(ctx context.Context, src, dst string) error
-
 	// DeleteTree removes the properties of path and all its descendants in
 	// one transaction.
 	DeleteTree(ctx context.Context, path string) error
@@ -131,10 +124,15 @@ type IntentLog interface {
 	BeginIntent(ctx context.Context, in Intent) (Intent, error)
 
 	// CompleteIntent applies the property change the intent stands for
-	// (MoveTree, CopyTree — or, with Depth0, a copy of Src's own
-	// properties replacing Dst's subtree — or DeleteTree) and forgets the
-	// intent, in one transaction. Completing an unknown ID is an error
-	// wrapping ErrNoIntent.
+	// and forgets the intent, in one transaction. OpCopy replaces the
+	// properties of Dst and all its descendants with a copy of those of
+	// Src and its descendants (with Depth0, of Src's own properties
+	// alone); OpMove is that copy followed by removing Src's subtree;
+	// OpDelete removes Src's subtree. Src is read before Dst is cleared,
+	// so a copy or move onto itself changes nothing. Completing an
+	// unknown ID is an error wrapping ErrNoIntent. These tree changes are
+	// reached only through intents: the store makes them when the tree
+	// has been changed, never on their own.
 	CompleteIntent(ctx context.Context, id uint64) error
 
 	// AbortIntent forgets the intent without touching any property.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/server"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
@@ -16,21 +15,20 @@ import (
 var errInconsistent = fmt.Errorf("store and tree are inconsistent (run with --repair to fix)")
 
 func newCheckCmd(s streams) *cobra.Command {
-	cfg := config.Default()
 	var repair bool
 	cmd := &cobra.Command{
 		Use:   "check [DIR]",
 		Short: "Verify the property store against the tree (stop the server first)",
 		Long: "check reports unfinished MOVE/COPY/DELETE intents, properties of resources that no\n" +
 			"longer exist and leftover temp files; with --repair it fixes them. It exits 0 only\n" +
-			"when the store and the tree are consistent.",
-		Args: cobra.MaximumNArgs(1),
+			"when the store and the tree are consistent. It reads the configuration as serve\n" +
+			"does (--config, ATOMDAV_* variables, the same flags) and checks the store serve\n" +
+			"would open: the embedded one in the state folder, or the PostgreSQL one of --store.",
+		Example: "  atomdav check /srv/webdav\n  atomdav check --config /etc/atomdav.yaml --repair",
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg.Root = "."
-			if len(args) == 1 {
-				cfg.Root = args[0]
-			}
-			if err := cfg.ValidatePaths(); err != nil {
+			cfg, err := loadOfflineConfig(cmd, args)
+			if err != nil {
 				return err
 			}
 			report, err := server.Check(cmd.Context(), cfg, repair, progressBar(s.err))
@@ -44,7 +42,7 @@ func newCheckCmd(s streams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.State, "state", "", "folder of the property store (default DIR/.atomdav)")
+	addConfigFlags(cmd)
 	cmd.Flags().BoolVar(&repair, "repair", false, "fix what is found")
 	return cmd
 }

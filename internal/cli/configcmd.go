@@ -48,6 +48,6 @@ func newConfigCheckCmd(s streams) *cobra.Command {
 			return err
 		},
 	}
-	config.AddFlags(cmd.Flags(), config.Default())
+	addConfigFlags(cmd)
 	return cmd
 }

@@ -1,4 +1,7 @@
 // Package cli is atomdav's command line: one file per command, the cobra
 // root built by newRootCmd with no globals. Run is the entry point main
-// calls.
+// calls. load.go is the one configuration loader: serve, config check and
+// check register the same flags (addConfigFlags) and read the file, the
+// ATOMDAV_* variables and the flags through it, so no command runs with a
+// configuration another would refuse.
 package cli

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -34,29 +33,9 @@ func newServeCmd(s streams) *cobra.Command {
 			return srv.Serve(cmd.Context())
 		},
 	}
-	config.AddFlags(cmd.Flags(), config.Default())
+	addConfigFlags(cmd)
 	cmd.Flags().BoolVar(&printConfig, "print-config", false, "check the configuration as serve does, print it (secrets redacted) and exit")
 	return cmd
-}
-
-// loadConfig is the configuration serve runs with: file, environment and
-// flags (config.Load), then DIR, then Validate. serve, serve
-// --print-config and config check all go through it, so they accept and
-// refuse exactly the same configurations.
-func loadConfig(cmd *cobra.Command, args []string) (config.Config, error) {
-	cfg, err := config.Load(cmd.Flags(), os.Environ())
-	if err != nil {
-		return config.Config{}, err
-	}
-	if len(args) == 1 {
-		cfg.Root = args[0]
-	} else if cfg.Root == "" {
-		cfg.Root = "."
-	}
-	if err := cfg.Validate(); err != nil {
-		return config.Config{}, err
-	}
-	return cfg, nil
 }
 
 // newLogger builds the one logger, in the configured level and format.

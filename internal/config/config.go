@@ -68,6 +68,16 @@ type Config struct {
 	// PROPPATCH may store (507 above them).
 	MaxPropValueBytes   int `koanf:"max-prop-value-bytes" yaml:"max-prop-value-bytes"`
 	MaxPropsPerResource int `koanf:"max-props-per-resource" yaml:"max-props-per-resource"`
+
+	// MaxXMLDepth bounds the element nesting of a PROPPATCH body (400
+	// above), which is parsed recursively.
+	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
+
+	// MaxFailedLogins failed logins from one address within
+	// FailedLoginWindow block it (429), so passwords cannot be guessed
+	// fast.
+	MaxFailedLogins   int           `koanf:"max-failed-logins" yaml:"max-failed-logins"`
+	FailedLoginWindow time.Duration `koanf:"failed-login-window" yaml:"failed-login-window"`
 }
 
 // User is one account: a bcrypt hash of its password, the folder of the
@@ -78,6 +88,10 @@ type User struct {
 	Root     string `koanf:"root" yaml:"root"`
 	ReadOnly bool   `koanf:"read-only" yaml:"read-only"`
 }
+
+// maxXMLDepth is the highest max-xml-depth accepted: parsing recurses that
+// deep, and no client nests property values further.
+const maxXMLDepth = 10000
 
 // publishedHash is the bcrypt hash 'atomdav config example' used to print
 // for every user: anyone who has read the example knows it, so a user
@@ -106,6 +120,9 @@ func Default() Config {
 		MaxHeaderBytes:       64 << 10,
 		MaxPropValueBytes:    proppatch.DefaultMaxValueBytes,
 		MaxPropsPerResource:  proppatch.DefaultMaxProps,
+		MaxXMLDepth:          proppatch.DefaultMaxDepth,
+		MaxFailedLogins:      5,
+		FailedLoginWindow:    time.Minute,
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
@@ -114,7 +131,15 @@ func Default() Config {
 
 // Validate checks every key, naming the one at fault, and makes Root and
 // State absolute (State defaults to Root/.atomdav).
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+// ValidateOffline is Validate for the commands that open the store without
+// serving (atomdav check): every key is checked alike, so a typo stops
+// them as it stops serve, but no way in (users or anonymous) is required.
+func (c *Config) ValidateOffline() error { return c.validate(false) }
+
+// validate is Validate, and ValidateOffline when serving is false.
+func (c *Config) validate(serving bool) error {
 	if err := c.ValidatePaths(); err != nil {
 		return err
 	}
@@ -143,6 +168,9 @@ func (c *Config) Validate() error {
 	check(c.MaxHeaderBytes >= 4<<10, "max-header-bytes", "must be at least 4096")
 	check(c.MaxPropValueBytes > 0, "max-prop-value-bytes", "must be positive")
 	check(c.MaxPropsPerResource > 0, "max-props-per-resource", "must be positive")
+	check(c.MaxXMLDepth > 0 && c.MaxXMLDepth <= maxXMLDepth, "max-xml-depth", fmt.Sprintf("must be between 1 and %d", maxXMLDepth))
+	check(c.MaxFailedLogins > 0, "max-failed-logins", "must be positive")
+	check(c.FailedLoginWindow >= time.Second, "failed-login-window", "must be at least 1s")
 	check(c.UploadIdleTimeout >= 0, "upload-idle-timeout", "must not be negative")
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")
@@ -158,7 +186,7 @@ func (c *Config) Validate() error {
 		check(h == "*" || h != "" && !strings.ContainsAny(h, ":/[] "), "allowed-hosts", fmt.Sprintf("%q is not a host name (without a port) or *", h))
 	}
 	check(c.AuthHeader == "" || len(c.Users) > 0, "auth-header", "names configured users only: add them to users")
-	check(c.Anonymous || len(c.Users) > 0, "users",
+	check(!serving || c.Anonymous || len(c.Users) > 0, "users",
 		"no users are configured: add users to the config file (see 'atomdav config example') or pass --anonymous")
 	seen := map[string]bool{}
 	for i, u := range c.Users {
@@ -174,8 +202,7 @@ func (c *Config) Validate() error {
 	return joinLine(errs)
 }
 
-// ValidatePaths checks Root and State alone (enough for offline commands
-// such as check) and makes them absolute. The state folder must lie
+// ValidatePaths checks Root and State alone and makes them absolute. The state folder must lie
 // outside the root, or be the default ROOT/.atomdav (see checkState).
 func (c *Config) ValidatePaths() error {
 	if c.Root == "" {

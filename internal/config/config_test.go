@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,6 +120,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"missing root", func(c *Config) { c.Root = filepath.Join(dir, "missing") }, "root:"},
 		{"negative upload limit", func(c *Config) { c.MaxUploadBytes = -1 }, "max-upload-bytes:"},
 		{"unknown durability", func(c *Config) { c.Durability = "sometimes" }, "durability:"},
+		{"no XML depth", func(c *Config) { c.MaxXMLDepth = 0 }, "max-xml-depth:"},
+		{"XML depth too deep to recurse", func(c *Config) { c.MaxXMLDepth = 1 << 20 }, "max-xml-depth:"},
 		{"comma in a name the auth header gives", func(c *Config) {
 			c.AuthHeader, c.TrustedProxies = "X-Forwarded-User", []string{"127.0.0.1"}
 			c.Users = []User{{Name: "a,b", Hash: "$2a$10$x"}}
@@ -133,5 +137,31 @@ func TestValidateNamesTheKey(t *testing.T) {
 				t.Fatalf("Validate() = %v, want an error naming %s", err, tt.key)
 			}
 		})
+	}
+}
+
+// TestEveryKeyDocumented: every option has a flag, a line in the example
+// and a row in the README's option table (issue 13 item 3), so no limit
+// is left without a documented way to change it.
+func TestEveryKeyDocumented(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	AddFlags(fs, Default())
+	names, _ := keys(reflect.TypeFor[Config]())
+	for _, k := range names {
+		if k != "root" && k != "users" && fs.Lookup(k) == nil {
+			t.Errorf("%s has no flag", k)
+		}
+		if !strings.Contains(Example, "\n"+k+":") && !strings.Contains(Example, "\n# "+k+":") {
+			t.Errorf("%s is not in the example", k)
+		}
+		// The key in the first cell of a row: "| `tls-cert`, `tls-key` |".
+		if !regexp.MustCompile("(?m)^\\| [^|]*`" + regexp.QuoteMeta(k) + "`[^|]*\\|").Match(readme) {
+			t.Errorf("%s has no row in the README's option table", k)
+		}
 	}
 }

@@ -61,6 +61,10 @@ type Config struct {
 	MaxRanges int
 	// Limits bound dead properties (value size, count per resource).
 	Limits proppatch.Limits
+	// MaxXMLDepth bounds the element nesting of a PROPPATCH body, which is
+	// parsed recursively (400 above); 0 means proppatch.DefaultMaxDepth.
+	// PROPFIND and LOCK bodies are read without recursion.
+	MaxXMLDepth int
 	// LockLimits bound the live locks rooted at one resource and held by
 	// one principal; a LOCK over either is refused with 507. A zero field
 	// is no limit (internal/config sets the defaults).

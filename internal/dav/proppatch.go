@@ -20,7 +20,7 @@ func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p stri
 	if r.ContentLength > h.cfg.MaxXMLBytes {
 		return http.StatusRequestEntityTooLarge, errors.New("PROPPATCH body too large")
 	}
-	update, err := proppatch.Parse(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
+	update, err := proppatch.ParseWith(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes), proppatch.ParseOptions{MaxDepth: h.cfg.MaxXMLDepth})
 	if err != nil {
 		var pe *proppatch.Error
 		if errors.As(err, &pe) {

@@ -93,7 +93,7 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 		}
 	}
 	var err error
-	if g.auth, err = auth.New(users, auth.Options{}); err != nil {
+	if g.auth, err = auth.New(users, auth.Options{MaxFailures: s.cfg.MaxFailedLogins, FailureWindow: s.cfg.FailedLoginWindow}); err != nil {
 		return nil, err
 	}
 	if s.cfg.Anonymous {

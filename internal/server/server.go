@@ -73,6 +73,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxPropfindProps:   cfg.MaxPropfindProps,
 		MaxRanges:          cfg.MaxRanges,
 		Limits:             proppatch.Limits{MaxValueBytes: cfg.MaxPropValueBytes, MaxProps: cfg.MaxPropsPerResource},
+		MaxXMLDepth:        cfg.MaxXMLDepth,
 		OnProppatch:        ops.onProppatch(),
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -13,10 +12,9 @@ import (
 	"github.com/atomdav/atomdav/storage"
 )
 
-// ErrInvalidIntent is returned by BeginIntent for an intent with an unknown
-// Op, or an OpDelete with a Dst. Paths that are not canonical are reported
-// with storage.ErrInvalidPath instead.
-var ErrInvalidIntent = errors.New("bolt: invalid intent")
+// ErrInvalidIntent is storage.ErrInvalidIntent, which BeginIntent's error
+// wraps for an intent with an unknown Op, or an OpDelete with a Dst.
+var ErrInvalidIntent = storage.ErrInvalidIntent
 
 // intentRecord is an intent without its ID, which is its key in the
 // "intents" bucket.
@@ -43,7 +41,7 @@ func (rec intentRecord) encode() []byte {
 // kept but only OpCopy heeds it.
 func (s *Store) BeginIntent(ctx context.Context, in storage.Intent) (storage.Intent, error) {
 	rec := intentRecord{Op: in.Op, Src: in.Src, Dst: in.Dst, Depth0: in.Depth0}
-	if err := checkIntent(rec); err != nil {
+	if err := storage.CheckIntent(in); err != nil {
 		return storage.Intent{}, err
 	}
 	v := rec.encode()
@@ -182,23 +180,8 @@ func decodeIntent(id uint64, v []byte) (intentRecord, error) {
 		return intentRecord{}, fmt.Errorf("intent %d: malformed record %q", id, v)
 	}
 	rec := intentRecord{Op: storage.Op(f[0]), Src: f[1], Dst: f[2], Depth0: f[3] == "1"}
-	if err := checkIntent(rec); err != nil {
+	if err := storage.CheckIntent(storage.Intent{Op: rec.Op, Src: rec.Src, Dst: rec.Dst}); err != nil {
 		return rec, fmt.Errorf("intent %d: %w", id, err)
 	}
 	return rec, nil
-}
-
-// checkIntent validates an intent's op and paths.
-func checkIntent(rec intentRecord) error {
-	switch rec.Op {
-	case storage.OpMove, storage.OpCopy:
-		return checkPaths(rec.Src, rec.Dst)
-	case storage.OpDelete:
-		if rec.Dst != "" {
-			return fmt.Errorf("%w: delete with a destination %q", ErrInvalidIntent, rec.Dst)
-		}
-		return checkPaths(rec.Src)
-	default:
-		return fmt.Errorf("%w: unknown op %q", ErrInvalidIntent, rec.Op)
-	}
 }

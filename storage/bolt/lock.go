@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,11 +15,11 @@ import (
 	"github.com/atomdav/atomdav/storage"
 )
 
-// ErrInvalidLock is returned for a lock the table cannot hold: an empty
-// token or one longer than bbolt's key size limit, a timeout that is not
-// positive, or the token of a live lock already held. A Root that is not
-// canonical is reported with storage.ErrInvalidPath instead.
-var ErrInvalidLock = errors.New("bolt: invalid lock")
+// ErrInvalidLock is storage.ErrInvalidLock, which the lock table's errors
+// wrap for a lock it cannot hold: an empty token or one longer than bbolt's
+// key size limit, a timeout that is not positive, or the token of a live
+// lock already held.
+var ErrInvalidLock = storage.ErrInvalidLock
 
 // CreateLock stores l with Expires = now + l.Timeout, unless a live lock
 // conflicts with it (storage.ErrLocked) or holds its token, or it would
@@ -28,10 +27,10 @@ var ErrInvalidLock = errors.New("bolt: invalid lock")
 // locks and the write are one transaction; a lock created earlier in the
 // same commit group counts, and a refused lock does not fail its group.
 func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.LockLimits) (storage.Lock, error) {
-	if err := checkLock(l.Token, l.Timeout); err != nil {
+	if err := storage.CheckLock(l.Token, l.Timeout, bbolt.MaxKeySize); err != nil {
 		return storage.Lock{}, err
 	}
-	if err := checkPaths(l.Root); err != nil {
+	if err := storage.CheckPaths(l.Root); err != nil {
 		return storage.Lock{}, err
 	}
 	l.Owner, l.OwnerNS = bytes.Clone(l.Owner), maps.Clone(l.OwnerNS)
@@ -87,7 +86,7 @@ func admit(l storage.Lock, live []lockRecord, lim storage.LockLimits) error {
 // RefreshLock restarts a live lock's timeout: Timeout becomes timeout and
 // Expires now + timeout. An absent or expired lock is storage.ErrNoLock.
 func (s *Store) RefreshLock(ctx context.Context, token string, timeout time.Duration) (storage.Lock, error) {
-	if err := checkLock(token, timeout); err != nil {
+	if err := storage.CheckLock(token, timeout, bbolt.MaxKeySize); err != nil {
 		return storage.Lock{}, err
 	}
 	var got storage.Lock
@@ -115,8 +114,8 @@ func (s *Store) RefreshLock(ctx context.Context, token string, timeout time.Dura
 // DeleteLock removes a live lock; storage.ErrNoLock when it is absent or
 // expired.
 func (s *Store) DeleteLock(ctx context.Context, token string) error {
-	if token == "" {
-		return fmt.Errorf("%w: empty token", ErrInvalidLock)
+	if err := storage.CheckToken(token, 0); err != nil {
+		return err
 	}
 	return s.submit(ctx, func(b *bbolt.Bucket) error {
 		lb := locks(b)
@@ -131,7 +130,7 @@ func (s *Store) DeleteLock(ctx context.Context, token string) error {
 // descendant of p, oldest (first created) first, from one read of the
 // whole table: it is keyed by token, and small.
 func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
-	if err := checkPaths(p); err != nil {
+	if err := storage.CheckPaths(p); err != nil {
 		return nil, err
 	}
 	if empty, err := s.noLocks(ctx); err != nil {
@@ -166,7 +165,7 @@ func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
 // the expired ones. When a read finds none there it returns without a
 // write: a lock created after that read is ordered after this call.
 func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
-	if err := checkPaths(p); err != nil {
+	if err := storage.CheckPaths(p); err != nil {
 		return err
 	}
 	if empty, err := s.noLocks(ctx); empty || err != nil {
@@ -270,20 +269,6 @@ func liveLock(lb *bbolt.Bucket, token string, now int64) (lockRecord, error) {
 // isLive reports whether rec has not expired at now (Unix nanoseconds).
 func isLive(rec lockRecord, now int64) bool {
 	return now < rec.lock.Expires.UnixNano()
-}
-
-// checkLock validates what CreateLock and RefreshLock are given, before
-// queueing.
-func checkLock(token string, timeout time.Duration) error {
-	switch {
-	case token == "":
-		return fmt.Errorf("%w: empty token", ErrInvalidLock)
-	case len(token) > bbolt.MaxKeySize:
-		return fmt.Errorf("%w: token of %d bytes exceeds %d", ErrInvalidLock, len(token), bbolt.MaxKeySize)
-	case timeout <= 0:
-		return fmt.Errorf("%w: timeout %v is not positive", ErrInvalidLock, timeout)
-	}
-	return nil
 }
 
 // below reports whether p lies strictly inside dir.

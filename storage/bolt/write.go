@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"fmt"
 
 	"go.etcd.io/bbolt"
 
@@ -14,7 +13,7 @@ import (
 // PatchProps sets and then removes properties of one resource in one durable
 // transaction. A name both in set and in remove ends removed.
 func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name) error {
-	if err := checkPaths(path); err != nil {
+	if err := storage.CheckPaths(path); err != nil {
 		return err
 	}
 	own := ownPrefix(path)
@@ -53,35 +52,10 @@ func nameKey(own string, name xml.Name) ([]byte, error) {
 	return k, checkKey(k)
 }
 
-// CopyTree replaces the properties of dst and its descendants with a copy of
-// those of src and its descendants, in one transaction. The source is read
-// before the destination is cleared, so src == dst leaves the tree as it was
-// and overlapping trees end with dst holding src's former subtree.
-func (s *Store) CopyTree(ctx context.Context, src, dst string) error {
-	if err := checkPaths(src, dst); err != nil {
-		return err
-	}
-	return s.submit(ctx, func(b *bbolt.Bucket) error {
-		return copyTree(b, src, dst, false)
-	})
-}
-
-// MoveTree is CopyTree followed by DeleteTree(src), in one transaction; the
-// destination keeps what was copied even where it lies inside src, so a move
-// onto itself changes nothing.
-func (s *Store) MoveTree(ctx context.Context, src, dst string) error {
-	if err := checkPaths(src, dst); err != nil {
-		return err
-	}
-	return s.submit(ctx, func(b *bbolt.Bucket) error {
-		return copyTree(b, src, dst, true)
-	})
-}
-
 // DeleteTree removes the properties of path and all its descendants in one
 // transaction.
 func (s *Store) DeleteTree(ctx context.Context, path string) error {
-	if err := checkPaths(path); err != nil {
+	if err := storage.CheckPaths(path); err != nil {
 		return err
 	}
 	return s.submit(ctx, func(b *bbolt.Bucket) error {
@@ -135,16 +109,6 @@ func deleteKeys(b *bbolt.Bucket, keys [][]byte) error {
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// checkPaths reports storage.ErrInvalidPath for the first non-canonical path.
-func checkPaths(paths ...string) error {
-	for _, p := range paths {
-		if !storage.ValidPath(p) {
-			return fmt.Errorf("%w: %q", storage.ErrInvalidPath, p)
 		}
 	}
 	return nil

@@ -114,7 +114,7 @@ func (f *FS) Mkdir(ctx context.Context, name string, perm os.FileMode) error {
 }
 
 // OpenFile opens a file or directory. Files opened for writing are written
-// in place; servers wanting atomic replacement use WriteFile.
+// in place; servers wanting atomic replacement use NewUpload.
 func (f *FS) OpenFile(ctx context.Context, name string, flag int, perm os.FileMode) (webdav.File, error) {
 	local, err := f.Resolve(name)
 	if err != nil {

@@ -30,9 +30,10 @@
 // Calls are serialised where they touch the same resources by
 // transaction-level advisory locks, taken in one global order so they
 // cannot deadlock: a PatchProps of P takes P's resource lock exclusively
-// and the subtree locks of P and its ancestors shared; a CopyTree, MoveTree
-// or completed intent takes the subtree locks of its source and destination
-// exclusively (their ancestors shared). Two PROPPATCHes of one resource
+// and the subtree locks of P and its ancestors shared; a DeleteTree or a
+// completed intent (a copy, move or delete of a subtree) takes the subtree
+// locks of its source and destination exclusively (their ancestors
+// shared). Two PROPPATCHes of one resource
 // through two instances therefore never interleave, a PROPPATCH waits for a
 // MOVE of an ancestor, and unrelated paths never wait on each other. Reads
 // are single statements and see one committed state. Every decision reads

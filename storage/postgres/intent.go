@@ -10,15 +10,14 @@ import (
 	"github.com/atomdav/atomdav/storage"
 )
 
-// ErrInvalidIntent is returned by BeginIntent for an intent with an unknown
-// Op, or an OpDelete with a Dst. Paths that are not canonical are reported
-// with storage.ErrInvalidPath instead.
-var ErrInvalidIntent = errors.New("postgres: invalid intent")
+// ErrInvalidIntent is storage.ErrInvalidIntent, which BeginIntent's error
+// wraps for an intent with an unknown Op, or an OpDelete with a Dst.
+var ErrInvalidIntent = storage.ErrInvalidIntent
 
 // BeginIntent records in, owned by this instance, under a new ID from the
 // table's sequence (increasing, never reused), and returns it with that ID.
 func (s *Store) BeginIntent(ctx context.Context, in storage.Intent) (storage.Intent, error) {
-	if err := checkIntent(in); err != nil {
+	if err := storage.CheckIntent(in); err != nil {
 		return storage.Intent{}, err
 	}
 	if err := s.enter(ctx); err != nil {
@@ -120,7 +119,7 @@ func takeIntent(ctx context.Context, tx pgx.Tx, id uint64) (storage.Intent, erro
 	if err != nil {
 		return in, err
 	}
-	if err := checkIntent(in); err != nil {
+	if err := storage.CheckIntent(in); err != nil {
 		return in, fmt.Errorf("intent %d: malformed record: %w", id, err)
 	}
 	return in, nil
@@ -136,17 +135,18 @@ func scanIntent(r pgx.CollectableRow) (storage.Intent, error) {
 	return in, err
 }
 
-// checkIntent validates an intent's op and paths.
-func checkIntent(in storage.Intent) error {
-	switch in.Op {
-	case storage.OpMove, storage.OpCopy:
-		return checkPaths(in.Src, in.Dst)
-	case storage.OpDelete:
-		if in.Dst != "" {
-			return fmt.Errorf("%w: delete with a destination %q", ErrInvalidIntent, in.Dst)
-		}
-		return checkPaths(in.Src)
-	default:
-		return fmt.Errorf("%w: unknown op %q", ErrInvalidIntent, in.Op)
+// Peers counts the other instances alive on this database now (see
+// sqlAlive): those whose tree changes may be under way. A consistency
+// check that repairs must run with none, since a MOVE in flight looks like
+// properties whose resource is gone.
+func (s *Store) Peers(ctx context.Context) (int, error) {
+	if err := s.enter(ctx); err != nil {
+		return 0, err
 	}
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM atomdav_instances n WHERE n.id <> $1 AND `+sqlAlive, s.instance).Scan(&n)
+	if err != nil {
+		return 0, s.fail(ctx, "peers", err)
+	}
+	return n, nil
 }

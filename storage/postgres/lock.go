@@ -14,11 +14,11 @@ import (
 	"github.com/atomdav/atomdav/storage"
 )
 
-// ErrInvalidLock is returned for a lock the table cannot hold: an empty
-// token, a timeout that is not positive, a root longer than MaxKeyBytes, or
-// the token of a live lock already held. A Root that is not canonical is
-// reported with storage.ErrInvalidPath instead.
-var ErrInvalidLock = errors.New("postgres: invalid lock")
+// ErrInvalidLock is storage.ErrInvalidLock, which the lock table's errors
+// wrap for a lock it cannot hold: an empty token or one longer than
+// MaxKeyBytes, a timeout that is not positive, a root longer than
+// MaxKeyBytes, or the token of a live lock already held.
+var ErrInvalidLock = storage.ErrInvalidLock
 
 // lockColumns are read by scanLock, in its order.
 const lockColumns = `token, root, depth0, shared, owner, owner_ns, timeout_ns, expires, principal`
@@ -33,7 +33,7 @@ const sqlSweep = `DELETE FROM atomdav_locks WHERE expires <= clock_timestamp()`
 // table in EXCLUSIVE mode, so that of two instances racing for conflicting
 // locks exactly one wins, and racing locks never pass a limit together.
 func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.LockLimits) (storage.Lock, error) {
-	if err := checkLock(l.Token, l.Timeout); err != nil {
+	if err := storage.CheckLock(l.Token, l.Timeout, MaxKeyBytes); err != nil {
 		return storage.Lock{}, err
 	}
 	if err := checkRoot(l.Root); err != nil {
@@ -92,7 +92,7 @@ func admit(ctx context.Context, tx pgx.Tx, l storage.Lock, related []storage.Loc
 // RefreshLock restarts a live lock's timeout: Timeout becomes timeout and
 // Expires now + timeout. An absent or expired lock is storage.ErrNoLock.
 func (s *Store) RefreshLock(ctx context.Context, token string, timeout time.Duration) (storage.Lock, error) {
-	if err := checkLock(token, timeout); err != nil {
+	if err := storage.CheckLock(token, timeout, MaxKeyBytes); err != nil {
 		return storage.Lock{}, err
 	}
 	var got storage.Lock
@@ -117,8 +117,8 @@ func (s *Store) RefreshLock(ctx context.Context, token string, timeout time.Dura
 // DeleteLock removes a live lock; storage.ErrNoLock when it is absent or
 // expired.
 func (s *Store) DeleteLock(ctx context.Context, token string) error {
-	if token == "" {
-		return fmt.Errorf("%w: empty token", ErrInvalidLock)
+	if err := storage.CheckToken(token, 0); err != nil {
+		return err
 	}
 	return s.lockTx(ctx, "delete lock", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM atomdav_locks WHERE token = $1`, []byte(token))
@@ -269,22 +269,9 @@ func nonNil(b []byte) []byte {
 	return b
 }
 
-// checkLock validates a token and timeout.
-func checkLock(token string, timeout time.Duration) error {
-	switch {
-	case token == "":
-		return fmt.Errorf("%w: empty token", ErrInvalidLock)
-	case len(token) > MaxKeyBytes:
-		return fmt.Errorf("%w: token of %d bytes exceeds %d", ErrInvalidLock, len(token), MaxKeyBytes)
-	case timeout <= 0:
-		return fmt.Errorf("%w: timeout %v is not positive", ErrInvalidLock, timeout)
-	}
-	return nil
-}
-
 // checkRoot validates a lock root or the path of a lock query.
 func checkRoot(p string) error {
-	if err := checkPaths(p); err != nil {
+	if err := storage.CheckPaths(p); err != nil {
 		return err
 	}
 	if len(p) > MaxKeyBytes {

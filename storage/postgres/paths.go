@@ -7,19 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	"github.com/atomdav/atomdav/storage"
 )
-
-// checkPaths reports storage.ErrInvalidPath for the first non-canonical path.
-func checkPaths(paths ...string) error {
-	for _, p := range paths {
-		if !storage.ValidPath(p) {
-			return fmt.Errorf("%w: %q", storage.ErrInvalidPath, p)
-		}
-	}
-	return nil
-}
 
 // checkName rejects a property name that cannot be stored under path.
 func checkName(path string, n xml.Name) error {

@@ -14,7 +14,7 @@ import (
 // Props returns the dead properties of one resource; an empty map when it
 // has none.
 func (s *Store) Props(ctx context.Context, path string) (map[xml.Name][]byte, error) {
-	if err := checkPaths(path); err != nil {
+	if err := storage.CheckPaths(path); err != nil {
 		return nil, err
 	}
 	if err := s.enter(ctx); err != nil {
@@ -37,7 +37,7 @@ func (s *Store) Props(ctx context.Context, path string) (map[xml.Name][]byte, er
 // keyed by resource path, from one query over two index ranges: dir's own
 // rows, and the rows one level deeper inside dir's subtree range.
 func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml.Name][]byte, error) {
-	if err := checkPaths(dir); err != nil {
+	if err := storage.CheckPaths(dir); err != nil {
 		return nil, err
 	}
 	if err := s.enter(ctx); err != nil {
@@ -84,7 +84,7 @@ func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml
 // trip, a batch that PostgreSQL runs as one implicit transaction. A name
 // both in set and in remove ends removed.
 func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name) error {
-	if err := checkPaths(path); err != nil {
+	if err := storage.CheckPaths(path); err != nil {
 		return err
 	}
 	gone := make(map[xml.Name]bool, len(remove))

@@ -185,23 +185,25 @@ func testUnknownIntent(t *testing.T, open Opener) {
 }
 
 // testMalformedIntent checks that BeginIntent refuses an intent that is not
-// one of the three tree changes, and records nothing.
+// one of the three tree changes, with storage.ErrInvalidIntent (or
+// storage.ErrInvalidPath for a missing path), and records nothing.
 func testMalformedIntent(t *testing.T, open Opener) {
 	s := newStore(t, open)
 	tests := []struct {
 		name string
 		in   storage.Intent
+		is   error
 	}{
-		{"unknown op", storage.Intent{Op: "rename", Src: "/a", Dst: "/b"}},
-		{"no op", storage.Intent{Src: "/a", Dst: "/b"}},
-		{"move without destination", storage.Intent{Op: storage.OpMove, Src: "/a"}},
-		{"copy without source", storage.Intent{Op: storage.OpCopy, Dst: "/b"}},
-		{"delete with destination", storage.Intent{Op: storage.OpDelete, Src: "/a", Dst: "/b"}},
+		{"unknown op", storage.Intent{Op: "rename", Src: "/a", Dst: "/b"}, storage.ErrInvalidIntent},
+		{"no op", storage.Intent{Src: "/a", Dst: "/b"}, storage.ErrInvalidIntent},
+		{"move without destination", storage.Intent{Op: storage.OpMove, Src: "/a"}, storage.ErrInvalidPath},
+		{"copy without source", storage.Intent{Op: storage.OpCopy, Dst: "/b"}, storage.ErrInvalidPath},
+		{"delete with destination", storage.Intent{Op: storage.OpDelete, Src: "/a", Dst: "/b"}, storage.ErrInvalidIntent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, err := s.BeginIntent(context.Background(), tt.in); err == nil {
-				t.Errorf("BeginIntent(%+v) = %+v, want an error", tt.in, got)
+			if got, err := s.BeginIntent(context.Background(), tt.in); !errors.Is(err, tt.is) {
+				t.Errorf("BeginIntent(%+v) = %+v, %v; want an error wrapping %v", tt.in, got, err, tt.is)
 			}
 		})
 	}

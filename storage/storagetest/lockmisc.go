@@ -39,8 +39,9 @@ var lockCalls = []lockCall{
 }
 
 // testLockInvalid checks that paths that are not canonical are refused with
-// storage.ErrInvalidPath, and empty tokens and timeouts that are not
-// positive with some error, and that none changes the table.
+// storage.ErrInvalidPath, empty tokens, timeouts that are not positive and
+// a token already held with storage.ErrInvalidLock, and that none changes
+// the table.
 func testLockInvalid(t *testing.T, open Opener) {
 	ctx := context.Background()
 	lt := newLockTable(t, open)
@@ -65,20 +66,20 @@ func testLockInvalid(t *testing.T, open Opener) {
 		{Token: kept.Token, Root: "/new", Shared: true, Timeout: time.Hour}, // token held
 	}
 	for _, l := range bad {
-		if got, err := lt.CreateLock(ctx, l, storage.LockLimits{}); err == nil {
-			t.Errorf("CreateLock %s = %s, want an error", formatLock(l), formatLock(got))
+		if got, err := lt.CreateLock(ctx, l, storage.LockLimits{}); !errors.Is(err, storage.ErrInvalidLock) {
+			t.Errorf("CreateLock %s = %s, %v; want storage.ErrInvalidLock", formatLock(l), formatLock(got), err)
 		}
 	}
 	for _, timeout := range []time.Duration{0, -time.Second} {
-		if _, err := lt.RefreshLock(ctx, kept.Token, timeout); err == nil {
-			t.Errorf("RefreshLock with timeout %v succeeded, want an error", timeout)
+		if _, err := lt.RefreshLock(ctx, kept.Token, timeout); !errors.Is(err, storage.ErrInvalidLock) {
+			t.Errorf("RefreshLock with timeout %v = %v, want storage.ErrInvalidLock", timeout, err)
 		}
 	}
-	if _, err := lt.RefreshLock(ctx, "", time.Hour); err == nil {
-		t.Error("RefreshLock of the empty token succeeded, want an error")
+	if _, err := lt.RefreshLock(ctx, "", time.Hour); !errors.Is(err, storage.ErrInvalidLock) {
+		t.Errorf("RefreshLock of the empty token = %v, want storage.ErrInvalidLock", err)
 	}
-	if err := lt.DeleteLock(ctx, ""); err == nil {
-		t.Error("DeleteLock of the empty token succeeded, want an error")
+	if err := lt.DeleteLock(ctx, ""); !errors.Is(err, storage.ErrInvalidLock) {
+		t.Errorf("DeleteLock of the empty token = %v, want storage.ErrInvalidLock", err)
 	}
 	if got := mustLocks(t, lt, "/"); !equalLocks(got, []storage.Lock{want}) {
 		t.Errorf("Locks(/) =\n%s\nwant\n%s", formatLocks(got), formatLock(want))

@@ -31,10 +31,6 @@ var calls = []call{
 	{"PatchProps", func(ctx context.Context, s store, p string) error {
 		return s.PatchProps(ctx, p, origin("/new"), []xml.Name{originName})
 	}},
-	{"CopyTree src", func(ctx context.Context, s store, p string) error { return s.CopyTree(ctx, p, "/ok") }},
-	{"CopyTree dst", func(ctx context.Context, s store, p string) error { return s.CopyTree(ctx, "/ok", p) }},
-	{"MoveTree src", func(ctx context.Context, s store, p string) error { return s.MoveTree(ctx, p, "/ok") }},
-	{"MoveTree dst", func(ctx context.Context, s store, p string) error { return s.MoveTree(ctx, "/ok", p) }},
 	{"DeleteTree", func(ctx context.Context, s store, p string) error { return s.DeleteTree(ctx, p) }},
 	{"BeginIntent src", func(ctx context.Context, s store, p string) error {
 		_, err := s.BeginIntent(ctx, storage.Intent{Op: storage.OpMove, Src: p, Dst: "/ok"})
@@ -177,7 +173,7 @@ func testPersistence(t *testing.T, open Opener) {
 	ctx := context.Background()
 	seed(t, s, fixtureTree...)
 	mustPatch(t, s, "/a/z", props{nullName: []byte(`<x xmlns="">patched</x>`)}, []xml.Name{originName})
-	if err := s.MoveTree(ctx, "/a", "/c"); err != nil {
+	if err := moveTree("/a", "/c")(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteTree(ctx, "/ab"); err != nil {
@@ -194,7 +190,7 @@ func testPersistence(t *testing.T, open Opener) {
 	checkTree(t, s, want)
 	checkProps(t, s, "/c/z", props{nullName: []byte(`<x xmlns="">patched</x>`)})
 
-	if err := s.CopyTree(ctx, "/c", "/a"); err != nil {
+	if err := copyTree("/c", "/a")(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

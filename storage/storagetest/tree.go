@@ -11,12 +11,27 @@ import (
 // treeOp is one subtree operation under test.
 type treeOp func(ctx context.Context, s storage.Store) error
 
+// copyTree and moveTree change the properties of a subtree the one way a
+// store offers: an intent, begun and completed.
 func copyTree(src, dst string) treeOp {
-	return func(ctx context.Context, s storage.Store) error { return s.CopyTree(ctx, src, dst) }
+	return func(ctx context.Context, s storage.Store) error {
+		return completeIntent(ctx, s, storage.Intent{Op: storage.OpCopy, Src: src, Dst: dst})
+	}
 }
 
 func moveTree(src, dst string) treeOp {
-	return func(ctx context.Context, s storage.Store) error { return s.MoveTree(ctx, src, dst) }
+	return func(ctx context.Context, s storage.Store) error {
+		return completeIntent(ctx, s, storage.Intent{Op: storage.OpMove, Src: src, Dst: dst})
+	}
+}
+
+// completeIntent begins in and completes it.
+func completeIntent(ctx context.Context, s storage.Store, in storage.Intent) error {
+	in, err := s.BeginIntent(ctx, in)
+	if err != nil {
+		return err
+	}
+	return s.CompleteIntent(ctx, in.ID)
 }
 
 func deleteTree(p string) treeOp {

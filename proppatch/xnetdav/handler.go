@@ -159,15 +159,21 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request) (int, error)
 		c.send(w, c.body.Bytes())
 		return 0, nil
 	}
-	if err := h.treeProps(r.Context(), r.Method, storeKey(src), dst); err != nil {
+	method := r.Method
+	if method == "COPY" && r.Header.Get("Depth") == "0" {
+		method = "COPY0"
+	}
+	if err := h.treeProps(r.Context(), method, storeKey(src), dst); err != nil {
 		return http.StatusInternalServerError, err
 	}
 	c.send(w, c.body.Bytes())
 	return 0, nil
 }
 
-// treeProps applies a successful COPY, MOVE or DELETE to the Store. A COPY
-// or MOVE replaced whatever was at dst, so dst's properties go first.
+// treeProps applies a successful COPY, MOVE or DELETE to the Store
+// ("COPY0" for a COPY with Depth: 0, which copies a collection without its
+// members, RFC 4918 §9.8.3). A COPY or MOVE replaced whatever was at dst,
+// so dst's properties go first.
 func (h *Handler) treeProps(ctx context.Context, method, src, dst string) error {
 	if method == "DELETE" {
 		return h.Store.DeleteTree(ctx, src)
@@ -182,8 +188,15 @@ func (h *Handler) treeProps(ctx context.Context, method, src, dst string) error 
 	if err := h.Store.DeleteTree(ctx, dst); err != nil {
 		return err
 	}
-	if method == "MOVE" {
+	switch method {
+	case "MOVE":
 		return h.Store.MoveTree(ctx, src, dst)
+	case "COPY0":
+		props, err := h.Store.Props(ctx, src)
+		if err != nil || len(props) == 0 {
+			return err
+		}
+		return h.Store.PatchProps(ctx, dst, props, nil)
 	}
 	return h.Store.CopyTree(ctx, src, dst)
 }

@@ -161,6 +161,11 @@ func TestTreeKeepsProps(t *testing.T) {
 	if !has("/dir/a.txt") || !has("/moved.txt") {
 		t.Error("COPY then MOVE lost the property")
 	}
+	s.want(http.StatusCreated, "COPY", "/dir", "", "Destination", s.url+"/shallow", "Depth", "0")
+	s.want(http.StatusCreated, "PUT", "/shallow/a.txt", "new")
+	if has("/shallow/a.txt") {
+		t.Error("a COPY with Depth: 0 gave properties to a member it did not copy")
+	}
 	s.want(http.StatusNoContent, "DELETE", "/dir", "")
 	s.want(http.StatusCreated, "PUT", "/moved.txt", "x", "If-None-Match", "*")
 	s.want(http.StatusCreated, "MKCOL", "/dir", "")

@@ -38,7 +38,9 @@
 //
 // PROPPATCH and PROPFIND bodies are bounded by MaxBodyBytes (413 beyond),
 // and proppatch.Parse refuses deep nesting, entity expansion and bodies
-// that are not namespace well-formed. The If header is parsed by package
+// that are not namespace well-formed; a PROPFIND body that is not
+// namespace well-formed is refused with 400 before x/net reads it (x/net
+// would answer it). The If header is parsed by package
 // ifheader, in time linear in the header. A PROPFIND's 207 is built in
 // memory before it is sent, so it costs memory in proportion to the
 // resources it lists: x/net answers a PROPFIND without a Depth header with

@@ -99,7 +99,7 @@ func applyFailure(s liveStep, err error) *failure {
 		status:      http.StatusInternalServerError,
 		description: "The server could not apply " + clark(s.in.Name) + ".",
 	}
-	if pe, ok := errors.AsType[*Error](err); ok && validStatus(pe.Status) {
+	if pe := (*Error)(nil); errors.As(err, &pe) && validStatus(pe.Status) {
 		f.status = pe.Status
 		f.description = fmt.Sprintf("The server could not apply %s: %v", clark(s.in.Name), pe)
 	}

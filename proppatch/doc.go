@@ -19,6 +19,9 @@
 // copied onto it, so that the stored bytes stand alone and a PROPFIND can
 // paste them verbatim.
 //
+// A server built on golang.org/x/net/webdav adopts all of this through
+// package proppatch/xnetdav, which wraps its webdav.Handler.
+//
 // Apply checks every instruction before it changes anything (protected
 // property: 403 with DAV:cannot-modify-protected-property; value a settable
 // live property refuses: 409; value or property count over the Limits: 507),

@@ -220,7 +220,7 @@ func (e *Engine) checkLive(lp LiveProperty, in Instruction) *failure {
 		status:      http.StatusConflict,
 		description: fmt.Sprintf("The value is not acceptable for %s: %v", clark(in.Name), err),
 	}
-	if pe, ok := errors.AsType[*Error](err); ok && validStatus(pe.Status) {
+	if pe := (*Error)(nil); errors.As(err, &pe) && validStatus(pe.Status) {
 		f.status = pe.Status
 	}
 	return f

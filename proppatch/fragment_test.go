@@ -54,8 +54,8 @@ func TestCheckFragment(t *testing.T) {
 				}
 				return
 			}
-			pe, ok := errors.AsType[*proppatch.Error](err)
-			if !ok || pe.Status != 400 || !errors.Is(err, tt.want) {
+			var pe *proppatch.Error
+			if !errors.As(err, &pe) || pe.Status != 400 || !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want a 400 *Error wrapping %v", err, tt.want)
 			}
 		})
@@ -76,7 +76,7 @@ func FuzzCheckFragment(f *testing.F) {
 		ns := map[string]string{prefix: uri}
 		err := proppatch.CheckFragment([]byte(content), ns)
 		if err != nil {
-			if pe, ok := errors.AsType[*proppatch.Error](err); !ok || pe.Status != 400 {
+			if pe := (*proppatch.Error)(nil); !errors.As(err, &pe) || pe.Status != 400 {
 				t.Fatalf("error %v (%T) is not a 400 *Error", err, err)
 			}
 			return

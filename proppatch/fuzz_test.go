@@ -47,8 +47,8 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		u, err := proppatch.Parse(bytes.NewReader(body))
 		if err != nil {
-			pe, ok := errors.AsType[*proppatch.Error](err)
-			if !ok || pe.Status < 400 || pe.Status >= 500 {
+			var pe *proppatch.Error
+			if !errors.As(err, &pe) || pe.Status < 400 || pe.Status >= 500 {
 				t.Fatalf("error %v (%T) is not a 4xx *Error", err, err)
 			}
 			return

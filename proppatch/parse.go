@@ -119,7 +119,7 @@ func read(r io.Reader, maxDepth int) (*etree.Element, int64, error) {
 	switch {
 	case rec.err != nil:
 		status := http.StatusBadRequest
-		if _, ok := errors.AsType[*http.MaxBytesError](rec.err); ok {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(rec.err, &mbe) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		return nil, 0, &Error{Status: status, Err: fmt.Errorf("proppatch: reading request body: %w", rec.err)}

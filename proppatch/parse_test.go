@@ -160,8 +160,8 @@ func assertParseError(t *testing.T, u *proppatch.Update, err error, status int, 
 	if err == nil {
 		t.Fatalf("Parse succeeded with %d instructions, want %v", len(u.Instructions), is)
 	}
-	pe, ok := errors.AsType[*proppatch.Error](err)
-	if !ok {
+	var pe *proppatch.Error
+	if !errors.As(err, &pe) {
 		t.Fatalf("error %v (%T) is not a *proppatch.Error", err, err)
 	}
 	if pe.Status != status {
@@ -180,7 +180,7 @@ func TestParseReadErrors(t *testing.T) {
 		r := http.MaxBytesReader(httptest.NewRecorder(), ioNopCloser{strings.NewReader(body)}, 1024)
 		u, err := proppatch.Parse(r)
 		assertParseError(t, u, err, http.StatusRequestEntityTooLarge, err)
-		if _, ok := errors.AsType[*http.MaxBytesError](err); !ok {
+		if mbe := (*http.MaxBytesError)(nil); !errors.As(err, &mbe) {
 			t.Errorf("error %v does not wrap *http.MaxBytesError", err)
 		}
 	})

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"path"
 
-	"github.com/atomdav/atomdav/internal/ifheader"
+	"github.com/atomdav/atomdav/ifheader"
 	"github.com/atomdav/atomdav/storage"
 )
 

@@ -38,7 +38,7 @@
 // larger limit) is left out of lock discovery, each lock checked once.
 // Every request header parsed here (Depth, Destination, Overwrite,
 // Timeout, OC-Checksum, X-OC-Mtime, X-Expected-Entity-Length; If in
-// internal/ifheader) has a fuzz target; a malformed one is 400, never a
+// ifheader) has a fuzz target; a malformed one is 400, never a
 // panic.
 //
 // What one request makes the server read or write is bounded by options,

@@ -16,7 +16,7 @@ import (
 )
 
 // The fuzz targets below cover every request header atomdav parses itself
-// (issue 12 item 9; If is fuzzed in internal/ifheader). Each checks that
+// (issue 12 item 9; If is fuzzed in package ifheader). Each checks that
 // the parser never panics, refuses only with a 4xx, and that what it
 // accepts is in range. Their seeds are also under testdata/fuzz.
 

@@ -3,6 +3,10 @@
 // negated with Not. Lists are alternatives (OR); the conditions of one list
 // must all hold (AND).
 //
+// It is public so that servers built on other WebDAV code can check locks
+// the same way: proppatch/xnetdav uses it to confirm a PROPPATCH against a
+// golang.org/x/net/webdav LockSystem, whose own parser is unexported.
+//
 // # Security
 //
 // Parsing costs time linear in the header. ParseLimit bounds the number of

@@ -52,6 +52,36 @@ func nameKey(own string, name xml.Name) ([]byte, error) {
 	return k, checkKey(k)
 }
 
+// CopyTree replaces the properties of dst and its descendants with a copy of
+// those of src and its descendants, in one transaction. The source is read
+// before the destination is cleared, so src == dst leaves the tree as it was
+// and overlapping trees end with dst holding src's former subtree.
+//
+// It is not part of storage.Store: atomdav's own server changes properties
+// with the tree only through intents (CompleteIntent), which survive a
+// crash between the two. It is here for servers that keep them in step
+// themselves, such as one wrapped by proppatch/xnetdav.
+func (s *Store) CopyTree(ctx context.Context, src, dst string) error {
+	if err := storage.CheckPaths(src, dst); err != nil {
+		return err
+	}
+	return s.submit(ctx, func(b *bbolt.Bucket) error {
+		return copyTree(b, src, dst, false)
+	})
+}
+
+// MoveTree is CopyTree followed by DeleteTree(src), in one transaction; the
+// destination keeps what was copied even where it lies inside src, so a move
+// onto itself changes nothing. Like CopyTree, it is outside storage.Store.
+func (s *Store) MoveTree(ctx context.Context, src, dst string) error {
+	if err := storage.CheckPaths(src, dst); err != nil {
+		return err
+	}
+	return s.submit(ctx, func(b *bbolt.Bucket) error {
+		return copyTree(b, src, dst, true)
+	})
+}
+
 // DeleteTree removes the properties of path and all its descendants in one
 // transaction.
 func (s *Store) DeleteTree(ctx context.Context, path string) error {

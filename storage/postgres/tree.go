@@ -7,6 +7,32 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// CopyTree replaces the properties of dst and its descendants with a copy of
+// those of src and its descendants, in one transaction: one DELETE of dst's
+// subtree and one INSERT … SELECT of src's. Overlapping trees (src == dst
+// changes nothing; one inside the other) read src first, as the embedded
+// store does. Like bolt's, it is outside storage.Store, for servers that
+// keep properties in step with the tree themselves (proppatch/xnetdav).
+func (s *Store) CopyTree(ctx context.Context, src, dst string) error {
+	if err := storage.CheckPaths(src, dst); err != nil {
+		return err
+	}
+	return s.treeTx(ctx, "copy tree", src, dst, func(tx pgx.Tx) error {
+		return copyTree(ctx, tx, src, dst, false)
+	})
+}
+
+// MoveTree is CopyTree followed by DeleteTree(src), in one transaction: one
+// DELETE of dst's subtree and one UPDATE that rebases src's rows.
+func (s *Store) MoveTree(ctx context.Context, src, dst string) error {
+	if err := storage.CheckPaths(src, dst); err != nil {
+		return err
+	}
+	return s.treeTx(ctx, "move tree", src, dst, func(tx pgx.Tx) error {
+		return copyTree(ctx, tx, src, dst, true)
+	})
+}
+
 // DeleteTree removes the properties of path and its descendants in one
 // statement.
 func (s *Store) DeleteTree(ctx context.Context, path string) error {

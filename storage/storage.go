@@ -79,6 +79,7 @@ type Store interface {
 	Close() error
 
 	IntentLog
+	LiveLog
 	Walker
 	LockTable
 }

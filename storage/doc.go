@@ -1,7 +1,11 @@
 // Package storage defines the Store that keeps a WebDAV server's dead
 // properties: one durable, transactional map per resource, keyed by the
 // resource's cleaned path, so that a subtree is a key range and COPY, MOVE
-// and DELETE of a collection are each one transaction.
+// and DELETE of a collection are each one transaction. It also keeps the
+// lock table, the intent log of tree changes under way (IntentLog), and the
+// records of settable live property changes committed with the dead
+// properties of their PROPPATCH (LiveLog), which recovery re-applies after a
+// crash.
 //
 // Implementations live in the sub-packages (storage/bolt for the embedded
 // default); storage/storagetest is the conformance suite every one passes.

@@ -23,7 +23,7 @@ func TestRecoverLive(t *testing.T) {
 	tests := []struct {
 		name      string
 		crash     func(t *testing.T, f *FS, record []byte) // what happened after the commit
-		wantMtime time.Time                               // of /f afterwards
+		wantMtime time.Time                                // of /f afterwards
 		applied   bool
 	}{
 		{"DESIGN4 killed before the change: re-applied", func(*testing.T, *FS, []byte) {}, target, true},

@@ -127,11 +127,17 @@ func (f *FS) applyLive(name string, record []byte, judge bool) (applied bool, er
 	if err != nil {
 		return false, err
 	}
-	if judge && !ch.matches(stateOf(fi)) {
-		return false, nil
+	set := true
+	if judge {
+		var ok bool
+		if ok, set = ch.judge(stateOf(fi)); !ok {
+			return false, nil
+		}
 	}
-	if err := setLive(file, fi, ch); err != nil {
-		return false, err
+	if set {
+		if err := setLive(file, fi, ch); err != nil {
+			return false, err
+		}
 	}
 	if f.opts.Relaxed {
 		return true, nil
@@ -139,16 +145,20 @@ func (f *FS) applyLive(name string, record []byte, judge bool) (applied bool, er
 	return true, file.Sync()
 }
 
-// matches reports whether the file described by cur is the one ch was
-// prepared on, showing either its old value or the new one.
-func (ch liveChange) matches(cur liveChange) bool {
+// judge tells what recovery does with ch given the file as it is now (cur):
+// ok is false when cur is not the file ch was prepared on, or shows
+// neither its old value nor the new one (a later change overtook it: drop
+// the record); set is true when cur still shows the old value. A file that
+// shows the new value is only fsynced, never set again, so a record read
+// before a later request replaced it can never undo that request.
+func (ch liveChange) judge(cur liveChange) (ok, set bool) {
 	if cur.Dev != ch.Dev || cur.Ino != ch.Ino || cur.Dir != ch.Dir || cur.Size != ch.Size {
-		return false
+		return false, false
 	}
 	if ch.Mtime != 0 {
-		return cur.OldTime == ch.OldTime || cur.OldTime == ch.Mtime
+		return cur.OldTime == ch.OldTime || cur.OldTime == ch.Mtime, cur.OldTime != ch.Mtime
 	}
-	return cur.OldMode == ch.OldMode || cur.OldMode == ch.Mode
+	return cur.OldMode == ch.OldMode || cur.OldMode == ch.Mode, cur.OldMode != ch.Mode
 }
 
 // setLive changes file's mtime or permission bits as ch says.

@@ -149,3 +149,35 @@ func TestPrepareExec(t *testing.T) {
 		t.Errorf("PrepareMtime reached the state folder")
 	}
 }
+
+// TestJudgeLive checks what recovery does with a record given the file as
+// it is: set the old-valued file, only fsync the new-valued one, drop the
+// rest (DESIGN §4: never an old value over a newer change).
+func TestJudgeLive(t *testing.T) {
+	t.Parallel()
+	file := liveChange{Dev: 1, Ino: 2, Size: 3, OldTime: 100, OldMode: 0o644}
+	mtime := file
+	mtime.Mtime = 200
+	exec := file
+	exec.Mode = 0o755
+	with := func(f func(*liveChange)) liveChange { c := file; f(&c); return c }
+	for _, tt := range []struct {
+		name    string
+		rec     liveChange
+		cur     liveChange
+		ok, set bool
+	}{
+		{"mtime not yet changed: set", mtime, file, true, true},
+		{"mtime changed: fsync only", mtime, with(func(c *liveChange) { c.OldTime = 200 }), true, false},
+		{"mtime changed since: drop", mtime, with(func(c *liveChange) { c.OldTime = 300 }), false, false},
+		{"another inode: drop", mtime, with(func(c *liveChange) { c.Ino = 9 }), false, false},
+		{"another size: drop", mtime, with(func(c *liveChange) { c.Size = 4 }), false, false},
+		{"mode not yet changed: set", exec, file, true, true},
+		{"mode changed: fsync only", exec, with(func(c *liveChange) { c.OldMode = 0o755 }), true, false},
+		{"mode changed since: drop", exec, with(func(c *liveChange) { c.OldMode = 0o600 }), false, false},
+	} {
+		if ok, set := tt.rec.judge(tt.cur); ok != tt.ok || set != tt.set {
+			t.Errorf("%s: judge = %v, %v; want %v, %v", tt.name, ok, set, tt.ok, tt.set)
+		}
+	}
+}

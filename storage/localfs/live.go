@@ -155,10 +155,14 @@ func (ch liveChange) judge(cur liveChange) (ok, set bool) {
 	if cur.Dev != ch.Dev || cur.Ino != ch.Ino || cur.Dir != ch.Dir || cur.Size != ch.Size {
 		return false, false
 	}
+	oldV, newV, curV := int64(ch.OldMode), int64(ch.Mode), int64(cur.OldMode)
 	if ch.Mtime != 0 {
-		return cur.OldTime == ch.OldTime || cur.OldTime == ch.Mtime, cur.OldTime != ch.Mtime
+		oldV, newV, curV = ch.OldTime, ch.Mtime, cur.OldTime
 	}
-	return cur.OldMode == ch.OldMode || cur.OldMode == ch.Mode, cur.OldMode != ch.Mode
+	if curV == newV {
+		return true, false
+	}
+	return curV == oldV, curV == oldV
 }
 
 // setLive changes file's mtime or permission bits as ch says.

@@ -96,7 +96,9 @@ litmus: deps build
 	kill $$pid; wait $$pid; rm -rf $$dir
 
 # crashtest kill -9s the server 1000 times under PROPPATCH/PUT/MOVE/DELETE
-# load and checks all-or-none after every restart (go test runs 50 kills).
+# load and checks all-or-none after every restart, also of PROPPATCHes that
+# set a file's mtime and execute bit with dead properties (the -live mode,
+# on by default; go test runs 50 kills).
 crashtest:
 	$(GO) test -run TestCrash -count=1 -timeout 60m ./internal/crashtest -kills 1000 -v
 

@@ -52,14 +52,26 @@ func fold(ins []Instruction, live map[xml.Name]LiveProperty) plan {
 	return p
 }
 
-// commit applies the settable live properties, keeping their undos, then
-// the dead ones in one Store.PatchProps. If a live property fails the ones
-// before it are undone and the store is not touched; if the store fails
-// every live property is undone.
+// commit applies the plan: durably (commitRecorded) when the store and
+// every live property of the plan can record their changes, otherwise
+// with in-memory undos (commitUndoable).
 func (e *Engine) commit(ctx context.Context, path string, p plan) (*failure, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("proppatch: before committing %s: %w", path, err)
 	}
+	if ls, ok := e.Store.(LiveStore); ok && len(p.live) > 0 && p.recordable() {
+		return commitRecorded(ctx, ls, path, p)
+	}
+	return e.commitUndoable(ctx, path, p)
+}
+
+// commitUndoable applies the settable live properties, keeping their
+// undos, then the dead ones in one Store.PatchProps. If a live property
+// fails the ones before it are undone and the store is not touched; if the
+// store fails every live property is undone. A crash between the two
+// steps leaves the live change without the dead ones: the price of a Store
+// that is not a LiveStore.
+func (e *Engine) commitUndoable(ctx context.Context, path string, p plan) (*failure, error) {
 	var undos []func() error
 	for _, s := range p.live {
 		undo, err := s.apply(ctx, path)

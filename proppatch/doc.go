@@ -30,6 +30,21 @@
 // failure nothing is committed: that instruction gets its own status and
 // every other one 424 Failed Dependency.
 //
+// # Durability
+//
+// A settable live property lives outside the store (a file's modification
+// time), so no one transaction can hold it with the dead properties. When
+// the Store is a LiveStore and every live property of the update a
+// RecordedLive, Apply makes them one durable unit anyway: each live change
+// is prepared (validated, nothing changed) and its record committed with
+// the dead properties in one LiveStore.PatchPropsLive; the changes are made
+// after (durably, by ApplyRecord) and the records cleared lazily. A crash
+// between the commit and the change leaves the record, which the server
+// re-applies at start-up, so neither half is ever seen without the other.
+// Otherwise (a plain Store, or a LiveProperty without records) the live
+// properties are applied first and undone in memory if the commit fails:
+// atomic against failures, not against a crash between the two steps.
+//
 // # Concurrency
 //
 // An Engine is safe for concurrent use; so must its Store and LiveProperty

@@ -31,7 +31,9 @@ type Store interface {
 // LiveProperty is a settable live property: one the server computes from
 // the resource rather than stores, but lets a client change, such as
 // Windows' {urn:schemas-microsoft-com:}Win32LastModifiedTime mapped to the
-// file's modification time (RFC 4918 §4.2, §15).
+// file's modification time (RFC 4918 §4.2, §15). One that is also a
+// RecordedLive commits with the dead properties as one durable unit when
+// the Store is a LiveStore; otherwise Apply and its undo are used.
 //
 // value is the property element as standalone XML, as in
 // Instruction.Value. An implementation must be safe for concurrent use.
@@ -132,9 +134,11 @@ type failure struct {
 //
 // At the first failing instruction nothing is changed; the Result gives it
 // its own status and 424 Failed Dependency to every other one. Apply returns
-// an error only when the store fails, or when undoing a live property fails
-// (ErrUndo); nothing is reported as committed then, and the caller answers
-// with a plain 500 or 507.
+// an error only when the store fails, when undoing a live property fails
+// (ErrUndo), or when a recorded live change committed but could not be made
+// (ErrLivePending: recovery makes it); nothing is reported as committed
+// then, and the caller answers with a plain 500 or 507. See the package
+// documentation's Durability section for how live properties commit.
 func (e *Engine) Apply(ctx context.Context, path string, u *Update) (*Result, error) {
 	var ins []Instruction
 	if u != nil {

@@ -47,6 +47,13 @@ var (
 	// the request failed: the resource may be left half-changed. Apply
 	// returns it (joined with the cause) as an infrastructure error.
 	ErrUndo = errors.New("proppatch: undo of a live property failed")
+
+	// ErrLivePending means the update was committed, with the record of
+	// its settable live properties, but applying one of them to the
+	// resource failed: the store keeps the record and the server's
+	// recovery applies it. Apply returns it (joined with the cause) as an
+	// infrastructure error; the request is not reported as committed.
+	ErrLivePending = errors.New("proppatch: live property recorded but not yet applied")
 )
 
 // Error is a refusal with the HTTP status that reports it. Parse returns an

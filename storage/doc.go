@@ -12,6 +12,9 @@
 //     an intent;
 //   - the lock table (LockTable): the WebDAV locks with their owners,
 //     principals and expiry, enforcing conflicts and LockLimits;
+//   - the records of settable live property changes committed with the
+//     dead properties of their PROPPATCH (LiveLog), which recovery
+//     re-applies after a crash;
 //   - a walk of every resource with properties (Walker), for consistency
 //     checks.
 //

@@ -72,6 +72,7 @@ type Store interface {
 	Close() error
 
 	IntentLog
+	LiveLog
 	Walker
 	LockTable
 }

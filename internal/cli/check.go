@@ -53,6 +53,10 @@ func printReport(w io.Writer, r *localfs.Report, repaired bool) {
 	for _, in := range r.Intents {
 		fmt.Fprintf(w, "  %s %s %s\n", in.Op, in.Src, in.Dst)
 	}
+	fmt.Fprintf(w, "unapplied live properties: %d\n", len(r.Live))
+	for _, l := range r.Live {
+		fmt.Fprintf(w, "  %s %s\n", l.Path, l.Name.Local)
+	}
 	fmt.Fprintf(w, "orphaned properties:       %d\n", len(r.Orphans))
 	for _, p := range r.Orphans {
 		fmt.Fprintf(w, "  %s\n", p)

@@ -115,6 +115,7 @@ type harness struct {
 
 	mu      sync.Mutex           // guards everything below
 	props   map[string]*tracker  // stable file → its P1..P5 value
+	live    map[string]*tracker  // live file → its "mt x" (live_test.go)
 	content map[string]*tracker  // stable file → its content version
 	idents  map[string]*identity // pool content id → how far its creation got
 	alive   map[string]bool      // ids of idents not yet missed by a verification
@@ -123,7 +124,7 @@ type harness struct {
 	ops     []opRecord           // every workload request
 	opStart map[int]int          // life → index of its first request in ops
 	viol    []violation          // in order found
-	checked struct{ verifies, files, resources int }
+	checked struct{ verifies, files, resources, live int }
 	lost    bool     // a verification failed: the next one re-learns where files are
 	errLogs []string // server log lines at level ERROR, first few
 	errN    int
@@ -136,7 +137,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h := &harness{
 		t: t, work: work, root: filepath.Join(work, "root"), seed: *flagSeed,
-		props: map[string]*tracker{}, content: map[string]*tracker{},
+		props: map[string]*tracker{}, content: map[string]*tracker{}, live: map[string]*tracker{},
 		idents: map[string]*identity{}, alive: map[string]bool{}, pvals: map[string]bool{}, stats: map[string]*opStats{}, opStart: map[int]int{},
 	}
 	if h.seed == 0 {
@@ -510,6 +511,10 @@ func (h *harness) load(l *life, delay time.Duration) {
 }
 
 func (w *worker) step(ctx context.Context) {
+	if *flagLive && w.rng.IntN(100) < livePct {
+		w.liveProppatch(ctx)
+		return
+	}
 	switch n := w.rng.IntN(100); {
 	case n < 30:
 		w.stableProppatch(ctx)
@@ -550,8 +555,11 @@ func (w *worker) send(ctx context.Context, kind, method, p, dst, val string, bod
 	var out outcome
 	if method == "PROPPATCH" {
 		want := 5
-		if kind == "create-id" {
+		switch kind {
+		case "create-id":
 			want = 1
+		case "live-props":
+			want = 4
 		}
 		out = w.h.judgeProppatch(x, want, p)
 	} else {
@@ -794,6 +802,7 @@ func (h *harness) setup(l *life) {
 		h.props[p] = &tracker{base: val}
 		h.content[p] = &tracker{base: val}
 	}
+	h.setupLive(l)
 }
 
 // resource is one PROPFIND response: a path, whether it is a collection,
@@ -821,7 +830,9 @@ func (h *harness) verify(l *life) {
 		r := res[p]
 		h.checked.resources++
 		h.checkResource(l, r)
-		if !r.coll {
+		if !r.coll && strings.HasPrefix(p, "/l/") {
+			h.checkLive(l, r)
+		} else if !r.coll {
 			h.checked.files++
 			h.checkFile(l, r, seen)
 		}
@@ -829,6 +840,11 @@ func (h *harness) verify(l *life) {
 	for i := range nStable {
 		if p := fmt.Sprintf("/s/s%02d", i); res[p] == nil {
 			h.violLocked(l, "stable-missing", p+" is gone", p)
+		}
+	}
+	for p := range h.live {
+		if res[p] == nil {
+			h.violLocked(l, "live-file-missing", p+" is gone", p)
 		}
 	}
 	h.checkWhereabouts(l, seen)
@@ -1039,7 +1055,7 @@ func (h *harness) walk(l *life) (map[string]*resource, error) {
 }
 
 const propfindBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:c="` + ns +
-	`"><D:prop><D:resourcetype/><c:P1/><c:P2/><c:P3/><c:P4/><c:P5/><c:id/></D:prop></D:propfind>`
+	`"><D:prop><D:resourcetype/><c:P1/><c:P2/><c:P3/><c:P4/><c:P5/><c:id/><c:mt/><c:x/></D:prop></D:propfind>`
 
 // msProp is any property element in a 207.
 type msProp struct {
@@ -1165,8 +1181,8 @@ func (h *harness) report() {
 	}
 	t.Logf("seed %d, %d workers, race=%v: %d kills, %d lives; requests sent %d, acknowledged %d, refused (4xx) %d, unanswered (in flight at a kill, or 5xx) %d\n%s",
 		h.seed, *flagWorkers, raceBuild, h.kills, h.lives, tot.sent, tot.acked, tot.failed, tot.uncertain, strings.Join(lines, "\n"))
-	t.Logf("verified %d times: %d resources, %d files read; server ERROR log lines: %d %q",
-		h.checked.verifies, h.checked.resources, h.checked.files, h.errN, h.errLogs)
+	t.Logf("verified %d times: %d resources, %d files read, %d live files compared with their dead twins (live mode %v); server ERROR log lines: %d %q",
+		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.live, *flagLive, h.errN, h.errLogs)
 	t.Logf("violations by kind: %v", byKind)
 	if len(h.viol) == 0 {
 		return

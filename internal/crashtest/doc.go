@@ -19,6 +19,12 @@
 //     of a collection: the dead property urn:crash:id of every file names
 //     the identity written in its content, and a file whose PUT and id
 //     PROPPATCH were both acknowledged never loses it;
+//   - a PROPPATCH that sets live properties with dead ones is all or none
+//     across the kill too (-live, on by default): on /l/lNN the dead
+//     urn:crash:mt and urn:crash:x always equal the file's mtime (set
+//     through Win32LastModifiedTime) and execute bit (Apache's
+//     executable), as stat sees them in the served folder, and an
+//     acknowledged one is never lost;
 //   - files go only where the MOVEs sent could take them, and vanish only
 //     if a DELETE or MOVE that was not refused could reach them: a refusal
 //     (4xx) must have changed nothing, and start-up recovery must remove

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -108,12 +107,20 @@ var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\
 func escape(s string) string { return textEscaper.Replace(s) }
 
 // liveSetters are the live properties a client may set with PROPPATCH.
+// Each is a proppatch.RecordedLive: the engine commits the record of its
+// change with the dead properties, storage/localfs makes it and fsyncs it,
+// and recovery re-applies a record a crash left (DESIGN §4).
 func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {
 	return map[xml.Name]proppatch.LiveProperty{
 		nameWin32Modified: mtimeProperty{fsys},
 		nameExecutable:    execProperty{fsys},
 	}
 }
+
+var (
+	_ proppatch.RecordedLive = mtimeProperty{}
+	_ proppatch.RecordedLive = execProperty{}
+)
 
 // execProperty is Apache's executable property: "T" or "F" sets or clears
 // the file's execute bits (davfs2's chmod +x sends it); it is never stored.
@@ -141,33 +148,29 @@ func (e execProperty) Check(value []byte) error {
 	return err
 }
 
-// Apply sets the execute bits where the read bits are (like chmod +x
-// under a 022 umask) or clears them; undo restores the old mode.
-func (e execProperty) Apply(ctx context.Context, p string, value []byte) (func() error, error) {
+// Prepare records setting the execute bits where the read bits are (like
+// chmod +x under a 022 umask) or clearing them; a folder is 409.
+func (e execProperty) Prepare(_ context.Context, p string, value []byte, _ bool) ([]byte, error) {
 	on, err := e.parse(value)
 	if err != nil {
 		return nil, err
 	}
-	local, err := e.fs.Resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := os.Stat(local)
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
+	rec, err := e.fs.PrepareExec(p, on)
+	if errors.Is(err, localfs.ErrNotFile) {
 		return nil, &proppatch.Error{Status: http.StatusConflict, Err: errors.New("executable applies to files only")}
 	}
-	old := fi.Mode().Perm()
-	mode := old &^ 0o111
-	if on {
-		mode |= (old & 0o444) >> 2
-	}
-	if err := os.Chmod(local, mode); err != nil {
-		return nil, err
-	}
-	return func() error { return os.Chmod(local, old) }, nil
+	return rec, err
+}
+
+// ApplyRecord changes the mode and fsyncs the file.
+func (e execProperty) ApplyRecord(_ context.Context, p string, record []byte) error {
+	return e.fs.ApplyLive(p, record)
+}
+
+// Apply is Prepare then ApplyRecord, with an undo: for a store that
+// records nothing.
+func (e execProperty) Apply(ctx context.Context, p string, value []byte) (func() error, error) {
+	return applyUndoable(ctx, e, e.fs, p, value)
 }
 
 // mtimeProperty is Windows' Win32LastModifiedTime: an RFC 1123 date that
@@ -198,23 +201,38 @@ func (m mtimeProperty) Check(value []byte) error {
 	return err
 }
 
-// Apply sets the modification time; undo restores the previous one.
-func (m mtimeProperty) Apply(ctx context.Context, p string, value []byte) (func() error, error) {
+// Prepare records setting the modification time.
+func (m mtimeProperty) Prepare(_ context.Context, p string, value []byte, _ bool) ([]byte, error) {
 	t, err := m.parse(value)
 	if err != nil {
 		return nil, err
 	}
-	local, err := m.fs.Resolve(p)
+	return m.fs.PrepareMtime(p, t)
+}
+
+// ApplyRecord sets the modification time and fsyncs the file.
+func (m mtimeProperty) ApplyRecord(_ context.Context, p string, record []byte) error {
+	return m.fs.ApplyLive(p, record)
+}
+
+// Apply is Prepare then ApplyRecord, with an undo: for a store that
+// records nothing.
+func (m mtimeProperty) Apply(ctx context.Context, p string, value []byte) (func() error, error) {
+	return applyUndoable(ctx, m, m.fs, p, value)
+}
+
+// applyUndoable applies lp's change at once and returns how to revert it.
+func applyUndoable(ctx context.Context, lp proppatch.RecordedLive, fsys *localfs.FS, p string, value []byte) (func() error, error) {
+	rec, err := lp.Prepare(ctx, p, value, false)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(local)
+	back, err := localfs.RevertLive(rec)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chtimes(local, time.Time{}, t); err != nil {
+	if err := fsys.ApplyLive(p, rec); err != nil {
 		return nil, err
 	}
-	old := fi.ModTime()
-	return func() error { return os.Chtimes(local, time.Time{}, old) }, nil
+	return func() error { return fsys.ApplyLive(p, back) }, nil
 }

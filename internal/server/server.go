@@ -171,8 +171,9 @@ func (s *Server) recoverShared(ctx context.Context) {
 // dead peer's unfinished tree changes (PostgreSQL leases are 30 s).
 const sharedRecoveryEvery = 15 * time.Second
 
-// recoverTree finishes the MOVE/COPY/DELETE a crash interrupted before
-// anything is served, then sweeps leftover temp files in the background
+// recoverTree finishes the MOVE/COPY/DELETE a crash interrupted and
+// re-applies the live property changes it cut off, before anything is
+// served, then sweeps leftover temp files in the background
 // (only those older than now, so uploads starting meanwhile are safe).
 func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
 	ctx := context.Background()
@@ -182,6 +183,13 @@ func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
 	}
 	for _, r := range done {
 		log.Warn("recovered an interrupted tree change", "op", r.Intent.Op, "src", r.Intent.Src, "dst", r.Intent.Dst, "completed", r.Completed)
+	}
+	live, err := fsys.RecoverLive(ctx)
+	if err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+	for _, r := range live {
+		log.Warn("re-applied an interrupted live property change", "path", r.Path, "property", r.Name.Local)
 	}
 	start := time.Now()
 	go func() {

@@ -119,7 +119,7 @@ func Open(file string, opts Options) (*Store, error) {
 // initDB creates the buckets and makes the file's directory entry durable.
 func initDB(db *bbolt.DB, dir string) error {
 	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketProps, bucketIntents, bucketLocks} {
+		for _, name := range [][]byte{bucketProps, bucketIntents, bucketLocks, bucketLive} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

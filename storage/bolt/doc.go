@@ -12,6 +12,12 @@
 // IDs are never reused). Completing an intent applies its property change
 // and deletes it in one transaction.
 //
+// The "live" bucket holds the records of settable live property changes
+// (storage.LiveLog), keyed by path, NUL, namespace, NUL, local name; a
+// PatchPropsLive writes them in the transaction of its properties.
+// ClearLive is queued for the group-commit writer and not awaited, so
+// clearing costs a request no fsync of its own.
+//
 // The "locks" bucket is the lock table, keyed by lock token; each value is a
 // length-prefixed binary record (lockrecord.go) that keeps paths and owner
 // XML byte for byte. Expiry is judged on this machine's wall clock, so a

@@ -40,6 +40,7 @@ var (
 	bucketProps   = []byte("props")
 	bucketIntents = []byte("intents") // intent ID (big-endian uint64) → intentRecord.encode()
 	bucketLocks   = []byte("locks")   // lock token → lockRecord.encode()
+	bucketLive    = []byte("live")    // liveKey(path, name) → the record of a settable live property
 )
 
 // dirKey is p as the parent part of its children's keys.

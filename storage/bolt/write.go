@@ -13,34 +13,48 @@ import (
 // PatchProps sets and then removes properties of one resource in one durable
 // transaction. A name both in set and in remove ends removed.
 func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name) error {
-	if err := storage.CheckPaths(path); err != nil {
+	puts, dels, err := patchKeys(path, set, remove)
+	if err != nil {
 		return err
 	}
+	return s.submit(ctx, func(b *bbolt.Bucket) error {
+		return putThenDelete(b, puts, dels)
+	})
+}
+
+// patchKeys validates a PatchProps and returns its puts and deletes.
+func patchKeys(path string, set map[xml.Name][]byte, remove []xml.Name) (puts [][2][]byte, dels [][]byte, err error) {
+	if err := storage.CheckPaths(path); err != nil {
+		return nil, nil, err
+	}
 	own := ownPrefix(path)
-	puts := make([][2][]byte, 0, len(set))
+	puts = make([][2][]byte, 0, len(set))
 	for name, v := range set {
 		k, err := nameKey(own, name)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		puts = append(puts, [2][]byte{k, v})
 	}
-	dels := make([][]byte, 0, len(remove))
+	dels = make([][]byte, 0, len(remove))
 	for _, name := range remove {
 		k, err := nameKey(own, name)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		dels = append(dels, k)
 	}
-	return s.submit(ctx, func(b *bbolt.Bucket) error {
-		for _, kv := range puts {
-			if err := b.Put(kv[0], kv[1]); err != nil {
-				return err
-			}
+	return puts, dels, nil
+}
+
+// putThenDelete writes puts, then deletes dels.
+func putThenDelete(b *bbolt.Bucket, puts [][2][]byte, dels [][]byte) error {
+	for _, kv := range puts {
+		if err := b.Put(kv[0], kv[1]); err != nil {
+			return err
 		}
-		return deleteKeys(b, dels)
-	})
+	}
+	return deleteKeys(b, dels)
 }
 
 // nameKey validates name and returns its key under own.

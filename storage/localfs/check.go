@@ -14,15 +14,16 @@ import (
 
 // Report is what Check found: each list names what is inconsistent.
 type Report struct {
-	Resources int              // resources holding properties, all checked
-	Intents   []storage.Intent // unfinished tree changes
-	Orphans   []string         // slash paths with properties but no file
-	TempFiles []string         // local paths of leftover temp files
+	Resources int                  // resources holding properties, all checked
+	Intents   []storage.Intent     // unfinished tree changes
+	Live      []storage.LiveRecord // live property changes a crash may have cut off (DESIGN §4)
+	Orphans   []string             // slash paths with properties but no file
+	TempFiles []string             // local paths of leftover temp files
 }
 
 // Consistent reports whether the store and the tree agree.
 func (r *Report) Consistent() bool {
-	return len(r.Intents) == 0 && len(r.Orphans) == 0 && len(r.TempFiles) == 0
+	return len(r.Intents) == 0 && len(r.Live) == 0 && len(r.Orphans) == 0 && len(r.TempFiles) == 0
 }
 
 // Check compares the store with the tree without changing either.
@@ -31,6 +32,9 @@ func (f *FS) Check(ctx context.Context, progress func(checked int)) (*Report, er
 	r := &Report{}
 	var err error
 	if r.Intents, err = f.store.Intents(ctx); err != nil {
+		return nil, err
+	}
+	if r.Live, err = f.store.LiveRecords(ctx); err != nil {
 		return nil, err
 	}
 	err = f.store.WalkResources(ctx, func(p string) error {
@@ -58,10 +62,13 @@ func (f *FS) Check(ctx context.Context, progress func(checked int)) (*Report, er
 }
 
 // Repair makes the store and the tree agree: it recovers unfinished
-// intents, removes orphaned properties and leftover temp files. Run it only
+// intents and recorded live property changes, removes orphaned properties and leftover temp files. Run it only
 // while no server uses the folder.
 func (f *FS) Repair(ctx context.Context, r *Report) error {
 	if _, err := f.Recover(ctx); err != nil {
+		return err
+	}
+	if _, err := f.RecoverLive(ctx); err != nil {
 		return err
 	}
 	for _, p := range r.Orphans {

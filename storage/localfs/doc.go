@@ -39,5 +39,11 @@
 // copying records an intent in the store first so a crash part-way is
 // rolled forward at start-up; removing or renaming a plain file with
 // nothing in a store this process owns alone needs none, being one atomic
-// unlink or rename.
+// unlink or rename. A settable live property's change (PrepareMtime,
+// PrepareExec) is a record the store commits with the dead properties of
+// its PROPPATCH; ApplyLive makes it and fsyncs the file (the inode changed:
+// fdatasync would not cover it); RecoverLive re-applies at start-up the
+// records a crash left, but only to the file each was prepared on (same
+// device, inode and size) while it shows the old or the new value, so a
+// file replaced or changed since never gets an old mtime back.
 package localfs

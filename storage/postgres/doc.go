@@ -23,6 +23,12 @@
 // copy is one statement (after clearing the destination: two). With the
 // root, P+"/" is just "/". Range comparisons, not LIKE: paths may hold % and _.
 //
+// atomdav_live holds the records of settable live property changes
+// (storage.LiveLog), keyed by (path, ns, local); PatchPropsLive writes them
+// in the batch, hence the transaction, of its properties. ClearLive commits
+// with synchronous_commit off: a record a crash keeps is judged again at
+// recovery.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use, and so are several Stores, in one

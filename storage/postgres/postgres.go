@@ -57,6 +57,7 @@ type Store struct {
 var (
 	_ storage.Store     = (*Store)(nil)
 	_ storage.IntentLog = (*Store)(nil)
+	_ storage.LiveLog   = (*Store)(nil)
 	_ storage.Walker    = (*Store)(nil)
 	_ storage.LockTable = (*Store)(nil)
 )

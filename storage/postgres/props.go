@@ -84,14 +84,27 @@ func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml
 // trip, a batch that PostgreSQL runs as one implicit transaction. A name
 // both in set and in remove ends removed.
 func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name) error {
-	if err := storage.CheckPaths(path); err != nil {
+	b, err := s.patchBatch(path, set, remove)
+	if err != nil {
 		return err
+	}
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	return s.fail(ctx, "patch props", s.pool.SendBatch(ctx, b).Close())
+}
+
+// patchBatch validates a PatchProps and queues it, after the resource's
+// advisory lock, in a batch that runs as one implicit transaction.
+func (s *Store) patchBatch(path string, set map[xml.Name][]byte, remove []xml.Name) (*pgx.Batch, error) {
+	if err := storage.CheckPaths(path); err != nil {
+		return nil, err
 	}
 	gone := make(map[xml.Name]bool, len(remove))
 	var delNS, delLocal [][]byte
 	for _, n := range remove {
 		if err := checkName(path, n); err != nil {
-			return err
+			return nil, err
 		}
 		gone[n] = true
 		delNS, delLocal = append(delNS, []byte(n.Space)), append(delLocal, []byte(n.Local))
@@ -99,14 +112,11 @@ func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]
 	var putNS, putLocal, putValue [][]byte
 	for n, v := range set {
 		if err := checkName(path, n); err != nil {
-			return err
+			return nil, err
 		}
 		if !gone[n] {
 			putNS, putLocal, putValue = append(putNS, []byte(n.Space)), append(putLocal, []byte(n.Local)), append(putValue, v)
 		}
-	}
-	if err := s.enter(ctx); err != nil {
-		return err
 	}
 	keys, excl := make(lockSet).forPatch(s.salt, path).args()
 	b := &pgx.Batch{}
@@ -121,7 +131,7 @@ func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]
 			ON CONFLICT (path, ns, local) DO UPDATE SET value = excluded.value`,
 			[]byte(path), depth(path), putNS, putLocal, putValue)
 	}
-	return s.fail(ctx, "patch props", s.pool.SendBatch(ctx, b).Close())
+	return b, nil
 }
 
 // WalkResources calls fn with the path of every resource holding at least

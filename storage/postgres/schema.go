@@ -61,6 +61,17 @@ var migrations = []string{
 	// per-principal lock limit's count.
 	`ALTER TABLE atomdav_locks ADD COLUMN IF NOT EXISTS principal bytea NOT NULL DEFAULT ''::bytea;
 	CREATE INDEX IF NOT EXISTS atomdav_locks_principal ON atomdav_locks (principal);`,
+
+	// 4: the recorded changes of settable live properties (a file's mtime,
+	// its execute bits), committed with the dead properties of their
+	// PROPPATCH and re-applied after a crash (DESIGN §4).
+	`CREATE TABLE atomdav_live (
+		path   bytea NOT NULL,
+		ns     bytea NOT NULL,
+		local  bytea NOT NULL,
+		record bytea NOT NULL,
+		PRIMARY KEY (path, ns, local)
+	);`,
 }
 
 // migrate brings the schema to the latest version in one transaction,

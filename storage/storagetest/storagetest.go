@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"Persistence", testPersistence},
 		{"Concurrency", testConcurrency},
 		{"Intents", testIntents},
+		{"LiveLog", testLive},
 		{"WalkResources", testWalk},
 		{"Locks", testLocks},
 	}

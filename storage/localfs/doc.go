@@ -31,12 +31,13 @@
 //
 // # Durability
 //
-// Content writes are atomic: a temp file in the same folder, fsync, rename,
-// fsync of the folder (see WriteFile); concurrent fsyncs of one folder are
-// shared. With Options.Relaxed the fsyncs are skipped: still atomic
-// against a process crash, not against a power cut. Removing, renaming or
-// copying records an intent in the store first so a crash part-way is
-// rolled forward at start-up; removing or renaming a plain file with
-// nothing in a store this process owns alone needs none, being one atomic
-// unlink or rename.
+// Content writes are atomic: a temp file in the same folder, fsync,
+// rename, fsync of the folder (see Upload, which tree copies use too);
+// concurrent fsyncs of one folder are shared (storage.SyncDir is the one
+// folder fsync). With Options.Relaxed the fsyncs are skipped: still
+// atomic against a process crash, not against a power cut. Removing,
+// renaming or copying records an intent in the store first so a crash
+// part-way is rolled forward at start-up; removing or renaming a plain
+// file with nothing in a store this process owns alone needs none, being
+// one atomic unlink or rename.
 package localfs

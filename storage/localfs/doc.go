@@ -37,7 +37,9 @@
 // folder fsync). With Options.Relaxed the fsyncs are skipped: still
 // atomic against a process crash, not against a power cut. Removing,
 // renaming or copying records an intent in the store first so a crash
-// part-way is rolled forward at start-up; removing or renaming a plain
-// file with nothing in a store this process owns alone needs none, being
-// one atomic unlink or rename.
+// part-way is rolled forward or undone by Recover, the one place intents
+// are recovered: at start-up, and while serving for the intents of dead
+// peers sharing the store, under the server's path locks. Removing or
+// renaming a plain file with nothing in a store this process owns alone
+// needs no intent, being one atomic unlink or rename.
 package localfs

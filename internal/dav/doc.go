@@ -2,8 +2,14 @@
 // PROPPATCH through the atomic proppatch engine and every other method
 // with its own handler, each taken over from golang.org/x/net/webdav for a
 // reason named at the handler (the last, GET, because x/net/webdav cannot
-// serve a per-user view). What stays from x/net/webdav is its FileSystem
-// abstraction, which storage/localfs implements.
+// serve a per-user view).
+//
+// The handlers reach the disk through one door, Config.FS (a FileSystem:
+// storage/localfs's jail, read and write operations that keep properties
+// in step with the tree), and the store only as Config.Store (dead
+// properties) and Config.Locks (the lock table), passed explicitly. They
+// call no os, syscall or x/sys/unix function themselves; arrows_test.go
+// fails when one does.
 //
 // Every handler returns (status int, err error); ServeHTTP alone writes
 // error responses, and reports errors through Config.OnError (libraries do
@@ -76,6 +82,11 @@
 // the live locks per resource and per principal, checked by the store in
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
+//
+// Every name a handler touches on the disk goes through Config.FS, so
+// through the jail of storage/localfs: no handler joins a local path or
+// calls the operating system on one (the settable live properties still
+// do, until the file system offers their changes).
 //
 // A view's root is a jail like the share's: a name that a symlink leads
 // out of it (into another user's folder, say), or such a symlink itself, is

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/atomdav/atomdav/proppatch"
-	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // msNS is the namespace of the Win32 properties Windows' Mini-Redirector
@@ -108,7 +107,7 @@ var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\
 func escape(s string) string { return textEscaper.Replace(s) }
 
 // liveSetters are the live properties a client may set with PROPPATCH.
-func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {
+func liveSetters(fsys FileSystem) map[xml.Name]proppatch.LiveProperty {
 	return map[xml.Name]proppatch.LiveProperty{
 		nameWin32Modified: mtimeProperty{fsys},
 		nameExecutable:    execProperty{fsys},
@@ -117,7 +116,7 @@ func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {
 
 // execProperty is Apache's executable property: "T" or "F" sets or clears
 // the file's execute bits (davfs2's chmod +x sends it); it is never stored.
-type execProperty struct{ fs *localfs.FS }
+type execProperty struct{ fs FileSystem }
 
 func (e execProperty) parse(value []byte) (bool, error) {
 	var v struct {
@@ -172,7 +171,7 @@ func (e execProperty) Apply(ctx context.Context, p string, value []byte) (func()
 
 // mtimeProperty is Windows' Win32LastModifiedTime: an RFC 1123 date that
 // becomes the file's modification time.
-type mtimeProperty struct{ fs *localfs.FS }
+type mtimeProperty struct{ fs FileSystem }
 
 func (m mtimeProperty) parse(value []byte) (time.Time, error) {
 	var v struct {

@@ -2,13 +2,13 @@ package dav
 
 import (
 	"bufio"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path"
 	"slices"
 	"sort"
@@ -47,11 +47,7 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	if n := len(body.names); n > h.cfg.MaxPropfindProps {
 		return http.StatusForbidden, tooManyProps(n, h.cfg.MaxPropfindProps)
 	}
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return statusOf(err), err
-	}
-	fi, err := os.Stat(local)
+	fi, err := h.fs.Stat(r.Context(), p)
 	if err != nil {
 		return statusOf(err), err
 	}
@@ -90,24 +86,20 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 	}
 	if !fi.IsDir() || depth == "0" {
-		props, err := h.fs.Store().Props(r.Context(), p)
+		props, err := h.props.Props(r.Context(), p)
 		if err != nil {
 			return err
 		}
 		return mw.response(body, h.member(p, fi, props, &locks))
 	}
-	folder, err := h.fs.Store().FolderProps(r.Context(), p)
+	folder, err := h.props.FolderProps(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	// The members are read before the folder's response is written: a
 	// folder moved or removed since its stat is then a 404, or, below the
 	// top of a Depth: infinity walk, left out, never a body cut short.
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(local)
+	entries, err := h.fs.ReadDir(p)
 	if err != nil {
 		switch {
 		case !vanished(err):
@@ -140,9 +132,9 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 // for Depth: infinity, walks it. A symlinked folder is walked by its Real
 // name, unless it leads to a folder the walk is in: then it is listed, not
 // walked again.
-func (h *Handler) propfindMember(r *http.Request, mw *multistatus, body *propfindBody, p, child string, e os.DirEntry,
+func (h *Handler) propfindMember(r *http.Request, mw *multistatus, body *propfindBody, p, child string, e fs.DirEntry,
 	dead map[xml.Name][]byte, locks *discovery, depth string) error {
-	fi, real, err := h.memberInfo(child, e)
+	fi, real, err := h.memberInfo(r.Context(), child, e)
 	if err != nil {
 		return nil // vanished, or a symlink leading out: not listed
 	}
@@ -171,7 +163,7 @@ func vanished(err error) bool {
 // memberInfo stats a folder member and gives its Real name. Symlinks are
 // followed only inside the view's root: one leading out is an error, and
 // the member is left out as if it were not there.
-func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, string, error) {
+func (h *Handler) memberInfo(ctx context.Context, child string, e fs.DirEntry) (fs.FileInfo, string, error) {
 	if e.Type()&fs.ModeSymlink == 0 {
 		fi, err := e.Info()
 		return fi, child, err
@@ -180,18 +172,14 @@ func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	local, err := h.fs.Resolve(real)
-	if err != nil {
-		return nil, "", err
-	}
-	fi, err := os.Stat(local)
+	fi, err := h.fs.Stat(ctx, real)
 	return fi, real, err
 }
 
 // linkMember is the answer for child, a symlink to the resource real:
 // real's properties and locks under child's name.
 func (h *Handler) linkMember(r *http.Request, body *propfindBody, child, real string, fi fs.FileInfo) (member, error) {
-	props, err := h.fs.Store().Props(r.Context(), real)
+	props, err := h.props.Props(r.Context(), real)
 	if err != nil {
 		return member{}, err
 	}
@@ -219,8 +207,8 @@ type member struct {
 	href      string
 	fi        fs.FileInfo
 	dead      map[xml.Name][]byte
-	discovery string // DAV:lockdiscovery's inner XML
-	root      string // the share's local folder, for quota
+	discovery string     // DAV:lockdiscovery's inner XML
+	fs        FileSystem // the share, for quota
 }
 
 // discovery is the live locks related to a folder, each rendered as a
@@ -251,7 +239,7 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *
 		}
 		b.WriteString(d.xml[i])
 	}
-	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), root: h.fs.Root()}
+	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs}
 }
 
 // live renders a live property of m, or reports false when m has none.
@@ -263,7 +251,7 @@ func (m member) live(n xml.Name) (string, bool) {
 		if !m.fi.IsDir() {
 			return "", false
 		}
-		return quotaValue(n, m.root)
+		return quotaValue(n, m.fs)
 	}
 	return liveValue(n, m.fi)
 }

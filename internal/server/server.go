@@ -58,6 +58,8 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, store: store, fsys: fsys, ops: ops}
 	h, err := dav.New(dav.Config{
 		FS:                 fsys,
+		Store:              store,
+		Locks:              store,
 		Prefix:             cfg.Prefix,
 		MaxXMLBytes:        cfg.MaxXMLBytes,
 		MaxUploadBytes:     cfg.MaxUploadBytes,

@@ -74,9 +74,6 @@ func New(root string, store storage.Store, opts Options) (*FS, error) {
 // Root returns the absolute path of the served directory.
 func (f *FS) Root() string { return f.root }
 
-// Store returns the property store.
-func (f *FS) Store() storage.Store { return f.store }
-
 // IsHidden reports whether the clean slash path name is reserved: the state
 // folder or inside it, or any name starting with TempPrefix (those are
 // the server's temp files, swept at start-up). Both compare without regard
@@ -114,7 +111,7 @@ func (f *FS) Mkdir(ctx context.Context, name string, perm os.FileMode) error {
 }
 
 // OpenFile opens a file or directory. Files opened for writing are written
-// in place; servers wanting atomic replacement use WriteFile.
+// in place; servers wanting atomic replacement use NewUpload.
 func (f *FS) OpenFile(ctx context.Context, name string, flag int, perm os.FileMode) (webdav.File, error) {
 	local, err := f.Resolve(name)
 	if err != nil {

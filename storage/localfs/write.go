@@ -197,3 +197,14 @@ func (f *FS) syncDir(dir string) error {
 	}
 	return f.dirs.sync(dir)
 }
+
+// Chtimes gives the resource name the modification time mtime, leaving its
+// access time alone, within the jail of Resolve (sync clients send a
+// copied or moved file's source time).
+func (f *FS) Chtimes(name string, mtime time.Time) error {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return err
+	}
+	return os.Chtimes(local, time.Time{}, mtime)
+}

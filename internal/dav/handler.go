@@ -139,9 +139,10 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
 	h.engine = &proppatch.Engine{
-		Store:  cfg.Store,
-		Limits: cfg.Limits,
-		Live:   liveSetters(cfg.FS),
+		Store:     cfg.Store,
+		Limits:    cfg.Limits,
+		Live:      liveSetters(cfg.FS),
+		Protected: protectedProp,
 	}
 	return h, nil
 }

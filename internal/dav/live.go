@@ -37,45 +37,6 @@ var (
 	nameQuotaUsed     = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
 )
 
-// allpropLive are the live properties allprop returns, in this order
-// (RFC 4918 §9.1: allprop returns the live properties defined there).
-var allpropLive = []xml.Name{
-	nameResourceType, nameContentLength, nameLastModified, nameETag,
-	nameContentType, nameCreationDate, nameSupportedLock, nameLockDiscovery,
-}
-
-// liveValue renders a live property of fi as the inner XML of its element,
-// or reports false when fi has no such property (files only, say).
-func liveValue(name xml.Name, fi fs.FileInfo) (string, bool) {
-	switch name {
-	case nameResourceType:
-		if fi.IsDir() {
-			return "<D:collection/>", true
-		}
-		return "", true
-	case nameContentLength:
-		return strconv.FormatInt(fi.Size(), 10), !fi.IsDir()
-	case nameLastModified:
-		return fi.ModTime().UTC().Format(http.TimeFormat), true
-	case nameETag:
-		return escape(etag(fi)), true
-	case nameContentType:
-		return escape(contentType(fi.Name())), !fi.IsDir()
-	case nameCreationDate:
-		return fi.ModTime().UTC().Format(time.RFC3339), true
-	case nameSupportedLock:
-		return supportedLock, true
-	case nameWin32Modified:
-		return fi.ModTime().UTC().Format(http.TimeFormat), true
-	case nameExecutable, nameDAVExecutable: // Apache's (davfs2), and KIO's
-		if fi.Mode()&0o111 != 0 {
-			return "T", !fi.IsDir()
-		}
-		return "F", !fi.IsDir()
-	}
-	return "", false
-}
-
 const supportedLock = `<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>` +
 	`<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
 

@@ -242,18 +242,13 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *
 	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs}
 }
 
-// live renders a live property of m, or reports false when m has none.
+// live renders a live property of m (a row of liveProps), or reports
+// false when m has none.
 func (m member) live(n xml.Name) (string, bool) {
-	switch n {
-	case nameLockDiscovery:
-		return m.discovery, true
-	case nameQuotaAvail, nameQuotaUsed:
-		if !m.fi.IsDir() {
-			return "", false
-		}
-		return quotaValue(n, m.fs)
+	if p, ok := liveIndex[n]; ok {
+		return p.read(m)
 	}
-	return liveValue(n, m.fi)
+	return "", false
 }
 
 // multistatus streams a 207 body.
@@ -318,12 +313,12 @@ func (m *multistatus) response(body *propfindBody, mem member) error {
 func (m *multistatus) propnames(mem member) {
 	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
-	for _, n := range allpropLive {
-		if _, ok := mem.live(n); ok {
-			writeEmpty(m.bw, n, m.ns)
+	for _, p := range liveProps {
+		if _, ok := p.read(mem); ok && p.allprop {
+			writeEmpty(m.bw, p.name, m.ns)
 		}
 	}
-	for _, n := range sortedNames(dead) {
+	for _, n := range deadNames(dead) {
 		writeEmpty(m.bw, n, m.ns)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
@@ -332,18 +327,21 @@ func (m *multistatus) propnames(mem member) {
 func (m *multistatus) allprop(body *propfindBody, mem member) {
 	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
-	for _, n := range allpropLive {
-		if v, ok := mem.live(n); ok {
-			writeValue(m.bw, n, v, m.ns)
+	for _, p := range liveProps {
+		if !p.allprop {
+			break // the allprop rows come first
+		}
+		if v, ok := p.read(mem); ok {
+			writeValue(m.bw, p.name, v, m.ns)
 		}
 	}
-	for _, n := range sortedNames(dead) {
+	for _, n := range deadNames(dead) {
 		m.bw.Write(dead[n])
 	}
 	var missing []xml.Name
 	for _, n := range body.names { // DAV:include
-		if _, ok := dead[n]; ok || isAllpropLive(n) {
-			continue
+		if _, ok := dead[n]; ok && !isLive(n) || isAllpropLive(n) {
+			continue // written above
 		}
 		if v, ok := mem.live(n); ok {
 			writeValue(m.bw, n, v, m.ns)
@@ -360,9 +358,10 @@ func (m *multistatus) named(names []xml.Name, mem member) {
 	var missing []xml.Name
 	found := false
 	for _, n := range names {
+		live, hasLive := mem.live(n)
 		v, isDead := dead[n]
-		live, isLive := mem.live(n)
-		if !isDead && !isLive {
+		isDead = isDead && !isLive(n) // a live name is never answered from a dead copy
+		if !isDead && !hasLive {
 			missing = append(missing, n)
 			continue
 		}
@@ -410,12 +409,15 @@ func (m *multistatus) abort(err error) error {
 	return err
 }
 
-// sortedNames orders dead properties by namespace then local name, so
-// responses are stable.
-func sortedNames(dead map[xml.Name][]byte) []xml.Name {
+// deadNames orders dead properties by namespace then local name, so
+// responses are stable, leaving out a dead copy of a live property (see
+// liveProp), which the live value answers for.
+func deadNames(dead map[xml.Name][]byte) []xml.Name {
 	names := make([]xml.Name, 0, len(dead))
 	for n := range dead {
-		names = append(names, n)
+		if !isLive(n) {
+			names = append(names, n)
+		}
 	}
 	sort.Slice(names, func(i, j int) bool {
 		if names[i].Space != names[j].Space {
@@ -426,13 +428,10 @@ func sortedNames(dead map[xml.Name][]byte) []xml.Name {
 	return names
 }
 
+// isAllpropLive reports whether allprop returns the live property n.
 func isAllpropLive(n xml.Name) bool {
-	for _, l := range allpropLive {
-		if l == n {
-			return true
-		}
-	}
-	return false
+	p, ok := liveIndex[n]
+	return ok && p.allprop
 }
 
 // writeEmpty writes <name/> with its namespace declared.

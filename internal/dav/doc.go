@@ -19,6 +19,35 @@
 // goes through checkWrite: the If header (RFC 4918 §10.4) first, then the
 // locks protecting what the write touches.
 //
+// # Client quirks
+//
+// What the server does for one client beyond RFC 4918, by client, with
+// where it is done; this is the one list of them.
+//
+//   - Windows' Mini-Redirector (Explorer's network drives): an OPTIONS of
+//     the root answered without credentials (internal/server auth.go,
+//     WriteCollectionOptions), or it never sends any; MS-Author-Via: DAV
+//     (options.go, also for Office); Win32LastModifiedTime settable as the
+//     file's mtime (liveprops.go, live.go); the quota properties of RFC
+//     4331 for the drive's size (liveprops.go, quota.go); an UNLOCK
+//     Lock-Token without angle brackets (lock.go).
+//   - macOS Finder: X-Expected-Entity-Length on chunked PUT bodies
+//     (clientext.go); names sent in NFD found as stored in NFC and the
+//     reverse (storage/localfs unicode.go); .DS_Store and ._* files left
+//     out of listings with Config.HideOSJunk (junk.go, Thumbs.db and
+//     desktop.ini for Windows too).
+//   - rclone, ownCloud and Nextcloud clients: OC-Checksum checked and kept
+//     as oc:checksums, X-OC-Mtime on PUT, COPY and MOVE (clientext.go,
+//     put.go, copymove.go).
+//   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
+//     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
+//   - Browsers: an HTML listing of a collection for Accept: text/html, and
+//     text for curl and scripts (listing.go); CORS lists the WebDAV and
+//     upload headers (internal/server cors.go).
+//   - Case-insensitive file systems (macOS, Windows, casefold folders):
+//     the state folder and temp files are reserved whatever the case of
+//     their names (storage/localfs localfs.go IsHidden).
+//
 // # Concurrency
 //
 // Writes take per-path locks (internal/pathlock): a write to a path waits

@@ -12,7 +12,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -143,11 +142,7 @@ func (h *Handler) applyMtime(w http.ResponseWriter, r *http.Request, p string) e
 	if err != nil || !m.hasMtime {
 		return err
 	}
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return err
-	}
-	if err := os.Chtimes(local, time.Time{}, m.mtime); err != nil {
+	if err := h.fs.Chtimes(p, m.mtime); err != nil {
 		return err
 	}
 	w.Header().Set("X-OC-Mtime", "accepted")

@@ -49,12 +49,16 @@ func newHandlerWrapped(tb testing.TB, root string, opts bolt.Options, wrap func(
 	if cfg.FS, err = localfs.New(root, store, localfs.Options{Hidden: ".atomdav"}); err != nil {
 		tb.Fatal(err)
 	}
+	cfg.Store, cfg.Locks = store, store
 	h, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return h
 }
+
+// localRoot is the local folder h serves.
+func localRoot(h *Handler) string { return h.fs.(*localfs.FS).Root() }
 
 func lockFor(t *testing.T, h *Handler, root string, depth0, shared bool) string {
 	t.Helper()

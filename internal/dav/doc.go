@@ -2,8 +2,14 @@
 // PROPPATCH through the atomic proppatch engine and every other method
 // with its own handler, each taken over from golang.org/x/net/webdav for a
 // reason named at the handler (the last, GET, because x/net/webdav cannot
-// serve a per-user view). What stays from x/net/webdav is its FileSystem
-// abstraction, which storage/localfs implements.
+// serve a per-user view).
+//
+// The handlers reach the disk through one door, Config.FS (a FileSystem:
+// storage/localfs's jail, read and write operations that keep properties
+// in step with the tree), and the store only as Config.Store (dead
+// properties) and Config.Locks (the lock table), passed explicitly. They
+// call no os, syscall or x/sys/unix function themselves; arrows_test.go
+// fails when one does.
 //
 // Every handler returns (status int, err error); ServeHTTP alone writes
 // error responses, and reports errors through Config.OnError (libraries do
@@ -12,6 +18,35 @@
 // Locks live in the store's lock table (storage.LockTable) and every write
 // goes through checkWrite: the If header (RFC 4918 §10.4) first, then the
 // locks protecting what the write touches.
+//
+// # Client quirks
+//
+// What the server does for one client beyond RFC 4918, by client, with
+// where it is done; this is the one list of them.
+//
+//   - Windows' Mini-Redirector (Explorer's network drives): an OPTIONS of
+//     the root answered without credentials (internal/server auth.go,
+//     WriteCollectionOptions), or it never sends any; MS-Author-Via: DAV
+//     (options.go, also for Office); Win32LastModifiedTime settable as the
+//     file's mtime (liveprops.go, live.go); the quota properties of RFC
+//     4331 for the drive's size (liveprops.go, quota.go); an UNLOCK
+//     Lock-Token without angle brackets (lock.go).
+//   - macOS Finder: X-Expected-Entity-Length on chunked PUT bodies
+//     (clientext.go); names sent in NFD found as stored in NFC and the
+//     reverse (storage/localfs unicode.go); .DS_Store and ._* files left
+//     out of listings with Config.HideOSJunk (junk.go, Thumbs.db and
+//     desktop.ini for Windows too).
+//   - rclone, ownCloud and Nextcloud clients: OC-Checksum checked and kept
+//     as oc:checksums, X-OC-Mtime on PUT, COPY and MOVE (clientext.go,
+//     put.go, copymove.go).
+//   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
+//     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
+//   - Browsers: an HTML listing of a collection for Accept: text/html, and
+//     text for curl and scripts (listing.go); CORS lists the WebDAV and
+//     upload headers (internal/server cors.go).
+//   - Case-insensitive file systems (macOS, Windows, casefold folders):
+//     the state folder and temp files are reserved whatever the case of
+//     their names (storage/localfs localfs.go IsHidden).
 //
 // # Concurrency
 //
@@ -76,6 +111,11 @@
 // the live locks per resource and per principal, checked by the store in
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
+//
+// Every name a handler touches on the disk goes through Config.FS, so
+// through the jail of storage/localfs: no handler joins a local path or
+// calls the operating system on one (the settable live properties still
+// do, until the file system offers their changes).
 //
 // A view's root is a jail like the share's: a name that a symlink leads
 // out of it (into another user's folder, say), or such a symlink itself, is

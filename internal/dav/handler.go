@@ -11,13 +11,18 @@ import (
 	"github.com/atomdav/atomdav/internal/pathlock"
 	"github.com/atomdav/atomdav/proppatch"
 	"github.com/atomdav/atomdav/storage"
-	"github.com/atomdav/atomdav/storage/localfs"
 )
 
-// Config holds what a Handler needs. FS is required; the zero value of every
-// other field is a sane default.
+// Config holds what a Handler needs. FS, Store and Locks are required; the
+// zero value of every other field is a sane default.
 type Config struct {
-	FS *localfs.FS
+	// FS is the served folder, the handlers' one way to the disk.
+	FS FileSystem
+	// Store keeps the dead properties: the store FS records its intents
+	// in, so a tree change and its properties move together.
+	Store PropStore
+	// Locks is the WebDAV lock table (a storage.Store is one).
+	Locks storage.LockTable
 	// Prefix is the URL path the share is mounted at ("/dav"); empty for "/".
 	Prefix string
 	// MaxXMLBytes bounds PROPFIND/PROPPATCH/LOCK bodies; 0 means 1 MiB.
@@ -84,7 +89,8 @@ type Config struct {
 // Handler serves WebDAV. It is safe for concurrent use.
 type Handler struct {
 	cfg    Config
-	fs     *localfs.FS
+	fs     FileSystem
+	props  PropStore
 	engine *proppatch.Engine
 	locks  storage.LockTable
 	paths  *pathlock.Table // shared by every Scoped view
@@ -109,8 +115,8 @@ type Handler struct {
 
 // New returns a Handler for cfg.
 func New(cfg Config) (*Handler, error) {
-	if cfg.FS == nil {
-		return nil, errors.New("dav: Config.FS is required")
+	if cfg.FS == nil || cfg.Store == nil || cfg.Locks == nil {
+		return nil, errors.New("dav: Config.FS, Store and Locks are required")
 	}
 	cfg.Prefix = strings.TrimSuffix(cfg.Prefix, "/")
 	if cfg.Prefix != "" && !strings.HasPrefix(cfg.Prefix, "/") {
@@ -134,12 +140,13 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour
 	}
-	h := &Handler{cfg: cfg, fs: cfg.FS, locks: cfg.FS.Store(), paths: &pathlock.Table{}, owners: &ownerChecks{}}
+	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
 	h.engine = &proppatch.Engine{
-		Store:  cfg.FS.Store(),
-		Limits: cfg.Limits,
-		Live:   liveSetters(cfg.FS),
+		Store:     cfg.Store,
+		Limits:    cfg.Limits,
+		Live:      liveSetters(cfg.FS),
+		Protected: protectedProp,
 	}
 	return h, nil
 }

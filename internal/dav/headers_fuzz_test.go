@@ -158,7 +158,7 @@ func FuzzRange(f *testing.F) {
 		f.Add(s)
 	}
 	h := newFuzzHandler(f)
-	content, err := os.ReadFile(filepath.Join(h.fs.Root(), "f"))
+	content, err := os.ReadFile(filepath.Join(localRoot(h), "f"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -14,7 +14,7 @@ func TestHideOSJunk(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t)
 	for _, n := range []string{".DS_Store", "._f", "Thumbs.db", "desktop.ini", "keep.txt"} {
-		os.WriteFile(filepath.Join(h.fs.Root(), n), []byte("j"), 0o644)
+		os.WriteFile(filepath.Join(localRoot(h), n), []byte("j"), 0o644)
 	}
 	for _, hide := range []bool{false, true} {
 		v := *h

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -10,7 +11,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -30,7 +30,7 @@ import (
 // first), are built in memory so HEAD sends the same headers, with
 // Content-Length, and carry Vary: Accept.
 func (h *Handler) listing(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	rows, err := h.listingRows(p)
+	rows, err := h.listingRows(r.Context(), p)
 	if err != nil {
 		return statusOf(err), err
 	}
@@ -78,12 +78,8 @@ type listingEntry struct {
 // temp files, symlinks leading out of the view's root and names with control
 // characters (their URLs are refused with 400, and they would break the
 // one-name-a-line text listing).
-func (h *Handler) listingRows(p string) ([]listingEntry, error) {
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := os.ReadDir(local)
+func (h *Handler) listingRows(ctx context.Context, p string) ([]listingEntry, error) {
+	entries, err := h.fs.ReadDir(p)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +89,7 @@ func (h *Handler) listingRows(p string) ([]listingEntry, error) {
 		if !h.listed(child) || hasControl(e.Name()) {
 			continue
 		}
-		fi, _, err := h.memberInfo(child, e)
+		fi, _, err := h.memberInfo(ctx, child, e)
 		if err != nil {
 			continue // vanished, or a symlink leading out: not listed
 		}

@@ -37,45 +37,6 @@ var (
 	nameQuotaUsed     = xml.Name{Space: "DAV:", Local: "quota-used-bytes"}
 )
 
-// allpropLive are the live properties allprop returns, in this order
-// (RFC 4918 §9.1: allprop returns the live properties defined there).
-var allpropLive = []xml.Name{
-	nameResourceType, nameContentLength, nameLastModified, nameETag,
-	nameContentType, nameCreationDate, nameSupportedLock, nameLockDiscovery,
-}
-
-// liveValue renders a live property of fi as the inner XML of its element,
-// or reports false when fi has no such property (files only, say).
-func liveValue(name xml.Name, fi fs.FileInfo) (string, bool) {
-	switch name {
-	case nameResourceType:
-		if fi.IsDir() {
-			return "<D:collection/>", true
-		}
-		return "", true
-	case nameContentLength:
-		return strconv.FormatInt(fi.Size(), 10), !fi.IsDir()
-	case nameLastModified:
-		return fi.ModTime().UTC().Format(http.TimeFormat), true
-	case nameETag:
-		return escape(etag(fi)), true
-	case nameContentType:
-		return escape(contentType(fi.Name())), !fi.IsDir()
-	case nameCreationDate:
-		return fi.ModTime().UTC().Format(time.RFC3339), true
-	case nameSupportedLock:
-		return supportedLock, true
-	case nameWin32Modified:
-		return fi.ModTime().UTC().Format(http.TimeFormat), true
-	case nameExecutable, nameDAVExecutable: // Apache's (davfs2), and KIO's
-		if fi.Mode()&0o111 != 0 {
-			return "T", !fi.IsDir()
-		}
-		return "F", !fi.IsDir()
-	}
-	return "", false
-}
-
 const supportedLock = `<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>` +
 	`<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
 
@@ -110,7 +71,7 @@ func escape(s string) string { return textEscaper.Replace(s) }
 // Each is a proppatch.RecordedLive: the engine commits the record of its
 // change with the dead properties, storage/localfs makes it and fsyncs it,
 // and recovery re-applies a record a crash left (DESIGN §4).
-func liveSetters(fsys *localfs.FS) map[xml.Name]proppatch.LiveProperty {
+func liveSetters(fsys FileSystem) map[xml.Name]proppatch.LiveProperty {
 	return map[xml.Name]proppatch.LiveProperty{
 		nameWin32Modified: mtimeProperty{fsys},
 		nameExecutable:    execProperty{fsys},
@@ -124,7 +85,7 @@ var (
 
 // execProperty is Apache's executable property: "T" or "F" sets or clears
 // the file's execute bits (davfs2's chmod +x sends it); it is never stored.
-type execProperty struct{ fs *localfs.FS }
+type execProperty struct{ fs FileSystem }
 
 func (e execProperty) parse(value []byte) (bool, error) {
 	var v struct {
@@ -175,7 +136,7 @@ func (e execProperty) Apply(ctx context.Context, p string, value []byte) (func()
 
 // mtimeProperty is Windows' Win32LastModifiedTime: an RFC 1123 date that
 // becomes the file's modification time.
-type mtimeProperty struct{ fs *localfs.FS }
+type mtimeProperty struct{ fs FileSystem }
 
 func (m mtimeProperty) parse(value []byte) (time.Time, error) {
 	var v struct {
@@ -222,7 +183,7 @@ func (m mtimeProperty) Apply(ctx context.Context, p string, value []byte) (func(
 }
 
 // applyUndoable applies lp's change at once and returns how to revert it.
-func applyUndoable(ctx context.Context, lp proppatch.RecordedLive, fsys *localfs.FS, p string, value []byte) (func() error, error) {
+func applyUndoable(ctx context.Context, lp proppatch.RecordedLive, fsys FileSystem, p string, value []byte) (func() error, error) {
 	rec, err := lp.Prepare(ctx, p, value, false)
 	if err != nil {
 		return nil, err

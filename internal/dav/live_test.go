@@ -23,7 +23,7 @@ func TestExecutableProperty(t *testing.T) {
 	if body := patch("T"); !strings.Contains(body, "200 OK") {
 		t.Fatalf("set T:\n%s", body)
 	}
-	if fi, _ := os.Stat(filepath.Join(h.fs.Root(), "f")); fi.Mode().Perm() != 0o755 {
+	if fi, _ := os.Stat(filepath.Join(localRoot(h), "f")); fi.Mode().Perm() != 0o755 {
 		t.Fatalf("mode after T = %v, want 0755", fi.Mode().Perm())
 	}
 	if body := patch("maybe"); !strings.Contains(body, "409 Conflict") {
@@ -37,7 +37,7 @@ func TestExecutableProperty(t *testing.T) {
 		t.Fatalf("PROPFIND executable:\n%s", rec.Body.String())
 	}
 	patch("F")
-	if fi, _ := os.Stat(filepath.Join(h.fs.Root(), "f")); fi.Mode().Perm() != 0o644 {
+	if fi, _ := os.Stat(filepath.Join(localRoot(h), "f")); fi.Mode().Perm() != 0o644 {
 		t.Fatalf("mode after F = %v, want 0644", fi.Mode().Perm())
 	}
 }

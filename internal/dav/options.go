@@ -4,27 +4,48 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
-	"strings"
 )
 
-// handleOptions advertises WebDAV classes 1, 2 and 3 (RFC 4918 §18) and the
-// methods the resource allows; MS-Author-Via tells Windows and Office to
-// use WebDAV rather than FrontPage extensions.
+// The methods a resource allows (RFC 9110 §10.2.1), by what it is: an
+// unmapped URL can only be created (PUT, MKCOL) or lock-reserved.
+const (
+	allowUnmapped   = "OPTIONS, LOCK, PUT, MKCOL"
+	allowCollection = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
+	allowFile       = "OPTIONS, GET, HEAD, PUT, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
+)
+
+// handleOptions answers OPTIONS with the methods the resource allows.
 func (h *Handler) handleOptions(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	allow := []string{"OPTIONS", "LOCK", "PUT", "MKCOL"}
+	allow := allowUnmapped
 	fi, err := h.fs.Stat(r.Context(), p)
 	switch {
 	case err == nil && fi.IsDir():
-		allow = []string{"OPTIONS", "GET", "HEAD", "PROPFIND", "PROPPATCH", "COPY", "MOVE", "DELETE", "LOCK", "UNLOCK"}
+		allow = allowCollection
 	case err == nil:
-		allow = []string{"OPTIONS", "GET", "HEAD", "PUT", "PROPFIND", "PROPPATCH", "COPY", "MOVE", "DELETE", "LOCK", "UNLOCK"}
+		allow = allowFile
 	case !errors.Is(err, fs.ErrNotExist):
 		return statusOf(err), err
 	}
-	w.Header().Set("Allow", strings.Join(allow, ", "))
-	w.Header().Set("DAV", "1, 2, 3")
-	w.Header().Set("MS-Author-Via", "DAV")
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusOK)
+	writeOptions(w, allow)
 	return 0, nil
+}
+
+// WriteCollectionOptions answers an OPTIONS of a collection without
+// looking at it, as handleOptions answers one: the server's answer to an
+// unauthenticated OPTIONS of the share's root, which Windows' Mini-Redirector
+// sends to decide whether the server speaks WebDAV before it sends
+// credentials.
+func WriteCollectionOptions(w http.ResponseWriter) { writeOptions(w, allowCollection) }
+
+// writeOptions is the one place the OPTIONS headers are written: Allow,
+// the WebDAV classes 1, 2 and 3 (RFC 4918 §10.1, §18), and MS-Author-Via,
+// which tells Windows and Office to use WebDAV rather than FrontPage
+// extensions.
+func writeOptions(w http.ResponseWriter, allow string) {
+	hdr := w.Header()
+	hdr.Set("Allow", allow)
+	hdr.Set("DAV", "1, 2, 3")
+	hdr.Set("MS-Author-Via", "DAV")
+	hdr.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
 }

@@ -2,13 +2,13 @@ package dav
 
 import (
 	"bufio"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path"
 	"slices"
 	"sort"
@@ -47,11 +47,7 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	if n := len(body.names); n > h.cfg.MaxPropfindProps {
 		return http.StatusForbidden, tooManyProps(n, h.cfg.MaxPropfindProps)
 	}
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return statusOf(err), err
-	}
-	fi, err := os.Stat(local)
+	fi, err := h.fs.Stat(r.Context(), p)
 	if err != nil {
 		return statusOf(err), err
 	}
@@ -90,24 +86,20 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 	}
 	if !fi.IsDir() || depth == "0" {
-		props, err := h.fs.Store().Props(r.Context(), p)
+		props, err := h.props.Props(r.Context(), p)
 		if err != nil {
 			return err
 		}
 		return mw.response(body, h.member(p, fi, props, &locks))
 	}
-	folder, err := h.fs.Store().FolderProps(r.Context(), p)
+	folder, err := h.props.FolderProps(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	// The members are read before the folder's response is written: a
 	// folder moved or removed since its stat is then a 404, or, below the
 	// top of a Depth: infinity walk, left out, never a body cut short.
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(local)
+	entries, err := h.fs.ReadDir(p)
 	if err != nil {
 		switch {
 		case !vanished(err):
@@ -140,9 +132,9 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 // for Depth: infinity, walks it. A symlinked folder is walked by its Real
 // name, unless it leads to a folder the walk is in: then it is listed, not
 // walked again.
-func (h *Handler) propfindMember(r *http.Request, mw *multistatus, body *propfindBody, p, child string, e os.DirEntry,
+func (h *Handler) propfindMember(r *http.Request, mw *multistatus, body *propfindBody, p, child string, e fs.DirEntry,
 	dead map[xml.Name][]byte, locks *discovery, depth string) error {
-	fi, real, err := h.memberInfo(child, e)
+	fi, real, err := h.memberInfo(r.Context(), child, e)
 	if err != nil {
 		return nil // vanished, or a symlink leading out: not listed
 	}
@@ -171,7 +163,7 @@ func vanished(err error) bool {
 // memberInfo stats a folder member and gives its Real name. Symlinks are
 // followed only inside the view's root: one leading out is an error, and
 // the member is left out as if it were not there.
-func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, string, error) {
+func (h *Handler) memberInfo(ctx context.Context, child string, e fs.DirEntry) (fs.FileInfo, string, error) {
 	if e.Type()&fs.ModeSymlink == 0 {
 		fi, err := e.Info()
 		return fi, child, err
@@ -180,18 +172,14 @@ func (h *Handler) memberInfo(child string, e os.DirEntry) (fs.FileInfo, string, 
 	if err != nil {
 		return nil, "", err
 	}
-	local, err := h.fs.Resolve(real)
-	if err != nil {
-		return nil, "", err
-	}
-	fi, err := os.Stat(local)
+	fi, err := h.fs.Stat(ctx, real)
 	return fi, real, err
 }
 
 // linkMember is the answer for child, a symlink to the resource real:
 // real's properties and locks under child's name.
 func (h *Handler) linkMember(r *http.Request, body *propfindBody, child, real string, fi fs.FileInfo) (member, error) {
-	props, err := h.fs.Store().Props(r.Context(), real)
+	props, err := h.props.Props(r.Context(), real)
 	if err != nil {
 		return member{}, err
 	}
@@ -219,8 +207,8 @@ type member struct {
 	href      string
 	fi        fs.FileInfo
 	dead      map[xml.Name][]byte
-	discovery string // DAV:lockdiscovery's inner XML
-	root      string // the share's local folder, for quota
+	discovery string     // DAV:lockdiscovery's inner XML
+	fs        FileSystem // the share, for quota
 }
 
 // discovery is the live locks related to a folder, each rendered as a
@@ -251,21 +239,16 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *
 		}
 		b.WriteString(d.xml[i])
 	}
-	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), root: h.fs.Root()}
+	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs}
 }
 
-// live renders a live property of m, or reports false when m has none.
+// live renders a live property of m (a row of liveProps), or reports
+// false when m has none.
 func (m member) live(n xml.Name) (string, bool) {
-	switch n {
-	case nameLockDiscovery:
-		return m.discovery, true
-	case nameQuotaAvail, nameQuotaUsed:
-		if !m.fi.IsDir() {
-			return "", false
-		}
-		return quotaValue(n, m.root)
+	if p, ok := liveIndex[n]; ok {
+		return p.read(m)
 	}
-	return liveValue(n, m.fi)
+	return "", false
 }
 
 // multistatus streams a 207 body.
@@ -330,12 +313,12 @@ func (m *multistatus) response(body *propfindBody, mem member) error {
 func (m *multistatus) propnames(mem member) {
 	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
-	for _, n := range allpropLive {
-		if _, ok := mem.live(n); ok {
-			writeEmpty(m.bw, n, m.ns)
+	for _, p := range liveProps {
+		if _, ok := p.read(mem); ok && p.allprop {
+			writeEmpty(m.bw, p.name, m.ns)
 		}
 	}
-	for _, n := range sortedNames(dead) {
+	for _, n := range deadNames(dead) {
 		writeEmpty(m.bw, n, m.ns)
 	}
 	m.bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
@@ -344,18 +327,21 @@ func (m *multistatus) propnames(mem member) {
 func (m *multistatus) allprop(body *propfindBody, mem member) {
 	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
-	for _, n := range allpropLive {
-		if v, ok := mem.live(n); ok {
-			writeValue(m.bw, n, v, m.ns)
+	for _, p := range liveProps {
+		if !p.allprop {
+			break // the allprop rows come first
+		}
+		if v, ok := p.read(mem); ok {
+			writeValue(m.bw, p.name, v, m.ns)
 		}
 	}
-	for _, n := range sortedNames(dead) {
+	for _, n := range deadNames(dead) {
 		m.bw.Write(dead[n])
 	}
 	var missing []xml.Name
 	for _, n := range body.names { // DAV:include
-		if _, ok := dead[n]; ok || isAllpropLive(n) {
-			continue
+		if _, ok := dead[n]; ok && !isLive(n) || isAllpropLive(n) {
+			continue // written above
 		}
 		if v, ok := mem.live(n); ok {
 			writeValue(m.bw, n, v, m.ns)
@@ -372,9 +358,10 @@ func (m *multistatus) named(names []xml.Name, mem member) {
 	var missing []xml.Name
 	found := false
 	for _, n := range names {
+		live, hasLive := mem.live(n)
 		v, isDead := dead[n]
-		live, isLive := mem.live(n)
-		if !isDead && !isLive {
+		isDead = isDead && !isLive(n) // a live name is never answered from a dead copy
+		if !isDead && !hasLive {
 			missing = append(missing, n)
 			continue
 		}
@@ -422,12 +409,15 @@ func (m *multistatus) abort(err error) error {
 	return err
 }
 
-// sortedNames orders dead properties by namespace then local name, so
-// responses are stable.
-func sortedNames(dead map[xml.Name][]byte) []xml.Name {
+// deadNames orders dead properties by namespace then local name, so
+// responses are stable, leaving out a dead copy of a live property (see
+// liveProp), which the live value answers for.
+func deadNames(dead map[xml.Name][]byte) []xml.Name {
 	names := make([]xml.Name, 0, len(dead))
 	for n := range dead {
-		names = append(names, n)
+		if !isLive(n) {
+			names = append(names, n)
+		}
 	}
 	sort.Slice(names, func(i, j int) bool {
 		if names[i].Space != names[j].Space {
@@ -438,13 +428,10 @@ func sortedNames(dead map[xml.Name][]byte) []xml.Name {
 	return names
 }
 
+// isAllpropLive reports whether allprop returns the live property n.
 func isAllpropLive(n xml.Name) bool {
-	for _, l := range allpropLive {
-		if l == n {
-			return true
-		}
-	}
-	return false
+	p, ok := liveIndex[n]
+	return ok && p.allprop
 }
 
 // writeEmpty writes <name/> with its namespace declared.

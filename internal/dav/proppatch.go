@@ -3,7 +3,6 @@ package dav
 import (
 	"errors"
 	"net/http"
-	"os"
 
 	"github.com/atomdav/atomdav/proppatch"
 	"github.com/atomdav/atomdav/storage"
@@ -33,11 +32,7 @@ func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p stri
 		return http.StatusServiceUnavailable, err
 	}
 	defer unlock()
-	local, err := h.fs.Resolve(p)
-	if err != nil {
-		return statusOf(err), err
-	}
-	fi, err := os.Stat(local)
+	fi, err := h.fs.Stat(r.Context(), p)
 	if err != nil {
 		return statusOf(err), err
 	}

@@ -76,7 +76,7 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	}
 	if meta.sum != nil {
 		set := map[xml.Name][]byte{nameOCChecksums: meta.checksumProp()}
-		if err := h.fs.Store().PatchProps(r.Context(), p, set, nil); err != nil {
+		if err := h.props.PatchProps(r.Context(), p, set, nil); err != nil {
 			return statusOf(err), err
 		}
 	}
@@ -133,14 +133,14 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, p string, meta 
 // the file, so a crash can leave a file without a checksum but never with
 // a stale one. It costs a commit only when there is one to drop.
 func (h *Handler) dropChecksum(r *http.Request, p string) error {
-	props, err := h.fs.Store().Props(r.Context(), p)
+	props, err := h.props.Props(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	if _, ok := props[nameOCChecksums]; !ok {
 		return nil
 	}
-	return h.fs.Store().PatchProps(r.Context(), p, nil, []xml.Name{nameOCChecksums})
+	return h.props.PatchProps(r.Context(), p, nil, []xml.Name{nameOCChecksums})
 }
 
 // putStatus maps upload errors: a missing parent is 409 (RFC 4918 §9.7.1).

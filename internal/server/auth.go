@@ -20,10 +20,6 @@ import (
 // names and passwords (RFC 7617 §2.1).
 const challenge = `Basic realm="atomdav", charset="UTF-8"`
 
-// rootAllow is the Allow header of the unauthenticated OPTIONS of the
-// share's root: the methods of a collection.
-const rootAllow = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
-
 // setUser records name as r's user, in the requestInfo of the middleware
 // (which logs it) if there is one, else in a new one.
 func setUser(r *http.Request, name string) *http.Request {
@@ -134,12 +130,7 @@ func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *htt
 		// Windows' Mini-Redirector decides from this unauthenticated
 		// OPTIONS whether the server speaks WebDAV at all; a 401 here
 		// makes it give up before it ever sends credentials.
-		hdr := w.Header()
-		hdr.Set("DAV", "1, 2, 3")
-		hdr.Set("MS-Author-Via", "DAV")
-		hdr.Set("Allow", rootAllow)
-		hdr.Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
+		dav.WriteCollectionOptions(w)
 	default:
 		unauthorized(w)
 	}

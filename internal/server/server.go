@@ -25,6 +25,7 @@ type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
 	store serverStore
+	fsys  *localfs.FS
 	http  *http.Server
 	ln    net.Listener
 	dav   *dav.Handler
@@ -54,9 +55,11 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: store, ops: ops}
+	s := &Server{cfg: cfg, log: log, store: store, fsys: fsys, ops: ops}
 	h, err := dav.New(dav.Config{
 		FS:                 fsys,
+		Store:              store,
+		Locks:              store,
 		Prefix:             cfg.Prefix,
 		MaxXMLBytes:        cfg.MaxXMLBytes,
 		MaxUploadBytes:     cfg.MaxUploadBytes,
@@ -147,7 +150,8 @@ func (s *Server) chain(h *dav.Handler) http.Handler {
 }
 
 // recoverShared periodically finishes the tree changes of instances that
-// died while sharing this store, until ctx ends.
+// died while sharing this store, until ctx ends, under the path locks of
+// the handler's requests (see localfs.FS.Recover).
 func (s *Server) recoverShared(ctx context.Context) {
 	tick := time.NewTicker(sharedRecoveryEvery)
 	defer tick.Stop()
@@ -157,12 +161,12 @@ func (s *Server) recoverShared(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		done, err := s.dav.RecoverShared(ctx)
+		done, err := s.fsys.Recover(ctx, s.dav.LockPaths)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("recovery of other instances' intents", "err", err)
 		}
-		for _, in := range done {
-			s.log.Warn("recovered a tree change of a dead instance", "op", in.Op, "src", in.Src, "dst", in.Dst)
+		for _, r := range done {
+			s.log.Warn("recovered a tree change of a dead instance", "op", r.Intent.Op, "src", r.Intent.Src, "dst", r.Intent.Dst, "completed", r.Completed)
 		}
 	}
 }
@@ -177,7 +181,7 @@ const sharedRecoveryEvery = 15 * time.Second
 // (only those older than now, so uploads starting meanwhile are safe).
 func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
 	ctx := context.Background()
-	done, err := fsys.Recover(ctx)
+	done, err := fsys.Recover(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("recovery: %w", err)
 	}

@@ -129,23 +129,10 @@ func initDB(db *bbolt.DB, dir string) error {
 	if err != nil {
 		return fmt.Errorf("bolt: create buckets: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := storage.SyncDir(dir); err != nil {
 		return fmt.Errorf("bolt: sync state folder: %w", err)
 	}
 	return nil
-}
-
-// syncDir fsyncs a folder so that a file just created in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Close waits for the queued writes to commit, then closes the database.

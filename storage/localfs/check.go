@@ -65,7 +65,7 @@ func (f *FS) Check(ctx context.Context, progress func(checked int)) (*Report, er
 // intents and recorded live property changes, removes orphaned properties and leftover temp files. Run it only
 // while no server uses the folder.
 func (f *FS) Repair(ctx context.Context, r *Report) error {
-	if _, err := f.Recover(ctx); err != nil {
+	if _, err := f.Recover(ctx, nil); err != nil {
 		return err
 	}
 	if _, err := f.RecoverLive(ctx); err != nil {

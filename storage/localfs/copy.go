@@ -3,7 +3,6 @@ package localfs
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -163,10 +162,17 @@ func (f *FS) copyOne(lsrc, ldst string, fi fs.FileInfo) error {
 		return err
 	}
 	defer in.Close()
-	return f.writeAtomic(ldst, fi.Mode().Perm(), func(w *os.File) error {
-		_, err := io.Copy(w, in)
+	up, err := f.newUpload(ldst)
+	if err != nil {
 		return err
-	})
+	}
+	if _, err = up.ReadFrom(in); err == nil {
+		err = up.place(fi.Mode().Perm())
+	}
+	if err != nil {
+		up.Abort()
+	}
+	return err
 }
 
 // ErrLoop is a member of a collection being copied that is, through a

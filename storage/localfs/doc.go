@@ -31,19 +31,22 @@
 //
 // # Durability
 //
-// Content writes are atomic: a temp file in the same folder, fsync, rename,
-// fsync of the folder (see NewUpload and Upload.Commit; Copy writes each
-// file the same way); concurrent fsyncs of one folder are shared. With
-// Options.Relaxed the fsyncs are skipped: still atomic against a process
-// crash, not against a power cut. Removing, renaming or
-// copying records an intent in the store first so a crash part-way is
-// rolled forward at start-up; removing or renaming a plain file with
-// nothing in a store this process owns alone needs none, being one atomic
-// unlink or rename. A settable live property's change (PrepareMtime,
-// PrepareExec) is a record the store commits with the dead properties of
-// its PROPPATCH; ApplyLive makes it and fsyncs the file (the inode changed:
-// fdatasync would not cover it); RecoverLive re-applies at start-up the
-// records a crash left, but only to the file each was prepared on (same
-// device, inode and size) while it shows the old or the new value, so a
-// file replaced or changed since never gets an old mtime back.
+// Content writes are atomic: a temp file in the same folder, fsync,
+// rename, fsync of the folder (see Upload, which tree copies use too);
+// concurrent fsyncs of one folder are shared (storage.SyncDir is the one
+// folder fsync). With Options.Relaxed the fsyncs are skipped: still
+// atomic against a process crash, not against a power cut. Removing,
+// renaming or copying records an intent in the store first so a crash
+// part-way is rolled forward or undone by Recover, the one place intents
+// are recovered: at start-up, and while serving for the intents of dead
+// peers sharing the store, under the server's path locks. Removing or
+// renaming a plain file with nothing in a store this process owns alone
+// needs no intent, being one atomic unlink or rename.
+// A settable live property's change (PrepareMtime, PrepareExec) is a
+// record the store commits with the dead properties of its PROPPATCH;
+// ApplyLive makes it and fsyncs the file (the inode changed: fdatasync
+// would not cover it); RecoverLive re-applies at start-up the records a
+// crash left, but only to the file each was prepared on (same device,
+// inode and size) while it shows the old or the new value, so a file
+// replaced or changed since never gets an old mtime back.
 package localfs

@@ -74,9 +74,6 @@ func New(root string, store storage.Store, opts Options) (*FS, error) {
 // Root returns the absolute path of the served directory.
 func (f *FS) Root() string { return f.root }
 
-// Store returns the property store.
-func (f *FS) Store() storage.Store { return f.store }
-
 // IsHidden reports whether the clean slash path name is reserved: the state
 // folder or inside it, or any name starting with TempPrefix (those are
 // the server's temp files, swept at start-up). Both compare without regard

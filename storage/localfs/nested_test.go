@@ -82,7 +82,7 @@ func TestCheckOrphanBelowFile(t *testing.T) {
 	f := newTestFS(t)
 	os.WriteFile(filepath.Join(f.Root(), "f"), nil, 0o644)
 	ctx := context.Background()
-	if err := f.Store().PatchProps(ctx, "/f/x", map[xml.Name][]byte{{Space: "urn:z", Local: "p"}: []byte(`<p xmlns="urn:z">v</p>`)}, nil); err != nil {
+	if err := f.store.PatchProps(ctx, "/f/x", map[xml.Name][]byte{{Space: "urn:z", Local: "p"}: []byte(`<p xmlns="urn:z">v</p>`)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	r, err := f.Check(ctx, nil)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,32 +20,70 @@ type Recovered struct {
 	Completed bool // rolled forward; false means undone
 }
 
+// LockPaths takes, for work done outside a request, the locks a server's
+// requests take on the named resources, and returns how to release them.
+// An error (the context ended) means nothing is held.
+type LockPaths func(ctx context.Context, paths ...string) (unlock func(), err error)
+
 // Recover finishes the tree changes a crash interrupted (DESIGN §6), so
-// properties match the tree again. It must run before the FS serves
-// requests. A DELETE is rolled forward (the client never heard back, and
-// members may already be gone); a MOVE is completed when its source is gone
-// (the one rename happened) and undone otherwise; a COPY is undone by
-// removing its partial destination.
-func (f *FS) Recover(ctx context.Context) ([]Recovered, error) {
+// properties match the tree again: a DELETE is rolled forward (the client
+// never heard back, and members may already be gone); a MOVE is completed
+// when its source is gone (the one rename happened) and undone otherwise;
+// a COPY is undone by removing its partial destination. It is the one
+// place intents are recovered, at start-up and while serving.
+//
+// At start-up, before the FS serves requests, lock is nil. An instance
+// sharing its store with others (DESIGN §5) calls it again while serving,
+// for the intents of peers that died: with lock taking the path locks its
+// requests take, each intent is recovered under the locks of its source
+// and destination, and only if it is still pending once they are held (a
+// request in flight here finishes its own intent first). An intent that
+// another instance finishes meanwhile is skipped. Recover returns what it
+// did, up to the first error.
+func (f *FS) Recover(ctx context.Context, lock LockPaths) ([]Recovered, error) {
 	intents, err := f.store.Intents(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var done []Recovered
 	for _, in := range intents {
-		completed, err := f.recoverOne(ctx, in)
+		completed, ok, err := f.recoverLocked(ctx, in, lock)
 		if err != nil {
 			return done, fmt.Errorf("recover %s %s: %w", in.Op, in.Src, err)
 		}
-		done = append(done, Recovered{Intent: in, Completed: completed})
+		if ok {
+			done = append(done, Recovered{Intent: in, Completed: completed})
+		}
 	}
 	return done, nil
 }
 
-// RecoverIntent finishes or undoes one interrupted tree change, as Recover
-// does for all. The caller makes sure no request is working on its paths.
-func (f *FS) RecoverIntent(ctx context.Context, in storage.Intent) (completed bool, err error) {
-	return f.recoverOne(ctx, in)
+// recoverLocked recovers in under lock (see Recover); ok is false when
+// nothing was left to do.
+func (f *FS) recoverLocked(ctx context.Context, in storage.Intent, lock LockPaths) (completed, ok bool, err error) {
+	if lock != nil {
+		paths := []string{in.Src}
+		if in.Dst != "" {
+			paths = append(paths, in.Dst)
+		}
+		unlock, err := lock(ctx, paths...)
+		if err != nil {
+			return false, false, err
+		}
+		defer unlock()
+		pending, err := f.store.Intents(ctx)
+		if err != nil {
+			return false, false, err
+		}
+		if !slices.ContainsFunc(pending, func(p storage.Intent) bool { return p.ID == in.ID }) {
+			return false, false, nil // its request finished it meanwhile
+		}
+	}
+	completed, err = f.recoverOne(ctx, in)
+	if errors.Is(err, storage.ErrNoIntent) {
+		return false, false, nil // another instance finished it
+	}
+	return completed, err == nil, err
 }
 
 func (f *FS) recoverOne(ctx context.Context, in storage.Intent) (completed bool, err error) {

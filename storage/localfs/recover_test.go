@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func TestRecover(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.treeStep(f.Root())
-			done, err := f.Recover(ctx)
+			done, err := f.Recover(ctx, nil)
 			if err != nil || len(done) != 1 || done[0].Completed != tt.completed {
 				t.Fatalf("Recover = %+v, %v; want one, completed=%v", done, err, tt.completed)
 			}
@@ -103,10 +104,67 @@ func TestRecoverDeleteUnderMissingParent(t *testing.T) {
 	if _, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: "/gone/f"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Recover(ctx); err != nil {
+	if _, err := f.Recover(ctx, nil); err != nil {
 		t.Fatalf("Recover with a missing parent: %v", err)
 	}
 	if in, _ := f.store.Intents(ctx); len(in) != 0 {
 		t.Fatalf("intents left: %v", in)
+	}
+}
+
+// TestRecoverShared: while serving, a MOVE a dead peer left half done
+// (renamed, props not moved) is completed under the path locks of its
+// source and destination; an intent its own request finishes while
+// Recover waits for those locks is left alone.
+func TestRecoverShared(t *testing.T) {
+	t.Parallel()
+	f := newTestFS(t)
+	ctx := context.Background()
+	os.WriteFile(filepath.Join(f.Root(), "f"), []byte("x"), 0o644)
+	if err := f.store.PatchProps(ctx, "/f", map[xml.Name][]byte{propA: []byte(`<a xmlns="urn:t">1</a>`)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	in, err := f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpMove, Src: "/f", Dst: "/g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(filepath.Join(f.Root(), "f"), filepath.Join(f.Root(), "g"))
+	var locked [][]string
+	held := 0
+	lock := func(ctx context.Context, paths ...string) (func(), error) {
+		locked = append(locked, paths)
+		held++
+		return func() { held-- }, nil
+	}
+	done, err := f.Recover(ctx, lock)
+	if err != nil || len(done) != 1 || done[0].Intent.ID != in.ID || !done[0].Completed {
+		t.Fatalf("Recover = %v, %v; want the move completed", done, err)
+	}
+	if len(locked) != 1 || !slices.Equal(locked[0], []string{"/f", "/g"}) || held != 0 {
+		t.Fatalf("locks taken %v, %d still held; want /f and /g, released", locked, held)
+	}
+	if props, _ := f.store.Props(ctx, "/g"); len(props) != 1 {
+		t.Fatalf("props at /g after recovery: %v", props)
+	}
+	if done, err := f.Recover(ctx, lock); err != nil || len(done) != 0 {
+		t.Fatalf("second Recover = %v, %v; want nothing", done, err)
+	}
+
+	in, err = f.store.BeginIntent(ctx, storage.Intent{Op: storage.OpDelete, Src: "/g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishing := func(ctx context.Context, paths ...string) (func(), error) {
+		// The request holding the locks completes its own intent first.
+		if err := f.store.AbortIntent(ctx, in.ID); err != nil {
+			t.Error(err)
+		}
+		return func() {}, nil
+	}
+	if done, err := f.Recover(ctx, finishing); err != nil || len(done) != 0 {
+		t.Fatalf("Recover of an intent finished meanwhile = %v, %v; want nothing", done, err)
+	}
+	if _, err := os.Stat(filepath.Join(f.Root(), "g")); err != nil {
+		t.Fatalf("/g removed by the recovery of a finished delete: %v", err)
 	}
 }

@@ -1,8 +1,9 @@
 package localfs
 
 import (
-	"os"
 	"sync"
+
+	"github.com/atomdav/atomdav/storage"
 )
 
 // dirSyncer coalesces the fsyncs of a folder. Each caller needs an fsync
@@ -17,7 +18,7 @@ import (
 // (through this dirSyncer); a folder is tracked only while someone waits
 // on it.
 type dirSyncer struct {
-	fsync func(dir string) error // nil: fsyncDir; tests inject a gate
+	fsync func(dir string) error // nil: storage.SyncDir; tests inject a gate
 
 	mu   sync.Mutex          // guards dirs
 	dirs map[string]*dirSync // folders someone waits on
@@ -103,15 +104,5 @@ func (s *dirSyncer) fsyncFunc() func(string) error {
 	if s.fsync != nil {
 		return s.fsync
 	}
-	return fsyncDir
-}
-
-// fsyncDir makes a folder's entries (a rename, a new name) durable.
-func fsyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return storage.SyncDir
 }

@@ -57,6 +57,12 @@ func (f *FS) NewUpload(name string) (*Upload, error) {
 			return nil, err
 		}
 	}
+	return f.newUpload(local)
+}
+
+// newUpload starts an atomic write of the local path local, whose folder
+// must exist: a temp file beside it, in the folder held open.
+func (f *FS) newUpload(local string) (*Upload, error) {
 	dir, err := os.OpenRoot(filepath.Dir(local))
 	if err != nil {
 		return nil, absentBelowFile(err)
@@ -125,14 +131,34 @@ func (u *Upload) Commit() (created bool, err error) {
 	case !errors.Is(statErr, fs.ErrNotExist):
 		return false, statErr
 	}
-	if err := finish(u.tmp, perm, u.fs.opts.Relaxed); err != nil {
+	if err := u.place(perm); err != nil {
 		return false, err
+	}
+	return statErr != nil, u.fs.syncDir(filepath.Dir(u.local))
+}
+
+// place gives the pending file its permissions, fsyncs it (unless
+// relaxed) and renames it over the target: the one atomic replacement of
+// content, shared by uploads and copies. The folder is not fsynced: an
+// upload fsyncs it at once, a tree copy once per folder. After an error
+// the caller aborts.
+func (u *Upload) place(perm os.FileMode) error {
+	if err := u.tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if !u.fs.opts.Relaxed {
+		if err := u.tmp.Sync(); err != nil {
+			return err
+		}
+	}
+	if err := u.tmp.Close(); err != nil {
+		return err
 	}
 	if err := u.dir.Rename(u.name, filepath.Base(u.local)); err != nil {
-		return false, err
+		return err
 	}
-	u.dir.Close()
-	return statErr != nil, u.fs.syncDir(filepath.Dir(u.local))
+	u.dir.Close() // the content is in place whatever this says
+	return nil
 }
 
 // checkParent returns ErrParentChanged unless the folder at the target's
@@ -162,40 +188,6 @@ func (u *Upload) Abort() {
 	u.dir.Close()
 }
 
-// finish gives tmp its permissions, fsyncs it unless relaxed, and closes it.
-func finish(tmp *os.File, perm os.FileMode, relaxed bool) error {
-	if err := tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if !relaxed {
-		if err := tmp.Sync(); err != nil {
-			return err
-		}
-	}
-	return tmp.Close()
-}
-
-// writeAtomic runs fill on a temp file beside local, then fsyncs it, renames
-// it over local and fsyncs the folder. The temp file is removed on failure.
-func (f *FS) writeAtomic(local string, perm os.FileMode, fill func(*os.File) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(local), TempPrefix+"*")
-	if err != nil {
-		return err
-	}
-	err = fill(tmp)
-	if err == nil {
-		err = finish(tmp, perm, f.opts.Relaxed)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), local)
-	}
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	return err
-}
-
 // syncDir makes a folder's entries (a rename, a new name) durable: when it
 // returns nil, an fsync of dir that began after the call has succeeded.
 // Concurrent calls for one folder share fsyncs (see dirSyncer).
@@ -204,4 +196,15 @@ func (f *FS) syncDir(dir string) error {
 		return nil
 	}
 	return f.dirs.sync(dir)
+}
+
+// Chtimes gives the resource name the modification time mtime, leaving its
+// access time alone, within the jail of Resolve (sync clients send a
+// copied or moved file's source time).
+func (f *FS) Chtimes(name string, mtime time.Time) error {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return err
+	}
+	return os.Chtimes(local, time.Time{}, mtime)
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/atomdav/atomdav/storage"
 )
 
 // BenchmarkWrite compares the atomic upload path (temp file, fsync,
@@ -69,7 +71,7 @@ func BenchmarkSyncDir(b *testing.B) {
 			var fsyncs atomic.Int64
 			f.dirs.fsync = func(dir string) error {
 				fsyncs.Add(1)
-				return fsyncDir(dir)
+				return storage.SyncDir(dir)
 			}
 			var next atomic.Int64
 			var wg sync.WaitGroup

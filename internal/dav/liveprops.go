@@ -1,0 +1,120 @@
+package dav
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/atomdav/atomdav/proppatch"
+)
+
+// liveProp is one row of the live-property table: a property the server
+// computes from the resource rather than stores (RFC 4918 §15). The table
+// is the one list of them: PROPFIND reads and lists them from it, allprop
+// returns the rows marked so, and PROPPATCH refuses (403) every row that
+// has no setter, in any namespace, so no dead copy can shadow one. A
+// live name is always answered live, never from a dead copy an older
+// version may have stored.
+type liveProp struct {
+	name xml.Name
+	// read renders the property of m as the inner XML of its element,
+	// or reports false when m has none (a collection's getcontentlength).
+	read func(m member) (string, bool)
+	// allprop: returned by allprop and propname, in table order (RFC 4918
+	// §9.1: the live properties defined there; others only by name).
+	allprop bool
+	// settable: PROPPATCH changes it through the setter liveSetters
+	// gives for its name (proppatch.LiveProperty); otherwise it is
+	// protected.
+	settable bool
+}
+
+// liveProps is the table, allprop's rows first in the order allprop
+// writes them.
+var liveProps = []liveProp{
+	{name: nameResourceType, read: readResourceType, allprop: true},
+	{name: nameContentLength, read: readContentLength, allprop: true},
+	{name: nameLastModified, read: readLastModified, allprop: true},
+	{name: nameETag, read: func(m member) (string, bool) { return escape(etag(m.fi)), true }, allprop: true},
+	{name: nameContentType, read: readContentType, allprop: true},
+	{name: nameCreationDate, read: readCreationDate, allprop: true},
+	{name: nameSupportedLock, read: func(member) (string, bool) { return supportedLock, true }, allprop: true},
+	{name: nameLockDiscovery, read: func(m member) (string, bool) { return m.discovery, true }, allprop: true},
+	// Windows' Mini-Redirector sets it after every upload (Explorer).
+	{name: nameWin32Modified, read: readLastModified, settable: true},
+	// Apache's executable, which davfs2's chmod +x sets, and the DAV:
+	// spelling KIO (Dolphin) asks for.
+	{name: nameExecutable, read: readExecutable, settable: true},
+	{name: nameDAVExecutable, read: readExecutable},
+	// RFC 4331, so Windows Explorer shows the share's size; only by name
+	// (§3), and costly (a statfs).
+	{name: nameQuotaAvail, read: func(m member) (string, bool) { return readQuota(m, nameQuotaAvail) }},
+	{name: nameQuotaUsed, read: func(m member) (string, bool) { return readQuota(m, nameQuotaUsed) }},
+}
+
+// liveIndex finds a row of liveProps by name.
+var liveIndex = func() map[xml.Name]*liveProp {
+	idx := make(map[xml.Name]*liveProp, len(liveProps))
+	for i := range liveProps {
+		idx[liveProps[i].name] = &liveProps[i]
+	}
+	return idx
+}()
+
+// isLive reports whether n is a live property (a row of liveProps).
+func isLive(n xml.Name) bool {
+	_, ok := liveIndex[n]
+	return ok
+}
+
+// protectedProp is the engine's protected set (proppatch.Engine.Protected):
+// every live property without a setter, whatever its namespace, and
+// every other DAV: name proppatch protects.
+func protectedProp(n xml.Name) bool { return protectedIn(liveIndex, n) }
+
+// protectedIn is protectedProp for the table indexed by idx.
+func protectedIn(idx map[xml.Name]*liveProp, n xml.Name) bool {
+	if p, ok := idx[n]; ok {
+		return !p.settable
+	}
+	return proppatch.DefaultProtected(n)
+}
+
+func readResourceType(m member) (string, bool) {
+	if m.fi.IsDir() {
+		return "<D:collection/>", true
+	}
+	return "", true
+}
+
+func readContentLength(m member) (string, bool) {
+	return strconv.FormatInt(m.fi.Size(), 10), !m.fi.IsDir()
+}
+
+func readLastModified(m member) (string, bool) {
+	return m.fi.ModTime().UTC().Format(http.TimeFormat), true
+}
+
+func readContentType(m member) (string, bool) {
+	return escape(contentType(m.fi.Name())), !m.fi.IsDir()
+}
+
+func readCreationDate(m member) (string, bool) {
+	return m.fi.ModTime().UTC().Format(time.RFC3339), true
+}
+
+func readExecutable(m member) (string, bool) {
+	if m.fi.Mode()&0o111 != 0 {
+		return "T", !m.fi.IsDir()
+	}
+	return "F", !m.fi.IsDir()
+}
+
+// readQuota is a collection's quota property n (files have none).
+func readQuota(m member, n xml.Name) (string, bool) {
+	if !m.fi.IsDir() {
+		return "", false
+	}
+	return quotaValue(n, m.fs)
+}

@@ -1,0 +1,33 @@
+package localfs
+
+import (
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// ReadDir lists the members of the collection name, within the jail of
+// Resolve, sorted by name. The list holds every entry of the folder, the
+// reserved ones too (the state folder in the root, temp files): callers
+// that show it leave out what IsHidden reports. A symlink member is
+// listed as one (DirEntry.Type); Stat follows it within the jail.
+func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
+	local, err := f.Resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadDir(local)
+}
+
+// Usage reports the space of the file system holding the root, in bytes:
+// what is still available to this process's user, and what is in use
+// (RFC 4331's quota-available-bytes and quota-used-bytes of a share).
+func (f *FS) Usage() (avail, used uint64, err error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(f.root, &st); err != nil {
+		return 0, 0, &fs.PathError{Op: "statfs", Path: f.root, Err: err}
+	}
+	bsize := uint64(st.Bsize)
+	return st.Bavail * bsize, (st.Blocks - st.Bfree) * bsize, nil
+}

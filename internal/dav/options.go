@@ -12,6 +12,11 @@ const (
 	allowUnmapped   = "OPTIONS, LOCK, PUT, MKCOL"
 	allowCollection = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
 	allowFile       = "OPTIONS, GET, HEAD, PUT, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
+	// A read-only view allows only the methods that read: it refuses
+	// every other with 403, and a client that believes Allow (Finder
+	// mounts a share read-only when it cannot LOCK) should not offer them.
+	allowReadOnly         = "OPTIONS, GET, HEAD, PROPFIND"
+	allowReadOnlyUnmapped = "OPTIONS"
 )
 
 // handleOptions answers OPTIONS with the methods the resource allows.
@@ -25,6 +30,12 @@ func (h *Handler) handleOptions(w http.ResponseWriter, r *http.Request, p string
 		allow = allowFile
 	case !errors.Is(err, fs.ErrNotExist):
 		return statusOf(err), err
+	}
+	if h.readOnly {
+		allow = allowReadOnly
+		if err != nil {
+			allow = allowReadOnlyUnmapped
+		}
 	}
 	writeOptions(w, allow)
 	return 0, nil

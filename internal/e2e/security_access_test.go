@@ -334,3 +334,30 @@ func TestParallelGuessesLimited(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// TestReadOnlyOptions: a read-only user's OPTIONS allows only the methods
+// that read (every other is 403 for them), for a folder, a file and an
+// unmapped URL, while a user who may write sees them all.
+func TestReadOnlyOptions(t *testing.T) {
+	t.Parallel()
+	dir := accessTree(t)
+	cfg := usersConfig(t, []testUser{{"root", rootPassword, "/", false}, {"viewer", "viewer pass", "/", true}})
+	s := startAuthServer(t, dir, "--config", cfg)
+	for _, tt := range []struct {
+		user, pass, path, allow string
+	}{
+		{"viewer", "viewer pass", "/carol/", "OPTIONS, GET, HEAD, PROPFIND"},
+		{"viewer", "viewer pass", "/carol/c.txt", "OPTIONS, GET, HEAD, PROPFIND"},
+		{"viewer", "viewer pass", "/carol/new.txt", "OPTIONS"},
+		{"root", rootPassword, "/carol/c.txt", "OPTIONS, GET, HEAD, PUT, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"},
+	} {
+		r := s.do(t, "OPTIONS", tt.path, "", basicCreds(tt.user, tt.pass)...)
+		want(t, r, http.StatusOK, "OPTIONS "+tt.path+" as "+tt.user)
+		if got := r.Header.Get("Allow"); got != tt.allow {
+			t.Errorf("OPTIONS %s as %s: Allow %q, want %q", tt.path, tt.user, got, tt.allow)
+		}
+		if got := r.Header.Get("DAV"); got != "1, 2, 3" {
+			t.Errorf("OPTIONS %s as %s: DAV %q", tt.path, tt.user, got)
+		}
+	}
+}

@@ -18,13 +18,8 @@ import (
 // the path lock is held just for that rename, never while the body arrives.
 // It holds an upload slot from before the temp file is made to the end.
 func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (int, error) {
-	if h.isRoot(p) { // even when missing: a file must never take its place
-		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
-	}
-	if _, ok := r.Header["Content-Range"]; ok {
-		// RFC 9110 §14.5: the body is likely a part, which would replace
-		// the whole file.
-		return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial update) is not supported")
+	if status, err := h.refusePut(r, p); status != 0 {
+		return status, err
 	}
 	if max := h.cfg.MaxUploadBytes; max > 0 {
 		if r.ContentLength > max {
@@ -90,6 +85,24 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		w.WriteHeader(http.StatusCreated)
 	} else {
 		w.WriteHeader(http.StatusNoContent)
+	}
+	return 0, nil
+}
+
+// refusePut answers the PUTs refused before anything is read: of the
+// view's root (405, even when missing: a file must never take its place),
+// of a URL that names a collection by its trailing slash (409, as nginx
+// answers: the file would take the folder's name), and with Content-Range
+// (400, RFC 9110 §14.5: the body is likely a part, which would replace the
+// whole file).
+func (h *Handler) refusePut(r *http.Request, p string) (int, error) {
+	switch _, partial := r.Header["Content-Range"]; {
+	case h.isRoot(p):
+		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
+	case strings.HasSuffix(r.URL.Path, "/"):
+		return http.StatusConflict, errors.New("PUT of a collection URL (it ends in /): a file cannot be made there")
+	case partial:
+		return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial update) is not supported")
 	}
 	return 0, nil
 }

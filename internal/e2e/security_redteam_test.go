@@ -377,3 +377,22 @@ func TestOpsListenerRebindingRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestPutTrailingSlash: a PUT to a URL ending in / names a collection; it
+// is 409 and makes no file (it used to create a file of that name).
+func TestPutTrailingSlash(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	s.mkcol(t, "/d")
+	for _, path := range []string{"/new/", "/d/", "/d/sub/"} {
+		want(t, s.do(t, "PUT", path, "x"), http.StatusConflict, "PUT "+path)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
+		t.Errorf("PUT /new/ made %s/new: %v", dir, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "d")); err != nil || !fi.IsDir() {
+		t.Errorf("/d after PUT /d/: %v, %v", fi, err)
+	}
+	s.put(t, "/d/f", "file") // without the slash, as before
+}

@@ -91,8 +91,9 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 
 // refusePut answers the PUTs refused before anything is read: of the
 // view's root (405, even when missing: a file must never take its place),
-// of a URL that names a collection by its trailing slash (409, as nginx
-// answers: the file would take the folder's name), and with Content-Range
+// of a URL that names a collection by its trailing slash (405 for an
+// existing collection, RFC 4918 §9.7.2; else 409, as nginx answers: a file
+// would take the name the client calls a folder), and with Content-Range
 // (400, RFC 9110 §14.5: the body is likely a part, which would replace the
 // whole file).
 func (h *Handler) refusePut(r *http.Request, p string) (int, error) {
@@ -100,6 +101,9 @@ func (h *Handler) refusePut(r *http.Request, p string) (int, error) {
 	case h.isRoot(p):
 		return http.StatusMethodNotAllowed, errors.New("the root is a collection")
 	case strings.HasSuffix(r.URL.Path, "/"):
+		if fi, err := h.fs.Stat(r.Context(), p); err == nil && fi.IsDir() {
+			return http.StatusMethodNotAllowed, errors.New("PUT of a collection (RFC 4918 §9.7.2)")
+		}
 		return http.StatusConflict, errors.New("PUT of a collection URL (it ends in /): a file cannot be made there")
 	case partial:
 		return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial update) is not supported")

@@ -378,16 +378,18 @@ func TestOpsListenerRebindingRefused(t *testing.T) {
 	}
 }
 
-// TestPutTrailingSlash: a PUT to a URL ending in / names a collection; it
-// is 409 and makes no file (it used to create a file of that name).
+// TestPutTrailingSlash: a PUT to a URL ending in / names a collection: 405
+// for one that exists (RFC 4918 §9.7.2), else 409, and no file is made (it
+// used to create a file of that name).
 func TestPutTrailingSlash(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := startServer(t, dir)
 	s.mkcol(t, "/d")
-	for _, path := range []string{"/new/", "/d/", "/d/sub/"} {
+	for _, path := range []string{"/new/", "/d/sub/"} {
 		want(t, s.do(t, "PUT", path, "x"), http.StatusConflict, "PUT "+path)
 	}
+	want(t, s.do(t, "PUT", "/d/", "x"), http.StatusMethodNotAllowed, "PUT of the collection /d/")
 	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
 		t.Errorf("PUT /new/ made %s/new: %v", dir, err)
 	}

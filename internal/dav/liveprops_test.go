@@ -3,8 +3,10 @@ package dav
 import (
 	"context"
 	"encoding/xml"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -22,6 +24,11 @@ func TestLiveTableFeedsProppatch(t *testing.T) {
 			t.Errorf("%v: settable %v in the table, setter %v in liveSetters", p.name, p.settable, hasSetter)
 		case !p.settable && !protectedProp(p.name):
 			t.Errorf("%v: a live property without a setter is not protected", p.name)
+		}
+	}
+	for i := 1; i < len(liveProps); i++ {
+		if liveProps[i].allprop && !liveProps[i-1].allprop {
+			t.Errorf("%v: an allprop row after one outside allprop (allprop and propname stop at the first)", liveProps[i].name)
 		}
 	}
 	for n := range setters {
@@ -73,5 +80,48 @@ func TestLiveNeverShadowed(t *testing.T) {
 	names := propfind(`<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`)
 	if strings.Contains(names, "Win32LastModifiedTime") {
 		t.Errorf("propname lists a live property outside allprop:\n%s", names)
+	}
+}
+
+// usageCounter counts the Usage calls (a statfs each) of a FileSystem.
+type usageCounter struct {
+	FileSystem
+	calls atomic.Int64
+}
+
+func (u *usageCounter) Usage() (avail, used uint64, err error) {
+	u.calls.Add(1)
+	return u.FileSystem.Usage()
+}
+
+// TestAllpropAndPropnameSkipQuota: allprop and propname read only the rows
+// they list (RFC 4331 §3: the quota properties only by name), so listing a
+// folder costs no statfs per collection; asking by name does.
+func TestAllpropAndPropnameSkipQuota(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, body string
+		usage      bool
+	}{
+		{"RFC4918_9.1/allprop", `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`, false},
+		{"RFC4918_9.1/propname", `<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`, false},
+		{"RFC4331_3/by_name", `<D:propfind xmlns:D="DAV:"><D:prop><D:quota-used-bytes/></D:prop></D:propfind>`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newTestHandler(t)
+			u := &usageCounter{FileSystem: h.fs}
+			h.fs = u
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest("PROPFIND", "/", strings.NewReader(tt.body))
+			r.Header.Set("Depth", "1")
+			h.ServeHTTP(rec, r)
+			if rec.Code != http.StatusMultiStatus {
+				t.Fatalf("PROPFIND = %d\n%s", rec.Code, rec.Body)
+			}
+			if got := u.calls.Load() > 0; got != tt.usage {
+				t.Errorf("%d Usage calls, want some: %v", u.calls.Load(), tt.usage)
+			}
+		})
 	}
 }

@@ -314,7 +314,10 @@ func (m *multistatus) propnames(mem member) {
 	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
 	for _, p := range liveProps {
-		if _, ok := p.read(mem); ok && p.allprop {
+		if !p.allprop {
+			break // the allprop rows come first; the rest (quota: a statfs) only by name
+		}
+		if _, ok := p.read(mem); ok {
 			writeEmpty(m.bw, p.name, m.ns)
 		}
 	}

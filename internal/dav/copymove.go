@@ -71,10 +71,11 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	}
 	// parseCopyMove compared the names; a symlink can still make one lie
 	// inside the other ("/alink/x" inside "/a" when alink -> a).
-	if nested, err := h.fs.Nested(req.src, req.dst, req.move); err != nil || nested {
-		if err != nil {
-			return statusOf(err), err
-		}
+	nested, err := h.fs.Nested(req.src, req.dst, req.move)
+	if err != nil {
+		return statusOf(err), err
+	}
+	if nested {
 		return http.StatusForbidden, errors.New("the destination is the source or inside it, or contains it, through a symlink")
 	}
 	sc := scope{touched: withParent(req.dst), trees: []string{req.dst}}

@@ -49,25 +49,9 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		return http.StatusServiceUnavailable, err
 	}
 	defer unlock()
-	if status, err := h.checkPreconditions(r, p); status != 0 {
-		up.Abort()
+	created, status, err := h.commitUpload(r, p, up)
+	if status != 0 {
 		return status, err
-	}
-	touched := []string{p}
-	if _, err := h.fs.Stat(r.Context(), p); errors.Is(err, fs.ErrNotExist) {
-		touched = withParent(p) // a new member changes its collection
-	}
-	if st, err := h.checkWrite(r, p, scope{touched: touched}); st != 0 {
-		up.Abort()
-		return st, err
-	}
-	if err := h.dropChecksum(r, p); err != nil {
-		up.Abort()
-		return statusOf(err), err
-	}
-	created, err := up.Commit()
-	if err != nil {
-		return putStatus(err), err
 	}
 	if meta.sum != nil {
 		set := map[xml.Name][]byte{nameOCChecksums: meta.checksumProp()}
@@ -87,6 +71,34 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return 0, nil
+}
+
+// commitUpload makes the received body p's content, with p's path lock
+// held, if the If-Match/If-None-Match preconditions (checked again: p may
+// have changed while the body arrived) and the locks allow it; otherwise
+// it aborts up. It reports whether p was created, or the status of a
+// refusal.
+func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload) (created bool, status int, err error) {
+	if status, err := h.checkPreconditions(r, p); status != 0 {
+		up.Abort()
+		return false, status, err
+	}
+	touched := []string{p}
+	if _, err := h.fs.Stat(r.Context(), p); errors.Is(err, fs.ErrNotExist) {
+		touched = withParent(p) // a new member changes its collection
+	}
+	if st, err := h.checkWrite(r, p, scope{touched: touched}); st != 0 {
+		up.Abort()
+		return false, st, err
+	}
+	if err := h.dropChecksum(r, p); err != nil {
+		up.Abort()
+		return false, statusOf(err), err
+	}
+	if created, err = up.Commit(); err != nil {
+		return false, putStatus(err), err
+	}
+	return created, 0, nil
 }
 
 // refusePut answers the PUTs refused before anything is read: of the

@@ -28,14 +28,7 @@ func TestViewRootThroughSymlink(t *testing.T) {
 	}
 	view := newHandlerAt(t, root, bolt.Options{}, Config{}).Scoped("bob", "/bob", false)
 	serve := func(method, target, body string, hdr ...string) *httptest.ResponseRecorder {
-		t.Helper()
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(method, target, strings.NewReader(body))
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		view.ServeHTTP(rec, req)
-		return rec
+		return call(view, method, target, body, hdr...)
 	}
 
 	rec := serve("PROPFIND", "/", "", "Depth", "1")

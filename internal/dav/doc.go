@@ -112,16 +112,12 @@
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
 //
-// Every name a handler touches on the disk goes through Config.FS, so
-// through the jail of storage/localfs: no handler joins a local path or
-// calls the operating system on one (the settable live properties still
-// do, until the file system offers their changes).
-//
 // A view's root is a jail like the share's: a name that a symlink leads
 // out of it (into another user's folder, say), or such a symlink itself, is
 // refused with 403, as one leading out of the share is, and listings and
-// tree copies leave such symlinks out. Every request works on its resource's Real name
-// (localfs.FS.Real: symlinks inside the share resolved), so path locks,
+// tree copies leave such symlinks out. Every request works on its
+// resource's Real name (localfs.FS.Real: symlinks inside the share
+// resolved), so path locks,
 // WebDAV locks and dead properties see one name per resource: a lock of
 // /a holds against a write to /alink/x when alink -> a, whoever sends it.
 // Hrefs keep the names the client used. DELETE and MOVE act on a symlink
@@ -135,8 +131,8 @@
 // a body streams. The PUT bodies received at once are bounded in all
 // (Config.MaxUploads) and per principal (Config.MaxUploadsPerUser), so no
 // user takes every slot from the others: a PUT over either is 503 with
-// Retry-After before a temp file is made or its body read. COPY and MOVE compare
-// source and destination after resolving symlinks (403 when one lies
+// Retry-After before a temp file is made or its body read. COPY and MOVE
+// compare source and destination after resolving symlinks (403 when one lies
 // inside the other), and a tree copy does not follow a symlink back into a
 // folder it is copying (508 for that member).
 package dav

@@ -1,6 +1,7 @@
 package xnetdav_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -176,4 +177,27 @@ func TestTreeKeepsProps(t *testing.T) {
 	if !has("/moved.txt") {
 		t.Error("the moved resource lost its property")
 	}
+}
+
+// TestPropfindResponseBound checks that a PROPFIND whose 207 would exceed
+// MaxResponseBytes is refused with 507 rather than held in memory, and
+// that a smaller one is still answered.
+func TestPropfindResponseBound(t *testing.T) {
+	store, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	h := xnetdav.Wrap(plainHandler(t), store)
+	h.MaxResponseBytes = 4096
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s := &server{t: t, url: srv.URL}
+	s.want(http.StatusCreated, "MKCOL", "/dir", "")
+	s.want(http.StatusMultiStatus, "PROPFIND", "/dir/", "", "Depth", "1")
+	for i := range 20 {
+		s.want(http.StatusCreated, "PUT", fmt.Sprintf("/dir/file-%02d.txt", i), "x")
+	}
+	s.want(http.StatusInsufficientStorage, "PROPFIND", "/dir/", "", "Depth", "1")
+	s.want(http.StatusMultiStatus, "PROPFIND", "/dir/file-00.txt", "", "Depth", "0")
 }

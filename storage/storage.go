@@ -212,7 +212,7 @@ func (lim LockLimits) Exceeded(onResource, ofPrincipal int) error {
 // Covers reports whether the lock applies to the resource at p: its root,
 // or a member of its root when the lock is depth infinity.
 func (l Lock) Covers(p string) bool {
-	return l.Root == p || (!l.Depth0 && isBelow(p, l.Root))
+	return l.Root == p || (!l.Depth0 && IsBelow(p, l.Root))
 }
 
 // Conflicts reports whether l and o cannot both be held (RFC 4918 §6.1):
@@ -225,8 +225,8 @@ func (l Lock) Conflicts(o Lock) bool {
 	return l.Covers(o.Root) || o.Covers(l.Root)
 }
 
-// isBelow reports whether p lies strictly inside dir.
-func isBelow(p, dir string) bool {
+// IsBelow reports whether the store path p lies strictly inside dir.
+func IsBelow(p, dir string) bool {
 	if dir == "/" {
 		return p != "/"
 	}

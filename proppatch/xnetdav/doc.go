@@ -43,9 +43,10 @@
 // would answer it). The If header is parsed by package
 // ifheader, in time linear in the header. A PROPFIND's 207 is built in
 // memory before it is sent, so it costs memory in proportion to the
-// resources it lists: x/net answers a PROPFIND without a Depth header with
-// Depth: infinity, so put a limit on Depth in front of the Handler when the
-// tree is large or the clients are not trusted. The tree change and the
+// resources it lists, up to MaxResponseBytes (507 beyond): x/net answers a
+// PROPFIND without a Depth header with Depth: infinity, so put a limit on
+// Depth in front of the Handler when the tree is large or the clients are
+// not trusted. The tree change and the
 // property change of a COPY, MOVE or DELETE are two steps: a crash between
 // them can leave properties on the old path (PROPPATCH alone is atomic).
 package xnetdav

@@ -19,6 +19,11 @@ import (
 // Handler.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxResponseBytes bounds the answer of the wrapped handler that a
+// Handler holds in memory (a PROPFIND's 207, before the merge) when
+// Handler.MaxResponseBytes is zero.
+const DefaultMaxResponseBytes = 64 << 20
+
 // Store keeps the dead properties of the resources a Handler serves, keyed
 // by the resource's path inside the webdav.FileSystem, cleaned, with a
 // leading slash ("/a/b"). The stores of package storage/bolt and
@@ -58,6 +63,12 @@ type Handler struct {
 	// MaxBodyBytes bounds a PROPPATCH or PROPFIND body; zero means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+
+	// MaxResponseBytes bounds the wrapped handler's answer that the
+	// Handler holds before it merges or passes it on: a PROPFIND whose
+	// 207 would be larger (Depth: infinity over a large tree) is refused
+	// with 507 Insufficient Storage. Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 }
 
 // Wrap returns a Handler that serves h with its dead properties in store.
@@ -98,6 +109,14 @@ func (h *Handler) maxBody() int64 {
 		return h.MaxBodyBytes
 	}
 	return DefaultMaxBodyBytes
+}
+
+// maxResponse returns the bound of a held answer.
+func (h *Handler) maxResponse() int64 {
+	if h.MaxResponseBytes > 0 {
+		return h.MaxResponseBytes
+	}
+	return DefaultMaxResponseBytes
 }
 
 // servePropPatch applies a PROPPATCH with a proppatch.Engine (RFC 4918
@@ -153,7 +172,7 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request) (int, error)
 			return status, err
 		}
 	}
-	c := newCapture()
+	c := newCapture(h.maxResponse()) // x/net answers these with a status line only
 	h.WebDAV.ServeHTTP(c, r)
 	if c.status < 200 || c.status > 299 {
 		c.send(w, c.body.Bytes())

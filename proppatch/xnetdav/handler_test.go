@@ -1,6 +1,7 @@
 package xnetdav_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,13 +22,19 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
+	return newServerWith(t, func(h *xnetdav.Handler) { h.MaxBodyBytes = 4096 })
+}
+
+// newServerWith is newServer with the Handler configured by config.
+func newServerWith(t *testing.T, config func(*xnetdav.Handler)) *server {
+	t.Helper()
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "state.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	h := xnetdav.Wrap(plainHandler(t), store)
-	h.MaxBodyBytes = 4096
+	config(h)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &server{t: t, url: srv.URL}
@@ -176,4 +183,18 @@ func TestTreeKeepsProps(t *testing.T) {
 	if !has("/moved.txt") {
 		t.Error("the moved resource lost its property")
 	}
+}
+
+// TestPropfindResponseBound checks that a PROPFIND whose 207 would exceed
+// MaxResponseBytes is refused with 507 rather than held in memory, and
+// that a smaller one is still answered.
+func TestPropfindResponseBound(t *testing.T) {
+	s := newServerWith(t, func(h *xnetdav.Handler) { h.MaxResponseBytes = 4096 })
+	s.want(http.StatusCreated, "MKCOL", "/dir", "")
+	s.want(http.StatusMultiStatus, "PROPFIND", "/dir/", "", "Depth", "1")
+	for i := range 20 {
+		s.want(http.StatusCreated, "PUT", fmt.Sprintf("/dir/file-%02d.txt", i), "x")
+	}
+	s.want(http.StatusInsufficientStorage, "PROPFIND", "/dir/", "", "Depth", "1")
+	s.want(http.StatusMultiStatus, "PROPFIND", "/dir/file-00.txt", "", "Depth", "0")
 }

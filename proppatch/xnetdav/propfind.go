@@ -12,15 +12,21 @@ import (
 	"strings"
 )
 
+// errTooLarge is returned by capture.Write beyond its limit.
+var errTooLarge = errors.New("xnetdav: the wrapped handler's answer exceeds MaxResponseBytes")
+
 // capture is an http.ResponseWriter that keeps the wrapped handler's answer
-// for the Handler to merge or pass on.
+// for the Handler to merge or pass on, up to limit bytes: a write beyond
+// it fails (x/net then stops its walk) and sets over.
 type capture struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+	limit  int64
+	over   bool
 }
 
-func newCapture() *capture { return &capture{header: make(http.Header)} }
+func newCapture(limit int64) *capture { return &capture{header: make(http.Header), limit: limit} }
 
 func (c *capture) Header() http.Header { return c.header }
 
@@ -32,6 +38,10 @@ func (c *capture) WriteHeader(status int) {
 
 func (c *capture) Write(p []byte) (int, error) {
 	c.WriteHeader(http.StatusOK)
+	if int64(c.body.Len())+int64(len(p)) > c.limit {
+		c.over = true
+		return 0, errTooLarge
+	}
 	return c.body.Write(p)
 }
 
@@ -81,8 +91,11 @@ func (h *Handler) servePropfind(w http.ResponseWriter, r *http.Request) (int, er
 	r2 := r.Clone(r.Context())
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	r2.ContentLength = int64(len(body))
-	c := newCapture()
+	c := newCapture(h.maxResponse())
 	h.WebDAV.ServeHTTP(c, r2)
+	if c.over {
+		return http.StatusInsufficientStorage, errTooLarge
+	}
 	want, ok := readPropfind(body)
 	if c.status != http.StatusMultiStatus || !ok {
 		c.send(w, c.body.Bytes())

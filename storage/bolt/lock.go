@@ -142,7 +142,7 @@ func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
 		live, _, err := scanLocks(tx.Bucket(bucketLocks), time.Now().UnixNano())
 		for _, rec := range live {
-			if r := rec.lock.Root; r == p || below(p, r) || below(r, p) {
+			if r := rec.lock.Root; r == p || storage.IsBelow(p, r) || storage.IsBelow(r, p) {
 				recs = append(recs, rec)
 			}
 		}
@@ -174,7 +174,7 @@ func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
 	under := func(lb *bbolt.Bucket) ([][]byte, error) {
 		live, expired, err := scanLocks(lb, time.Now().UnixNano())
 		for _, rec := range live {
-			if rec.lock.Root == p || below(rec.lock.Root, p) {
+			if rec.lock.Root == p || storage.IsBelow(rec.lock.Root, p) {
 				expired = append(expired, []byte(rec.lock.Token))
 			}
 		}
@@ -269,12 +269,4 @@ func liveLock(lb *bbolt.Bucket, token string, now int64) (lockRecord, error) {
 // isLive reports whether rec has not expired at now (Unix nanoseconds).
 func isLive(rec lockRecord, now int64) bool {
 	return now < rec.lock.Expires.UnixNano()
-}
-
-// below reports whether p lies strictly inside dir.
-func below(p, dir string) bool {
-	if dir == "/" {
-		return p != "/"
-	}
-	return strings.HasPrefix(p, dir+"/")
 }

@@ -207,7 +207,7 @@ func TestLockRecordVersion1(t *testing.T) {
 	rec := testRecord
 	rec.lock.Principal = ""
 	v2 := rec.encode()
-	v1 := append([]byte{lockVersionV1}, v2[1:len(v2)-1]...) // without the empty Principal
+	v1 := encodeV1(rec)
 	got, err := decodeLock(rec.lock.Token, v1)
 	if err != nil {
 		t.Fatalf("decode of a version 1 record: %v", err)
@@ -218,6 +218,12 @@ func TestLockRecordVersion1(t *testing.T) {
 	if _, err := decodeLock("t", append(v1, 0)); !errors.Is(err, errMalformedLock) {
 		t.Errorf("decode of a version 1 record with a trailing byte = %v, want errMalformedLock", err)
 	}
+}
+
+// encodeV1 lays rec out as version 1 did: no Principal (rec has none).
+func encodeV1(rec lockRecord) []byte {
+	v2 := rec.encode()
+	return append([]byte{lockVersionV1}, v2[1:len(v2)-1]...) // without the empty Principal
 }
 
 // TestLockRecordMalformed checks that every truncation, trailing bytes and
@@ -253,6 +259,9 @@ func TestLockRecordMalformed(t *testing.T) {
 func FuzzDecodeLock(f *testing.F) {
 	f.Add(testRecord.encode())
 	f.Add(lockRecord{lock: storage.Lock{Root: "/", Timeout: 1}}.encode())
+	v1 := testRecord
+	v1.lock.Principal = ""
+	f.Add(encodeV1(v1)) // records written before principals are still read
 	f.Fuzz(func(t *testing.T, v []byte) {
 		rec, err := decodeLock("t", v)
 		if err != nil {

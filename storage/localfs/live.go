@@ -190,6 +190,12 @@ func fileExists(p string) bool {
 // the store commit that recorded them and their fsync (DESIGN §4), drops
 // the records a later change overtook, and clears both. It returns the
 // records it re-applied. Run it, like Recover, before serving requests.
+//
+// It takes no path locks and reads every record of the store: with a store
+// shared by instances that are serving (DESIGN §5), it also judges a
+// running peer's records, and a peer request that sets a value back to a
+// record's old one between the read and the judgement is undone. Records
+// are not yet tied to the instance that wrote them, as intents are.
 func (f *FS) RecoverLive(ctx context.Context) ([]storage.LiveRecord, error) {
 	recs, err := f.store.LiveRecords(ctx)
 	if err != nil {

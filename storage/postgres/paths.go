@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/atomdav/atomdav/storage"
 )
 
 // checkName rejects a property name that cannot be stored under path.
@@ -50,7 +52,7 @@ func subtreeOf(p string) subtree {
 
 // inside reports whether p is root or one of its descendants.
 func inside(p, root string) bool {
-	return p == root || root == "/" || strings.HasPrefix(p, root+"/")
+	return p == root || storage.IsBelow(p, root)
 }
 
 // ancestors returns the proper ancestors of p, the root first.

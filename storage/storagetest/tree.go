@@ -2,7 +2,6 @@ package storagetest
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/atomdav/atomdav/storage"
@@ -150,5 +149,5 @@ func with(m map[string]string, kv ...string) map[string]string {
 
 // within reports whether p is root or one of its descendants.
 func within(p, root string) bool {
-	return p == root || root == "/" || strings.HasPrefix(p, root+"/")
+	return p == root || storage.IsBelow(p, root)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/localfs"
+	"github.com/atomdav/atomdav/storage/postgres"
 )
 
 // livePatch sets Win32LastModifiedTime to t and urn:e2e:mt to the same date.
@@ -104,5 +105,54 @@ func TestLivePropsRecoveredAtStartup(t *testing.T) {
 	s.Stop()
 	if out, err := exec.Command(binary, "check", dir).CombinedOutput(); err != nil || !strings.Contains(string(out), "unapplied live properties: 0") {
 		t.Errorf("atomdav check after recovery: %v\n%s", err, out)
+	}
+}
+
+// TestClusterLiveRecordsWaitForPeers: on a shared store, an instance that
+// starts while another serves leaves the live property records alone (one
+// may belong to the peer, applied already and overtaken by a later
+// request); the next start with no peer re-applies them.
+func TestClusterLiveRecordsWaitForPeers(t *testing.T) {
+	t.Parallel()
+	db, dir := clusterDB(t), t.TempDir()
+	t1 := time.Date(2011, 3, 4, 5, 6, 7, 0, time.UTC)
+	t2 := time.Date(2022, 8, 9, 10, 11, 12, 0, time.UTC)
+	a := startServer(t, dir, "--store", db)
+	a.put(t, "/f", "f")
+	if r := a.do(t, "PROPPATCH", "/f", livePatch(t1)); r.Status != http.StatusMultiStatus || strings.Contains(string(r.Body), "424") {
+		t.Fatalf("PROPPATCH: %s", r)
+	}
+
+	// A record as a crash between commit and file change leaves it.
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := localfs.New(dir, store, localfs.Options{Hidden: ".atomdav"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := fsys.PrepareMtime("/f", t2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := xml.Name{Space: "urn:schemas-microsoft-com:", Local: "Win32LastModifiedTime"}
+	if err := store.PatchPropsLive(ctx, "/f", nil, nil, map[xml.Name][]byte{win: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	b := startServer(t, dir, "--store", db) // a serves meanwhile
+	if got := mtimeOf(t, filepath.Join(dir, "f")); !got.Equal(t1) {
+		t.Fatalf("an instance starting beside a peer re-applied a live record: mtime %v, want %v", got, t1)
+	}
+	b.Stop()
+	a.Stop()
+	c := startServer(t, dir, "--store", db)
+	if got := mtimeOf(t, filepath.Join(dir, "f")); !got.Equal(t2) {
+		t.Errorf("a start with no peer left the live record: mtime %v, want %v\n%s", got, t2, c.Output())
 	}
 }

@@ -49,13 +49,10 @@ var ErrPeersRunning = errors.New("check: other instances are serving from this s
 // checkNoPeers refuses a repair of a shared store while any other instance
 // is alive on it.
 func checkNoPeers(ctx context.Context, store serverStore, repair bool) error {
-	shared, ok := store.(interface {
-		Peers(ctx context.Context) (int, error)
-	})
-	if !repair || !ok {
+	if !repair {
 		return nil
 	}
-	n, err := shared.Peers(ctx)
+	n, err := peersOf(ctx, store)
 	if err != nil {
 		return err
 	}
@@ -63,4 +60,16 @@ func checkNoPeers(ctx context.Context, store serverStore, repair bool) error {
 		return fmt.Errorf("%w (%d): stop them all before --repair", ErrPeersRunning, n)
 	}
 	return nil
+}
+
+// peersOf counts the other instances alive on a shared store; a store one
+// process owns alone has none.
+func peersOf(ctx context.Context, store serverStore) (int, error) {
+	shared, ok := store.(interface {
+		Peers(ctx context.Context) (int, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	return shared.Peers(ctx)
 }

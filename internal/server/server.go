@@ -51,7 +51,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	if err := recoverTree(fsys, log); err != nil {
+	if err := recoverTree(fsys, store, log); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -179,7 +179,13 @@ const sharedRecoveryEvery = 15 * time.Second
 // re-applies the live property changes it cut off, before anything is
 // served, then sweeps leftover temp files in the background
 // (only those older than now, so uploads starting meanwhile are safe).
-func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
+//
+// Live records are re-applied only when no other instance serves from the
+// store: records carry no owner and are cleared lazily, so while a peer is
+// serving, one of its records may already be applied and overtaken by a
+// later request, which re-applying would undo. They wait for a start with
+// no peers, or for atomdav check --repair (which refuses while peers run).
+func recoverTree(fsys *localfs.FS, store serverStore, log *slog.Logger) error {
 	ctx := context.Background()
 	done, err := fsys.Recover(ctx, nil)
 	if err != nil {
@@ -188,8 +194,14 @@ func recoverTree(fsys *localfs.FS, log *slog.Logger) error {
 	for _, r := range done {
 		log.Warn("recovered an interrupted tree change", "op", r.Intent.Op, "src", r.Intent.Src, "dst", r.Intent.Dst, "completed", r.Completed)
 	}
-	live, err := fsys.RecoverLive(ctx)
+	peers, err := peersOf(ctx, store)
 	if err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+	var live []storage.LiveRecord
+	if peers > 0 {
+		log.Info("live property records left for a start with no other instance", "peers", peers)
+	} else if live, err = fsys.RecoverLive(ctx); err != nil {
 		return fmt.Errorf("recovery: %w", err)
 	}
 	for _, r := range live {

@@ -191,11 +191,11 @@ func fileExists(p string) bool {
 // the records a later change overtook, and clears both. It returns the
 // records it re-applied. Run it, like Recover, before serving requests.
 //
-// It takes no path locks and reads every record of the store: with a store
-// shared by instances that are serving (DESIGN §5), it also judges a
-// running peer's records, and a peer request that sets a value back to a
-// record's old one between the read and the judgement is undone. Records
-// are not yet tied to the instance that wrote them, as intents are.
+// It takes no path locks and reads every record of the store, which are
+// not tied to the instance that wrote them: beside a serving peer it could
+// judge that peer's records and undo a later request of the peer. So call
+// it only when no other instance serves from the store (internal/server
+// and check --repair make sure of that).
 func (f *FS) RecoverLive(ctx context.Context) ([]storage.LiveRecord, error) {
 	recs, err := f.store.LiveRecords(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -71,4 +72,28 @@ func TestGuardHost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzHostPolicy: any Host header is answered without a panic, in either
+// ASCII case alike, and a name that is not listed is refused whatever follows
+// it (a port, brackets, more colons).
+func FuzzHostPolicy(f *testing.F) {
+	for _, s := range []string{"", "8080", "[::1]", "]", "443:x", "%25eth0", ".", "files.example"} {
+		f.Add(s)
+	}
+	p := hostPolicy{names: map[string]bool{"files.example": true}}
+	f.Fuzz(func(t *testing.T, s string) {
+		upper := strings.Map(func(r rune) rune {
+			if 'a' <= r && r <= 'z' {
+				return r - 'a' + 'A'
+			}
+			return r
+		}, s)
+		if p.allows(s) != p.allows(upper) {
+			t.Errorf("allows(%q) depends on ASCII case", s)
+		}
+		if host := "attacker.example:" + s; p.allows(host) {
+			t.Errorf("allows(%q) = true", host)
+		}
+	})
 }

@@ -32,6 +32,33 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// blocked reports whether addr must wait, and how long, before its next
+// attempt is checked, as acquire does, without reserving anything (for
+// tests).
+func (l *limiter) blocked(addr string) (time.Duration, bool) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.clients[clientKey(addr)]
+	if !ok {
+		return 0, false
+	}
+	t := l.levelLocked(b, now)
+	if t >= 1 {
+		return 0, false
+	}
+	return time.Duration((1 - t) * float64(l.per)), true
+}
+
+// fail counts one failed login of addr, as a released failed check does,
+// without a reservation (for tests).
+func (l *limiter) fail(addr string) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failLocked(l.bucketLocked(clientKey(addr), now), now)
+}
+
 func hash(t testing.TB, password string, cost int) string {
 	t.Helper()
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
@@ -235,9 +262,10 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
-// TestParallelGuessesLengthenTheBlock: failures counted beyond the burst
-// (guesses checked in parallel) keep the address out longer, up to an hour.
-func TestParallelGuessesLengthenTheBlock(t *testing.T) {
+// TestFailuresBeyondTheBurst: failures counted beyond the burst keep the
+// address out longer, up to maxBlock. Login cannot count them (acquire
+// reserves a token for each check); this tests failLocked's guard.
+func TestFailuresBeyondTheBurst(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	l := newLimiter(Options{Now: clk.Now})
@@ -411,6 +439,9 @@ func TestParallelGuessesAreNotAllChecked(t *testing.T) {
 	}
 	if l := a.limit.len(); l != 1 {
 		t.Errorf("the limiter remembers %d addresses, want 1", l)
+	}
+	if wait, ok := a.limit.blocked("192.0.2.7"); !ok || wait > a.limit.per {
+		t.Errorf("after %d guesses at once: blocked %v for %v, want at most %v (only the checked ones count)", guesses, ok, wait, a.limit.per)
 	}
 }
 

@@ -30,12 +30,13 @@ test: deps
 # FUZZTIME=10m for a real search.
 FUZZTIME ?= 4s
 fuzz:
-	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do \
+	@set -e; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do \
 		pkg=./$$(dirname "$${f#./}"); \
 		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
 			echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" >"$${TMPDIR:-/tmp}/atomdav-fuzz.log" 2>&1 || \
-				{ cat "$${TMPDIR:-/tmp}/atomdav-fuzz.log"; exit 1; }; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" >"$$log" 2>&1 || \
+				{ cat "$$log"; exit 1; }; \
 		done; \
 	done
 

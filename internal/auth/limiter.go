@@ -7,7 +7,7 @@ import (
 )
 
 // maxBlock caps how long an address stays refused however many failures
-// it piled up.
+// were counted (see failLocked).
 const maxBlock = time.Hour
 
 // limiter counts failed logins per client address in token buckets: an
@@ -78,23 +78,6 @@ func (l *limiter) levelLocked(b *bucket, now time.Time) float64 {
 	return min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.per))
 }
 
-// blocked reports whether addr must wait, and how long, before its next
-// attempt is checked, as acquire does, without reserving anything.
-func (l *limiter) blocked(addr string) (time.Duration, bool) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.clients[clientKey(addr)]
-	if !ok {
-		return 0, false
-	}
-	t := l.levelLocked(b, now)
-	if t >= 1 {
-		return 0, false
-	}
-	return time.Duration((1 - t) * float64(l.per)), true
-}
-
 // acquire reserves one of addr's tokens for a login about to have its
 // password checked. While every token the address has left is held by a
 // running check, it waits for one to end (a check always ends: it is one
@@ -145,14 +128,6 @@ func (l *limiter) release(key string, b *bucket, failed bool) {
 	}
 }
 
-// fail counts one failed login of addr, as a released failed check does.
-func (l *limiter) fail(addr string) {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failLocked(l.bucketLocked(clientKey(addr), now), now)
-}
-
 // bucketLocked returns key's bucket, making a full one if it has none.
 func (l *limiter) bucketLocked(key string, now time.Time) *bucket {
 	b, ok := l.clients[key]
@@ -164,8 +139,9 @@ func (l *limiter) bucketLocked(key string, now time.Time) *bucket {
 	return b
 }
 
-// failLocked takes a token from b. The bucket cannot go below the level
-// that blocks for maxBlock (fail may count failures beyond the burst).
+// failLocked takes a token from b. The token acquire reserved keeps the
+// level at 0 or above; the floor, the level that blocks for maxBlock, is a
+// guard should a failure ever be counted without one.
 func (l *limiter) failLocked(b *bucket, now time.Time) {
 	floor := 1 - float64(maxBlock)/float64(l.per)
 	b.tokens = max(floor, l.levelLocked(b, now)-1)

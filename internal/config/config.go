@@ -183,7 +183,7 @@ func (c *Config) validate(serving bool) error {
 		check(validCIDR(p), "trusted-proxies", fmt.Sprintf("%q is not an IP address or CIDR", p))
 	}
 	for _, h := range c.AllowedHosts {
-		check(h == "*" || h != "" && !strings.ContainsAny(h, ":/[] "), "allowed-hosts", fmt.Sprintf("%q is not a host name (without a port) or *", h))
+		check(h == "*" || h != "" && !strings.ContainsAny(h, ":/[] *"), "allowed-hosts", fmt.Sprintf("%q is not a host name (without a port or wildcard) or *", h))
 	}
 	check(c.AuthHeader == "" || len(c.Users) > 0, "auth-header", "names configured users only: add them to users")
 	check(!serving || c.Anonymous || len(c.Users) > 0, "users",

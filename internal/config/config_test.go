@@ -116,6 +116,13 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "tls-cert:"},
 		{"auth header without proxies", func(c *Config) { c.AuthHeader = "X-Forwarded-User" }, "auth-header:"},
 		{"bad proxy", func(c *Config) { c.TrustedProxies = []string{"nope"} }, "trusted-proxies:"},
+		{"allowed host with a port", func(c *Config) { c.AllowedHosts = []string{"files.example:8080"} }, "allowed-hosts:"},
+		{"allowed host an IPv6 literal", func(c *Config) { c.AllowedHosts = []string{"[::1]"} }, "allowed-hosts:"},
+		{"allowed host a URL", func(c *Config) { c.AllowedHosts = []string{"https://files.example"} }, "allowed-hosts:"},
+		{"allowed host empty", func(c *Config) { c.AllowedHosts = []string{""} }, "allowed-hosts:"},
+		// A wildcard would be compared as a literal name and match no Host:
+		// every request refused with 421.
+		{"allowed host a wildcard", func(c *Config) { c.AllowedHosts = []string{"*.example.com"} }, "allowed-hosts:"},
 		{"plain password", func(c *Config) { c.Users = []User{{Name: "a", Hash: "secret"}} }, "users[0].hash:"},
 		{"missing root", func(c *Config) { c.Root = filepath.Join(dir, "missing") }, "root:"},
 		{"negative upload limit", func(c *Config) { c.MaxUploadBytes = -1 }, "max-upload-bytes:"},

@@ -193,11 +193,7 @@ func (c *fileChecker) mapping(n *yaml.Node, t reflect.Type, key string) {
 
 // sequence checks a YAML list (or nothing) against the slice type t.
 func (c *fileChecker) sequence(n *yaml.Node, t reflect.Type, key string) {
-	if n.ShortTag() == "!!null" {
-		return // as if absent
-	}
-	if n.Kind != yaml.SequenceNode {
-		c.fail(n, ErrBadValue, key, "must be a list, e.g. [a, b] or one \"- item\" a line, not %s", describe(n))
+	if !c.present(n, yaml.SequenceNode, key, "a list, e.g. [a, b] or one \"- item\" a line") {
 		return
 	}
 	for i, item := range n.Content {
@@ -208,11 +204,7 @@ func (c *fileChecker) sequence(n *yaml.Node, t reflect.Type, key string) {
 // dictionary checks a YAML mapping (or nothing) of free keys against the
 // map type t: each key and value of its kind.
 func (c *fileChecker) dictionary(n *yaml.Node, t reflect.Type, key string) {
-	if n.ShortTag() == "!!null" {
-		return // as if absent
-	}
-	if n.Kind != yaml.MappingNode {
-		c.fail(n, ErrBadValue, key, "must be a mapping of keys to values, not %s", describe(n))
+	if !c.present(n, yaml.MappingNode, key, "a mapping of keys to values") {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -220,6 +212,20 @@ func (c *fileChecker) dictionary(n *yaml.Node, t reflect.Type, key string) {
 		c.value(k, t.Key(), key)
 		c.value(v, t.Elem(), key+"."+k.Value)
 	}
+}
+
+// present reports whether n, a list or a dictionary, has items to check:
+// not when it is null (as if absent), nor when it is not of kind, which it
+// reports as an error (key must be want).
+func (c *fileChecker) present(n *yaml.Node, kind yaml.Kind, key, want string) bool {
+	if n.ShortTag() == "!!null" {
+		return false
+	}
+	if n.Kind != kind {
+		c.fail(n, ErrBadValue, key, "must be %s, not %s", want, describe(n))
+		return false
+	}
+	return true
 }
 
 // duration accepts what time.ParseDuration does: "90s", "2m", "0". A bare

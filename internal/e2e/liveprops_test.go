@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,15 +79,16 @@ func TestLivePropsRecoveredAtStartup(t *testing.T) {
 		t.Fatal(err)
 	}
 	// /g replaced since (as a later PUT does: a new file renamed over it).
-	os.WriteFile(filepath.Join(dir, "g.new"), []byte("new g"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "g.new"), []byte("new g"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Rename(filepath.Join(dir, "g.new"), filepath.Join(dir, "g")); err != nil {
 		t.Fatal(err)
 	}
 	gBefore := mtimeOf(t, filepath.Join(dir, "g"))
 
-	out, err := exec.Command(binary, "check", dir).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "unapplied live properties: 2") {
-		t.Errorf("atomdav check with two records: %v\n%s", err, out)
+	if code, out, errs := runCLI(t, "check", dir); code == 0 || !strings.Contains(out, "unapplied live properties: 2") {
+		t.Errorf("atomdav check with two records: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 
 	s = startServer(t, dir)
@@ -103,8 +103,8 @@ func TestLivePropsRecoveredAtStartup(t *testing.T) {
 		t.Errorf("PROPFIND getlastmodified of /f after recovery: %s", r)
 	}
 	s.Stop()
-	if out, err := exec.Command(binary, "check", dir).CombinedOutput(); err != nil || !strings.Contains(string(out), "unapplied live properties: 0") {
-		t.Errorf("atomdav check after recovery: %v\n%s", err, out)
+	if code, out, errs := runCLI(t, "check", dir); code != 0 || !strings.Contains(out, "unapplied live properties: 0") {
+		t.Errorf("atomdav check after recovery: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 }
 

@@ -162,10 +162,10 @@ func TestStoredOwnerCheckedWhenShown(t *testing.T) {
 	}
 	// A lock taken under a larger owner limit than the one served now.
 	s := startServer(t, dir, "--max-lock-owner-bytes", "65536")
-	want(t, s.do(t, "LOCK", "/f", sharedLockBody("<D:href>"+strings.Repeat("b", 10000)+"</D:href>")), http.StatusOK, "LOCK with a 10 kB owner")
+	want(t, s.do(t, "LOCK", "/f", lockWithOwner("shared", "<D:href>"+strings.Repeat("b", 10000)+"</D:href>")), http.StatusOK, "LOCK with a 10 kB owner")
 	s.Stop()
 	s = startServer(t, dir)
-	want(t, s.do(t, "LOCK", "/f", sharedLockBody("<D:href>mailto:new@example.org</D:href>")), http.StatusOK, "LOCK with a small owner")
+	want(t, s.do(t, "LOCK", "/f", lockWithOwner("shared", "<D:href>mailto:new@example.org</D:href>")), http.StatusOK, "LOCK with a small owner")
 
 	r := s.do(t, "PROPFIND", "/", "", "Depth", "1")
 	want(t, r, http.StatusMultiStatus, "allprop PROPFIND Depth 1 /")
@@ -175,12 +175,6 @@ func TestStoredOwnerCheckedWhenShown(t *testing.T) {
 		!strings.Contains(body, "mailto:new@example.org") || strings.Contains(body, "mailto:old@example.org") || strings.Contains(body, "bbbb") {
 		t.Errorf("want three locks on /f, only the new owner shown:\n%s", body)
 	}
-}
-
-// sharedLockBody is a shared LOCK body with the given DAV:owner content.
-func sharedLockBody(owner string) string {
-	return `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:shared/></D:lockscope>` +
-		`<D:locktype><D:write/></D:locktype><D:owner>` + owner + `</D:owner></D:lockinfo>`
 }
 
 // TestNamespaceEchoedOnce checks that a PROPFIND and a PROPPATCH naming

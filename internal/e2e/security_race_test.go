@@ -338,7 +338,7 @@ func raceCheckTree(t *testing.T, dir string) {
 	top := filepath.Join(dir, "s")
 	filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
 		if depth := strings.Count(p[len(top):], string(filepath.Separator)); depth > raceMaxDepth {
-			t.Errorf("%s: nested %d levels deep", p[:200], depth)
+			t.Errorf("%.200s: nested %d levels deep", p, depth)
 			return filepath.SkipAll
 		}
 		if err != nil || !d.Type().IsRegular() {

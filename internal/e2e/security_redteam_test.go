@@ -131,11 +131,11 @@ func TestClientErrorsNotLogged(t *testing.T) {
 	}
 }
 
-// TestMtimeOutOfRange: a modification time a client sets (X-OC-Mtime on
-// PUT or COPY, Windows' Win32LastModifiedTime by PROPPATCH) that the
-// kernel cannot be given as it is, after 2262 or before 1678, is refused
-// (400; 409 for the property) and the file keeps its time: os.Chtimes
-// used to turn it into 1901.
+// TestMtimeOutOfRange: a Win32LastModifiedTime a client sets by
+// PROPPATCH that the kernel cannot be given as it is, after 2262 or before
+// 1678, is refused (409 for the property) and the file keeps its time:
+// os.Chtimes used to turn it into 1901. TestHeaderParsersRefuse checks the
+// same times in X-OC-Mtime on PUT and COPY.
 func TestMtimeOutOfRange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -145,10 +145,6 @@ func TestMtimeOutOfRange(t *testing.T) {
 	before, err := os.Stat(local)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, v := range []string{"9223372037", "9300000000", "253402300799"} {
-		want(t, s.do(t, "PUT", "/m.txt", "x", "X-OC-Mtime", v), http.StatusBadRequest, "PUT with X-OC-Mtime "+v)
-		want(t, s.do(t, "COPY", "/f.txt", "", "Destination", "/c.txt", "X-OC-Mtime", v), http.StatusBadRequest, "COPY with X-OC-Mtime "+v)
 	}
 	const ms = "urn:schemas-microsoft-com:"
 	for _, v := range []string{"Fri, 31 Dec 9999 23:59:59 GMT", "Sat, 12 Apr 2262 00:00:00 GMT", "Sat, 01 Jan 1601 00:00:00 GMT"} {
@@ -161,11 +157,6 @@ func TestMtimeOutOfRange(t *testing.T) {
 	}
 	if after, err := os.Stat(local); err != nil || !after.ModTime().Equal(before.ModTime()) {
 		t.Errorf("f.txt's mtime went from %v to %v (%v)", before.ModTime(), after.ModTime(), err)
-	}
-	for _, name := range []string{"m.txt", "c.txt"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			t.Errorf("a refused request wrote %s", name)
-		}
 	}
 }
 

@@ -2,14 +2,11 @@ package e2e
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Symlinks inside the share, end to end (DESIGN §7: a user sees only their
@@ -22,20 +19,11 @@ import (
 // all with lockUsersPassword and read-write, and returns its path.
 func symlinkUsersConfig(t *testing.T, users ...string) string {
 	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(lockUsersPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	b.WriteString("users:\n")
+	var us []testUser
 	for i := 0; i+1 < len(users); i += 2 {
-		fmt.Fprintf(&b, "  - name: %s\n    hash: %q\n    root: %s\n", users[i], h, users[i+1])
+		us = append(us, testUser{users[i], lockUsersPassword, users[i+1], false})
 	}
-	path := filepath.Join(t.TempDir(), "atomdav.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return usersConfig(t, us)
 }
 
 // makeTree creates folders (names ending in "/"), files (name: content)

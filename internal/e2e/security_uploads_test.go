@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,24 +14,9 @@ import (
 // it. finish sends the other 7.
 func holdUpload(t *testing.T, s *server, path, dir string, n int, hdr ...string) *trickle {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", s.Addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	var b strings.Builder
-	fmt.Fprintf(&b, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 10\r\n", path, s.Addr)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		fmt.Fprintf(&b, "%s: %s\r\n", hdr[i], hdr[i+1])
-	}
-	b.WriteString("\r\nabc")
-	io.WriteString(conn, b.String())
-	for deadline := time.Now().Add(guard); len(tempFiles(t, dir)) < n; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("PUT %s: %d temp files in %s, want %d: the upload did not start", path, len(tempFiles(t, dir)), dir, n)
-		}
-	}
-	return &trickle{conn: conn, br: bufio.NewReader(conn)}
+	tr := openPut(t, s, path, 10, "abc", hdr...)
+	waitTempFiles(t, dir, n, "PUT "+path)
+	return tr
 }
 
 // wantNoSlot checks a PUT refused for want of an upload slot: 503, a
@@ -51,19 +33,7 @@ func wantNoSlot(t *testing.T, r reply, what string) {
 // reads the answer: a refusal must not wait for the body.
 func headersOnly(t *testing.T, s *server, path string, hdr ...string) reply {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", s.Addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var b strings.Builder
-	fmt.Fprintf(&b, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n", path, s.Addr)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		fmt.Fprintf(&b, "%s: %s\r\n", hdr[i], hdr[i+1])
-	}
-	b.WriteString("\r\n")
-	io.WriteString(conn, b.String())
-	return (&trickle{conn: conn, br: bufio.NewReader(conn)}).answer(t)
+	return openPut(t, s, path, 100000, "", hdr...).answer(t)
 }
 
 // pacedBody sends chunks of size bytes, one every pause.

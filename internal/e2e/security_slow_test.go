@@ -166,7 +166,7 @@ func TestSlowUploadHoldsUpNobody(t *testing.T) {
 func TestUploadIdleTimeout(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := startServer(t, dir, "--upload-idle-timeout", "1s")
+	s := startServer(t, dir, "--upload-idle-timeout", "3s")
 	s.mkcol(t, "/d")
 	tr := startTrickle(t, s, "/d/f", filepath.Join(dir, "d"), 10, "abc")
 	want(t, tr.answer(t), http.StatusRequestTimeout, "a PUT whose body went silent")
@@ -176,11 +176,14 @@ func TestUploadIdleTimeout(t *testing.T) {
 	want(t, s.do(t, "GET", "/d/f", ""), http.StatusNotFound, "GET of the timed-out upload")
 	// A body that keeps sending is not cut, though it takes longer in all
 	// than the timeout: the timeout is of silence, not of the upload.
-	// (600 bytes every 400 ms keeps it above the default minimum rate.)
+	// (600 bytes every 200 ms keeps it above the default minimum rate,
+	// and a pause 15 times shorter than the timeout leaves a busy machine
+	// room.)
 	part := strings.Repeat("x", 600)
-	tr = startTrickle(t, s, "/d/g", filepath.Join(dir, "d"), 3+3*len(part), "abc")
-	for range 3 {
-		time.Sleep(400 * time.Millisecond)
+	const parts = 17 // 3.4 s in all
+	tr = startTrickle(t, s, "/d/g", filepath.Join(dir, "d"), 3+parts*len(part), "abc")
+	for range parts {
+		time.Sleep(200 * time.Millisecond)
 		io.WriteString(tr.conn, part)
 	}
 	want(t, tr.answer(t), http.StatusCreated, "a PUT that pauses under the timeout")

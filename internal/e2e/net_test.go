@@ -124,9 +124,9 @@ func TestTLS(t *testing.T) {
 	s := startNet(t, dir, &tls.Config{RootCAs: pool}, "--anonymous", "--tls-cert", certFile, "--tls-key", keyFile)
 
 	t.Run("startup-log-says-https", func(t *testing.T) {
-		if !strings.Contains(s.Output(), "https://"+s.Addr+"/") {
-			t.Errorf("the serving line does not name https://%s/:\n%s", s.Addr, s.Output())
-		}
+		// The server answers before its log line has surely been read
+		// from its pipe: wait for the line (waitLog fails after 10 s).
+		waitLog(t, s, "https://"+s.Addr+"/")
 	})
 	t.Run("HTTP/2-negotiated", func(t *testing.T) {
 		req, _ := s.request("OPTIONS", "/", nil)

@@ -31,6 +31,21 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 	if err != nil {
 		return statusOf(err), err
 	}
+	var body io.Reader = r.Body
+	if ub := newUploadBody(body, w, &h.cfg); ub != nil {
+		defer ub.done()
+		body = ub
+	}
+	return h.putContent(w, r, p, body, meta)
+}
+
+// putContent makes body the content of p the way a PUT does, and answers
+// the request: preconditions, an upload slot, the body into a temp file
+// beside p (checked against meta), then, under p's path lock, the lock
+// checks and the atomic replacement. It is PUT's pipeline for any body a
+// request supplies (a client's upload, or chunks assembled on MOVE), so
+// every way a file's content changes keeps the same guarantees.
+func (h *Handler) putContent(w http.ResponseWriter, r *http.Request, p string, body io.Reader, meta *uploadMeta) (int, error) {
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		return status, err
 	}
@@ -39,7 +54,7 @@ func (h *Handler) handlePut(w http.ResponseWriter, r *http.Request, p string) (i
 		return refuseUpload(w, err)
 	}
 	defer release()
-	up, err := h.upload(w, r, p, meta)
+	up, err := h.upload(r, p, body, meta)
 	if err != nil {
 		return putStatus(err), err
 	}
@@ -123,13 +138,13 @@ func (h *Handler) refusePut(r *http.Request, p string) (int, error) {
 	return 0, nil
 }
 
-// upload receives the body into a temp file beside p. No path lock is
+// upload receives body into a temp file beside p. No path lock is
 // held while the body arrives, so a slow client holds up nobody (DESIGN
 // §7): the parent is held shared only while the temp file is made (a
 // removal of the folder in progress would otherwise meet a new entry and
 // fail), and a folder moved, removed or replaced meanwhile makes the
 // commit fail with 409 (localfs.ErrParentChanged).
-func (h *Handler) upload(w http.ResponseWriter, r *http.Request, p string, meta *uploadMeta) (*localfs.Upload, error) {
+func (h *Handler) upload(r *http.Request, p string, body io.Reader, meta *uploadMeta) (*localfs.Upload, error) {
 	unshare, err := h.paths.ShareContext(r.Context(), path.Dir(p))
 	if err != nil {
 		return nil, err
@@ -139,12 +154,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, p string, meta 
 	if err != nil {
 		return nil, err
 	}
-	body := meta.body(r.Body)
-	if ub := newUploadBody(body, w, &h.cfg); ub != nil {
-		defer ub.done()
-		body = ub
-	}
-	n, err := io.Copy(up, body)
+	n, err := io.Copy(up, meta.body(body))
 	if err == nil {
 		err = meta.verify(n)
 	}

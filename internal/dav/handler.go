@@ -169,6 +169,16 @@ func (h *Handler) Scoped(principal, root string, readOnly bool) *Handler {
 	return &v
 }
 
+// Mounted returns a copy of h served at the URL prefix instead of
+// Config.Prefix: the same view (principal, root, access) reached through
+// another URL layout, such as Nextcloud's /remote.php/dav/files/<user>.
+// Hrefs in its answers and the Destination of its COPY and MOVE use prefix.
+func (h *Handler) Mounted(prefix string) *Handler {
+	v := *h
+	v.cfg.Prefix = strings.TrimSuffix(prefix, "/")
+	return &v
+}
+
 // ServeHTTP routes one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer, file, listing, multistatus or error, is of the type

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // The users of the Nextcloud layout tests: each writes in a folder of
@@ -376,5 +378,16 @@ func TestNextcloudLayoutProxy(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "alice", "a.txt")); string(b) != "alice's" {
 		t.Errorf("alice/a.txt = %q", b)
+	}
+}
+
+// TestNextcloudLayoutLitmus: every litmus suite passes through both URLs
+// of the layout (anonymous-only, so litmus needs no credentials).
+func TestNextcloudLayoutLitmus(t *testing.T) {
+	t.Parallel()
+	litmus := testbin.NeedTool(t, "litmus", "litmus")
+	s := startServer(t, t.TempDir())
+	for _, p := range []string{"/remote.php/dav/files/litmus/", "/remote.php/webdav/"} {
+		t.Run(p, func(t *testing.T) { runLitmus(t, litmus, s.URL+p) })
 	}
 }

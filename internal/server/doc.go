@@ -31,6 +31,6 @@
 // (unless no users are configured), and the layout's listings show only
 // the user's own folder, so user names are never confirmed. status.php
 // and the OCS capabilities answer without login with fixed content; the
-// OCS user endpoint requires a login. No answer of the layout reads a
-// request body.
+// OCS user endpoint requires a login. The answers the layout gives
+// itself (status, OCS, its virtual collections) never read a request body.
 package server

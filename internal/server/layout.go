@@ -132,10 +132,18 @@ func firstSegment(s string) string {
 	return s
 }
 
-// cleanURLPath is path.Clean of p keeping a trailing slash.
+// cleanURLPath is path.Clean of p keeping a trailing slash; it allocates
+// nothing for a path that is clean already (every request's path is
+// looked at here).
 func cleanURLPath(p string) string {
-	c := path.Clean("/" + p)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	c := path.Clean(p)
 	if c != "/" && strings.HasSuffix(p, "/") {
+		if p[:len(p)-1] == c {
+			return p
+		}
 		c += "/"
 	}
 	return c

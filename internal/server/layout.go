@@ -216,8 +216,10 @@ func (g *gate) ownSpace(w http.ResponseWriter, r *http.Request, where place, nam
 		unauthorized(w)
 		return target{}, r
 	case !anon && named != user:
-		g.log.Warn("a user named another user's folder", "id", requestID(r.Context()), "addr", clientIP(r), "user", user)
-		http.Error(w, "403 Forbidden: this URL is another user's; yours is "+
+		// The same answer whether named is a user or not: it confirms no
+		// name, and shows the user only their own URL.
+		g.log.Warn("a user named another user's folder", "id", requestID(r.Context()), "addr", clientIP(r), "user", user, "named", named)
+		http.Error(w, "403 Forbidden: the user in this URL is not you; your files are at "+
 			(&url.URL{Path: l.base + ncFiles + "/" + user + "/"}).EscapedPath(), http.StatusForbidden)
 		return target{}, r
 	}

@@ -36,7 +36,7 @@ func BenchmarkChainGet(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			h := benchChain(b, tc.level)
-			r, err := http.NewRequest(tc.method, "http://bench/f.txt", nil)
+			r, err := http.NewRequest(tc.method, "http://127.0.0.1/f.txt", nil)
 			if err != nil {
 				b.Fatal(err)
 			}

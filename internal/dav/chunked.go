@@ -79,14 +79,14 @@ func (h *Handler) serveUploads(w http.ResponseWriter, r *http.Request, prefix, f
 		u.chunk = parts[1]
 		if u.chunk != assembleName {
 			if err := uploads.CheckChunk(u.chunk); err != nil {
-				return http.StatusNotFound, err
+				return badName(r, err)
 			}
 		}
 		fallthrough
 	case 1:
 		u.id = parts[0]
 		if err := uploads.CheckID(u.id); err != nil {
-			return http.StatusNotFound, err
+			return badName(r, err)
 		}
 	case 0:
 	default:
@@ -96,6 +96,16 @@ func (h *Handler) serveUploads(w http.ResponseWriter, r *http.Request, prefix, f
 		return http.StatusForbidden, errors.New("read-only access")
 	}
 	return h.routeUpload(w, r, u)
+}
+
+// badName answers a URL whose upload id or chunk name the store refuses:
+// 400 for the methods that would make it (MKCOL, PUT), 404 for the
+// others (nothing can be there).
+func badName(r *http.Request, err error) (int, error) {
+	if r.Method == "MKCOL" || r.Method == "PUT" {
+		return http.StatusBadRequest, err
+	}
+	return http.StatusNotFound, err
 }
 
 // routeUpload picks the handler of a method on an upload URL; anything

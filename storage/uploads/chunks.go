@@ -156,20 +156,18 @@ func (s *Store) WriteChunk(principal, id, name string, r io.Reader, announced in
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return false, 0, ErrNotExist
 	}
+	var freed int64 // by the chunk it replaces
+	if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+		replaced, freed = true, fi.Size()
+	} else if n, err := s.count(dir); err != nil || n >= MaxChunks {
+		return false, 0, errors.Join(ErrTooManyChunks, err)
+	}
 	key, pkey := principalKey(principal)+"/"+id, principalKey(principal)
-	release, allowance, err := s.beginWrite(key, pkey, announced)
+	release, allowance, err := s.beginWrite(key, pkey, announced, freed)
 	if err != nil {
 		return false, 0, err
 	}
 	defer release()
-	if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil {
-		replaced = true
-		if allowance >= 0 {
-			allowance += fi.Size() // the chunk it replaces frees its bytes
-		}
-	} else if n, err := s.count(dir); err != nil || n >= MaxChunks {
-		return false, 0, errors.Join(ErrTooManyChunks, err)
-	}
 	if allowance >= 0 {
 		r = io.LimitReader(r, allowance+1)
 		inner := check
@@ -207,8 +205,9 @@ func (s *Store) count(dir string) (int, error) {
 
 // beginWrite marks a chunk write under way in the upload key and, with a
 // byte bound, reserves what it may write: the allowance left (-1 when
-// unbounded), refused when announced is over it.
-func (s *Store) beginWrite(key, pkey string, announced int64) (release func(), allowance int64, err error) {
+// unbounded), refused when announced is over it. freed is what the
+// write frees (the chunk it replaces).
+func (s *Store) beginWrite(key, pkey string, announced, freed int64) (release func(), allowance int64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.state[key]
@@ -221,7 +220,7 @@ func (s *Store) beginWrite(key, pkey string, announced int64) (release func(), a
 		if err != nil {
 			return nil, 0, err
 		}
-		allowance = max - used - s.reserved[pkey]
+		allowance = max - used - s.reserved[pkey] + freed
 		if allowance < 0 || announced > allowance {
 			return nil, 0, fmt.Errorf("%w (%d bytes at most)", ErrTooManyBytes, max)
 		}
@@ -258,7 +257,7 @@ func (s *Store) pending(pkey string) (int64, error) {
 			}
 			return err
 		}
-		if d.Type().IsRegular() {
+		if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") { // .info, temp files
 			if fi, err := d.Info(); err == nil {
 				sum += fi.Size()
 			}

@@ -162,7 +162,7 @@ func TestChunkedUploadRefusals(t *testing.T) {
 	s.must(t, 201, "alice", "PUT", id+"/1", "abc")
 	s.must(t, 400, "alice", "PUT", id+"/2", "def", "OC-Total-Length", "7")
 	s.must(t, 400, "alice", "PUT", id+"/2", "def", "Destination", filA+"/other")
-	s.must(t, 400, "alice", "PUT", id+"/x", "def") // not a chunk name
+	s.must(t, 400, "alice", "PUT", id+"/x", "def")      // not a chunk name
 	s.must(t, 413, "alice", "PUT", id+"/2", "defghijk") // 3+8 > max-upload-bytes
 	s.must(t, 201, "alice", "PUT", id+"/3", "ghi")
 	s.must(t, 400, "alice", "MOVE", id+"/.file", "", "Destination", destA) // chunk 2 missing
@@ -296,4 +296,3 @@ func BenchmarkChunkedAssembly(b *testing.B) {
 		}
 	})
 }
-

@@ -96,6 +96,9 @@ type busy struct {
 const (
 	infoName   = ".info"
 	tempPrefix = ".tmp-"
+	// removingPrefix names an upload folder being removed: garbage as
+	// soon as it has the name.
+	removingPrefix = tempPrefix + "rm-"
 )
 
 // Open returns the Store keeping its folders in dir, made if missing.
@@ -260,7 +263,13 @@ func (s *Store) removeDir(dir string) error {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return ErrNotExist
 	}
-	tmp := filepath.Join(filepath.Dir(dir), tempPrefix+"rm-"+filepath.Base(dir))
+	// A fresh random name (of a folder made and removed to pick it): a
+	// removal a crash cut short leaves its own, never in the way.
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), removingPrefix)
+	if err != nil {
+		return fmt.Errorf("uploads: %w", err)
+	}
+	os.Remove(tmp) // os.Rename refuses to replace a folder, even an empty one
 	if err := os.Rename(dir, tmp); err != nil {
 		return fmt.Errorf("uploads: %w", err)
 	}

@@ -284,9 +284,20 @@ func TestSweep(t *testing.T) {
 	leftover := filepath.Join(folder, "new", tempPrefix+"123")
 	os.WriteFile(leftover, []byte("x"), 0o600)
 	os.Chtimes(leftover, past, past)
+	young := filepath.Join(folder, "new", tempPrefix+"456") // a chunk being written
+	os.WriteFile(young, []byte("x"), 0o600)
+	removing := filepath.Join(folder, removingPrefix+"cut-short") // a removal a crash cut short
+	os.MkdirAll(removing, 0o700)
+	os.WriteFile(filepath.Join(removing, "1"), []byte("x"), 0o600)
 	n, err := s.Sweep(time.Now().Add(-24 * time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("a young temp file was swept: %v", err)
+	}
+	if _, err := os.Stat(removing); !os.IsNotExist(err) {
+		t.Errorf("a folder being removed when the server died was kept: %v", err)
 	}
 	ups, _ := s.List("u")
 	if len(ups) != 1 || ups[0].ID != "new" {
@@ -294,6 +305,24 @@ func TestSweep(t *testing.T) {
 	}
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Errorf("leftover temp file kept: %v", err)
+	}
+}
+
+// TestRemoveAfterCrash: a removal a crash cut short (its folder renamed,
+// not yet removed) is not in the way of removing the same id again.
+func TestRemoveAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	s.Create("u", "x", Info{})
+	write(t, s, "u", "x", "1", "a")
+	folder := filepath.Join(dir, principalKey("u"), "x")
+	if err := os.Rename(folder, filepath.Join(filepath.Dir(folder), removingPrefix+"x")); err != nil {
+		t.Fatal(err)
+	}
+	s.Create("u", "x", Info{})
+	write(t, s, "u", "x", "1", "b")
+	if err := s.Remove("u", "x"); err != nil {
+		t.Fatalf("Remove after a cut-short removal: %v", err)
 	}
 }
 

@@ -241,3 +241,34 @@ func TestChunkedUploadBounds(t *testing.T) {
 	alice.must(t, http.StatusNoContent, "DELETE", alice.uploads+"/a", "")
 	alice.must(t, http.StatusCreated, "PUT", alice.uploads+"/b/1", "12345")
 }
+
+// TestChunkedUploadDiskFull: with the disk of the state folder full, a
+// chunk and a new upload are 507, nothing half-written stays, and once
+// space is freed the upload goes on.
+func TestChunkedUploadDiskFull(t *testing.T) {
+	dir := mountSmallFS(t)
+	s := startChunkServer(t, dir)
+	alice := newChunkUser(s, "alice")
+	id := alice.uploads + "/full"
+	alice.must(t, http.StatusCreated, "MKCOL", id, "")
+	alice.must(t, http.StatusCreated, "PUT", id+"/1", "abc")
+	filler := fill(t, dir)
+	alice.must(t, http.StatusInsufficientStorage, "PUT", id+"/2", strings.Repeat("d", 256<<10))
+	alice.must(t, http.StatusInsufficientStorage, "MKCOL", alice.uploads+"/another", "")
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	r := alice.must(t, http.StatusMultiStatus, "PROPFIND", alice.uploads+"/", "", "Depth", "1")
+	if strings.Contains(string(r.Body), "another") {
+		t.Errorf("a refused MKCOL left an upload:\n%s", r.Body)
+	}
+	temps, _ := filepath.Glob(filepath.Join(dir, ".atomdav", "uploads", "*", "*", ".tmp-*"))
+	more, _ := filepath.Glob(filepath.Join(dir, ".atomdav", "uploads", "*", ".tmp-*"))
+	temps = append(temps, more...)
+	if len(temps) > 0 {
+		t.Errorf("temp files left: %v", temps)
+	}
+	alice.must(t, http.StatusCreated, "PUT", id+"/2", "def")
+	alice.must(t, http.StatusCreated, "MOVE", id+"/.file", "", "Destination", alice.dest("/full.bin"))
+	fileIs(t, dir, "alice/full.bin", "abcdef")
+}

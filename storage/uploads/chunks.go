@@ -206,48 +206,66 @@ func (s *Store) count(dir string) (int, error) {
 	return n, nil
 }
 
-// beginWrite marks a chunk write under way in the upload key and, with a
-// byte bound, reserves what it may write: the allowance left (-1 when
-// unbounded), refused when announced is over it. freed is what the
-// write frees (the chunk it replaces).
+// beginWrite marks a chunk write under way in the upload key and
+// reserves what it may write (see reserve).
 func (s *Store) beginWrite(key, pkey string, announced, freed int64) (release func(), allowance int64, err error) {
+	allowance, unreserve, err := s.reserve(pkey, announced, freed)
+	if err != nil {
+		return nil, 0, err
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	b := s.state[key]
 	if b != nil && b.assembling {
+		s.mu.Unlock()
+		unreserve()
 		return nil, 0, ErrBusy
-	}
-	allowance = -1
-	if max := s.opts.MaxBytesPerPrincipal; max > 0 {
-		used, err := s.pending(pkey)
-		if err != nil {
-			return nil, 0, err
-		}
-		allowance = max - used - s.reserved[pkey] + freed
-		if allowance < 0 || announced > allowance {
-			return nil, 0, fmt.Errorf("%w (%d bytes at most)", ErrTooManyBytes, max)
-		}
-		if announced >= 0 {
-			allowance = announced
-		}
-		s.reserved[pkey] += allowance
 	}
 	if b == nil {
 		b = &busy{}
 		s.state[key] = b
 	}
 	b.writers++
-	reserved := allowance
+	s.mu.Unlock()
 	return func() {
+		unreserve()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if reserved > 0 {
-			s.reserved[pkey] -= reserved
-		}
 		if b.writers--; b.writers == 0 && !b.assembling {
 			delete(s.state, key)
 		}
 	}, allowance, nil
+}
+
+// reserve checks a chunk write against Options.MaxBytesPerPrincipal and
+// reserves what it may write: the allowance left (-1 when unbounded),
+// refused when announced (-1: unknown) is over it. freed is what the
+// write frees (the chunk it replaces).
+func (s *Store) reserve(pkey string, announced, freed int64) (allowance int64, unreserve func(), err error) {
+	max := s.opts.MaxBytesPerPrincipal
+	if max <= 0 {
+		return -1, func() {}, nil
+	}
+	s.quotaMu.Lock()
+	defer s.quotaMu.Unlock()
+	used, err := s.pending(pkey)
+	if err != nil {
+		return 0, nil, err
+	}
+	allowance = max - used - s.reserved[pkey] + freed
+	if allowance < 0 || announced > allowance {
+		return 0, nil, fmt.Errorf("%w (%d bytes at most)", ErrTooManyBytes, max)
+	}
+	if announced >= 0 {
+		allowance = announced
+	}
+	s.reserved[pkey] += allowance
+	return allowance, func() {
+		s.quotaMu.Lock()
+		defer s.quotaMu.Unlock()
+		if s.reserved[pkey] -= allowance; s.reserved[pkey] == 0 {
+			delete(s.reserved, pkey)
+		}
+	}, nil
 }
 
 // pending sums the sizes of a principal's chunks on disk.

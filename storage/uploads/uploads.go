@@ -80,8 +80,15 @@ type Store struct {
 	dir  string
 	opts Options
 
-	mu       sync.Mutex       // guards the fields below
-	state    map[string]*busy // upload key → what is under way in it
+	mu    sync.Mutex       // guards state; never held across disk I/O
+	state map[string]*busy // upload key → what is under way in it
+
+	// createMu serialises Create, so the count of uploads it checks holds
+	// until its rename.
+	createMu sync.Mutex
+	// quotaMu guards reserved and serialises the byte checks, so the bytes
+	// counted on disk and reserved hold until the reservation.
+	quotaMu  sync.Mutex
 	reserved map[string]int64 // principal key → bytes of chunk writes under way
 }
 
@@ -157,8 +164,8 @@ func (s *Store) Create(principal, id string, info Info) error {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return fmt.Errorf("uploads: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock() // one Create at a time: the count and the rename agree
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
 	if _, err := os.Lstat(dir); err == nil {
 		return ErrExist
 	}

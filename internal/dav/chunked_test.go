@@ -291,6 +291,32 @@ func TestChunkedUploadPropfindDelete(t *testing.T) {
 	s.must(t, 404, "alice", "PROPFIND", upA+"/u/", "", "Depth", "1")
 }
 
+// TestChunkedUploadReadOnly: a read-only view may list its uploads but
+// neither begin, fill, assemble nor abort one (403).
+func TestChunkedUploadReadOnly(t *testing.T) {
+	t.Parallel()
+	s := newChunkServer(t, Config{})
+	s.must(t, 201, "alice", "MKCOL", upA+"/u", "")
+	s.must(t, 201, "alice", "PUT", upA+"/u/1", "x")
+	ro := s.h.Scoped("alice", "/alice", true)
+	for _, m := range [][2]string{{"MKCOL", "/v"}, {"PUT", "/u/2"}, {"MOVE", "/u/.file"}, {"DELETE", "/u"}, {"PROPFIND", "/u"}} {
+		r := httptest.NewRequest(m[0], upA+m[1], strings.NewReader("y"))
+		r.Header.Set("Destination", destA)
+		w := httptest.NewRecorder()
+		ro.ServeUploads(w, r, upA, filA)
+		want := http.StatusForbidden
+		if m[0] == "PROPFIND" {
+			want = http.StatusMultiStatus
+		}
+		if w.Code != want {
+			t.Errorf("read-only %s %s: %d, want %d", m[0], m[1], w.Code, want)
+		}
+	}
+	if got := s.must(t, 207, "alice", "PROPFIND", upA+"/u", "", "Depth", "1").Body.String(); !strings.Contains(got, "/u/1<") {
+		t.Errorf("the read-only view changed the upload:\n%s", got)
+	}
+}
+
 // TestChunkedUploadOff: without an upload store every request is 501.
 func TestChunkedUploadOff(t *testing.T) {
 	t.Parallel()

@@ -40,12 +40,12 @@
 //   - rclone, ownCloud and Nextcloud clients: OC-Checksum checked and kept
 //     as oc:checksums, X-OC-Mtime on PUT, COPY and MOVE (clientext.go,
 //     put.go, copymove.go).
+//   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
+//     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
 //   - Nextcloud's desktop client and web UI, rclone (vendor nextcloud):
 //     chunked uploads, chunking v2 and the chunk names of v1 (indexes,
 //     byte offsets) and rclone (byte ranges) (ServeUploads, chunked.go,
 //     chunkput.go).
-//   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
-//     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
 //   - Browsers: an HTML listing of a collection for Accept: text/html, and
 //     text for curl and scripts (listing.go); CORS lists the WebDAV and
 //     upload headers (internal/server cors.go).

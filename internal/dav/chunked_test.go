@@ -201,7 +201,10 @@ func TestChunkedUploadRefusals(t *testing.T) {
 	s.must(t, 400, "alice", "PUT", id+"/2", "def", "Destination", filA+"/other")
 	s.must(t, 400, "alice", "PUT", id+"/x", "def")      // not a chunk name
 	s.must(t, 413, "alice", "PUT", id+"/2", "defghijk") // 3+8 > max-upload-bytes
-	s.must(t, 201, "alice", "PUT", id+"/3", "ghi")
+	s.must(t, 400, "alice", "PUT", id+"/3", "ghi", "OC-Checksum", "SHA1:"+strings.Repeat("0", 40))
+	s.must(t, 400, "alice", "PUT", id+"/3", "ghi", "OC-Checksum", "MD5:xyz")
+	ghi := sha1.Sum([]byte("ghi"))
+	s.must(t, 201, "alice", "PUT", id+"/3", "ghi", "OC-Checksum", "SHA1:"+hex.EncodeToString(ghi[:]))
 	s.must(t, 400, "alice", "MOVE", id+"/.file", "", "Destination", destA) // chunk 2 missing
 	s.must(t, 201, "alice", "PUT", id+"/2", "def")
 	s.must(t, 400, "alice", "MOVE", id+"/.file", "", "Destination", destA) // 9 bytes, OC-Total-Length 6 at MKCOL

@@ -130,6 +130,8 @@ scenarios (default clients):
 		about, c, _ := bench.Describe(n)
 		fmt.Fprintf(tw, "  %s\t(%d)\t%s\n", n, c, about)
 	}
+	about, c, _ := bench.Describe("put-chunked")
+	fmt.Fprintf(tw, "  %s\t(%d)\t%s\n", "put-chunked", c, about)
 	tw.Flush()
 	fmt.Fprintln(w, "\nflags:")
 	fs.PrintDefaults()

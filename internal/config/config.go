@@ -77,6 +77,14 @@ type Config struct {
 	// above), which is parsed recursively.
 	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
 
+	// ChunkedUploadExpiry is how long a chunked upload's folder is kept
+	// untouched before it is swept (0: never); MaxChunkedUploadsPerUser
+	// and MaxChunkedUploadBytesPerUser bound one user's folders and the
+	// bytes in them (0: no limit).
+	ChunkedUploadExpiry          time.Duration `koanf:"chunked-upload-expiry" yaml:"chunked-upload-expiry"`
+	MaxChunkedUploadsPerUser     int           `koanf:"max-chunked-uploads-per-user" yaml:"max-chunked-uploads-per-user"`
+	MaxChunkedUploadBytesPerUser int64         `koanf:"max-chunked-upload-bytes-per-user" yaml:"max-chunked-upload-bytes-per-user"`
+
 	// MaxFailedLogins failed logins from one address within
 	// FailedLoginWindow block it (429), so passwords cannot be guessed
 	// fast.
@@ -131,6 +139,9 @@ func Default() Config {
 		ReadHeaderTimeout:    10 * time.Second,
 		IdleTimeout:          2 * time.Minute,
 		ShutdownTimeout:      30 * time.Second,
+
+		ChunkedUploadExpiry:      24 * time.Hour,
+		MaxChunkedUploadsPerUser: 16,
 	}
 }
 
@@ -180,6 +191,9 @@ func (c *Config) validate(serving bool) error {
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")
 	check(c.MaxUploadsPerUser >= 0, "max-uploads-per-user", "must not be negative")
+	check(c.ChunkedUploadExpiry >= 0, "chunked-upload-expiry", "must not be negative")
+	check(c.MaxChunkedUploadsPerUser >= 0, "max-chunked-uploads-per-user", "must not be negative")
+	check(c.MaxChunkedUploadBytesPerUser >= 0, "max-chunked-upload-bytes-per-user", "must not be negative")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

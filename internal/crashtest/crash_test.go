@@ -128,6 +128,11 @@ type harness struct {
 	lost    bool     // a verification failed: the next one re-learns where files are
 	errLogs []string // server log lines at level ERROR, first few
 	errN    int
+
+	// The chunked-upload mode's (chunked_test.go): each /c file's content
+	// version, and how many were read after restarts.
+	chunked     map[string]*tracker
+	chunkedRead int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -515,6 +520,10 @@ func (w *worker) step(ctx context.Context) {
 		w.liveProppatch(ctx)
 		return
 	}
+	if *flagChunked && w.rng.IntN(100) < chunkedPct {
+		w.chunkedUpload(ctx)
+		return
+	}
 	switch n := w.rng.IntN(100); {
 	case n < 30:
 		w.stableProppatch(ctx)
@@ -803,6 +812,7 @@ func (h *harness) setup(l *life) {
 		h.content[p] = &tracker{base: val}
 	}
 	h.setupLive(l)
+	h.setupChunked(l)
 }
 
 // resource is one PROPFIND response: a path, whether it is a collection,
@@ -832,6 +842,8 @@ func (h *harness) verify(l *life) {
 		h.checkResource(l, r)
 		if !r.coll && strings.HasPrefix(p, "/l/") {
 			h.checkLive(l, r)
+		} else if !r.coll && strings.HasPrefix(p, "/c/") {
+			h.checkChunked(l, r)
 		} else if !r.coll {
 			h.checked.files++
 			h.checkFile(l, r, seen)
@@ -845,6 +857,11 @@ func (h *harness) verify(l *life) {
 	for p := range h.live {
 		if res[p] == nil {
 			h.violLocked(l, "live-file-missing", p+" is gone", p)
+		}
+	}
+	for p := range h.chunked {
+		if res[p] == nil {
+			h.violLocked(l, "chunked-file-missing", p+" is gone", p)
 		}
 	}
 	h.checkWhereabouts(l, seen)

@@ -7,9 +7,10 @@
 // The handlers reach the disk through one door, Config.FS (a FileSystem:
 // storage/localfs's jail, read and write operations that keep properties
 // in step with the tree), and the store only as Config.Store (dead
-// properties) and Config.Locks (the lock table), passed explicitly. They
-// call no os, syscall or x/sys/unix function themselves; arrows_test.go
-// fails when one does.
+// properties) and Config.Locks (the lock table), passed explicitly, and
+// the folders of chunked uploads only through Config.Uploads
+// (storage/uploads). They call no os, syscall or x/sys/unix function
+// themselves; arrows_test.go fails when one does.
 //
 // Every handler returns (status int, err error); ServeHTTP alone writes
 // error responses, and reports errors through Config.OnError (libraries do
@@ -41,6 +42,10 @@
 //     put.go, copymove.go).
 //   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
 //     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
+//   - Nextcloud's desktop client and web UI, rclone (vendor nextcloud):
+//     chunked uploads, chunking v2 and the chunk names of v1 (indexes,
+//     byte offsets) and rclone (byte ranges) (ServeUploads, chunked.go,
+//     chunkput.go).
 //   - Browsers: an HTML listing of a collection for Accept: text/html, and
 //     text for curl and scripts (listing.go); CORS lists the WebDAV and
 //     upload headers (internal/server cors.go).
@@ -111,6 +116,17 @@
 // the live locks per resource and per principal, checked by the store in
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
+//
+// Chunked uploads (ServeUploads) live in Config.Uploads keyed by the
+// view's principal, whatever URL reached the view: a principal sees,
+// fills, assembles and aborts only its own. Upload ids and chunk names
+// are checked (storage/uploads) before they reach the disk; a chunk body
+// has PUT's bounds (max-upload-bytes for all of an upload's chunks
+// together, the idle and rate bounds, an upload slot), and the store
+// bounds the uploads and bytes pending per principal (507). The MOVE of
+// .file writes its Destination, which must be a file of the view,
+// through PUT's own pipeline (putContent): If and locks, preconditions,
+// checksums, the atomic rename.
 //
 // A view's root is a jail like the share's: a name that a symlink leads
 // out of it (into another user's folder, say), or such a symlink itself, is

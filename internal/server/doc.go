@@ -6,7 +6,10 @@
 // (TLS with SIGHUP reload, connection cap), serves /metrics, /healthz and
 // /readyz on a separate listener, tells systemd when it is ready, and at
 // the end of its context drains in-flight requests and closes the store
-// cleanly. It is the only package that logs.
+// cleanly. It is the only package that logs. It also opens the folders
+// of the chunked uploads (STATE/uploads, or the shared folder's
+// .atomdav/uploads with a shared store) and sweeps the expired ones at
+// start and while serving (uploads.go).
 //
 // # Security
 //

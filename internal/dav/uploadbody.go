@@ -31,6 +31,7 @@ type uploadBody struct {
 	rate rateWindow
 	now  func() time.Time
 	cut  bool // the body was ended: the deadline stays passed
+	read bool // Read has set a deadline that done must lift
 }
 
 // newUploadBody wraps body with the bounds of cfg, or returns nil when
@@ -52,16 +53,20 @@ func newUploadBody(body io.Reader, w http.ResponseWriter, cfg *Config) *uploadBo
 	}
 }
 
-// done lifts the deadline for the connection's next request. After a cut
-// it stays passed: net/http would otherwise wait for the rest of the
-// body, to reuse the connection, before sending the 408.
+// done lifts the deadline Read set, for the connection's next request.
+// After a cut it stays passed: net/http would otherwise wait for the rest
+// of the body, to reuse the connection, before sending the 408. A body
+// never read leaves the deadline alone: a refusal before the body (no
+// upload slot) has set its own short one, so as not to wait for a body it
+// will not take.
 func (u *uploadBody) done() {
-	if !u.cut {
+	if u.read && !u.cut {
 		u.conn.SetReadDeadline(time.Time{})
 	}
 }
 
 func (u *uploadBody) Read(b []byte) (int, error) {
+	u.read = true
 	start := u.now()
 	if u.idle > 0 {
 		if err := u.conn.SetReadDeadline(start.Add(u.idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {

@@ -56,6 +56,9 @@ type Config struct {
 	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
 	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
 	Durability           string        `koanf:"durability" yaml:"durability"`
+	// Checksums names the digests computed of every upload and reported
+	// as oc:checksums (md5, sha1, adler32, sha256, sha512); empty: none.
+	Checksums []string `koanf:"checksums" yaml:"checksums"`
 
 	// MaxIfConditions, MaxPropfindProps, MaxRanges and MaxHeaderBytes
 	// bound what one request may ask the server to evaluate or answer.
@@ -105,6 +108,7 @@ func Default() Config {
 		LogLevel:             "info",
 		LogFormat:            "text",
 		Durability:           "full",
+		Checksums:            []string{"md5", "sha1", "adler32", "sha256"},
 		MaxXMLBytes:          1 << 20,
 		MaxLockTimeout:       24 * time.Hour,
 		MaxLockOwnerBytes:    4 << 10,
@@ -179,6 +183,10 @@ func (c *Config) validate(serving bool) error {
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")
 	check(c.AuthHeader == "" || len(c.TrustedProxies) > 0, "auth-header", "needs trusted-proxies: the header is believed only from them")
+	for _, a := range c.Checksums {
+		// the names of dav.ChecksumNames
+		check(oneOf(a, "md5", "sha1", "adler32", "sha256", "sha512"), "checksums", fmt.Sprintf("%q is not one of md5, sha1, adler32, sha256, sha512", a))
+	}
 	for _, p := range c.TrustedProxies {
 		check(validCIDR(p), "trusted-proxies", fmt.Sprintf("%q is not an IP address or CIDR", p))
 	}

@@ -108,7 +108,7 @@ func Default() Config {
 		LogLevel:             "info",
 		LogFormat:            "text",
 		Durability:           "full",
-		Checksums:            []string{"md5", "sha1", "adler32", "sha256"},
+		Checksums:            []string{"md5", "sha1"},
 		MaxXMLBytes:          1 << 20,
 		MaxLockTimeout:       24 * time.Hour,
 		MaxLockOwnerBytes:    4 << 10,

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -19,10 +20,15 @@ import (
 
 const ocPropfind = `<D:propfind xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns"><D:prop><oc:checksums/><oc:fileid/><oc:id/></D:prop></D:propfind>`
 
-// ocChecksumsOf is the oc:checksum line atomdav's default set gives for b.
+// ocChecksumsOf is the oc:checksum line atomdav's default set (MD5,
+// SHA1) gives for b.
 func ocChecksumsOf(b string) string {
-	s1, m, s2 := sha1.Sum([]byte(b)), md5.Sum([]byte(b)), sha256.Sum256([]byte(b))
-	return fmt.Sprintf("SHA1:%x MD5:%x ADLER32:%08x SHA256:%x", s1, m, adler32.Checksum([]byte(b)), s2)
+	return fmt.Sprintf("SHA1:%x MD5:%x", sha1.Sum([]byte(b)), md5.Sum([]byte(b)))
+}
+
+// ocChecksumsAll is the line of every algorithm (--checksums with all).
+func ocChecksumsAll(b string) string {
+	return fmt.Sprintf("%s ADLER32:%08x SHA256:%x SHA512:%x", ocChecksumsOf(b), adler32.Checksum([]byte(b)), sha256.Sum256([]byte(b)), sha512.Sum512([]byte(b)))
 }
 
 var (
@@ -47,8 +53,9 @@ func (s *server) ocProps(t *testing.T, path string) (sums, id string) {
 }
 
 // TestChecksumsComputedOnPut checks issue 14's first item: a PUT without
-// any checksum header gets MD5, SHA1, ADLER32 (and SHA256) of exactly its
-// bytes in oc:checksums, in ownCloud's form, and answers ETag, OC-ETag and
+// any checksum header gets MD5 and SHA1 (with --checksums, ADLER32,
+// SHA256, SHA512 too; with an empty list none) of exactly its bytes in
+// oc:checksums, in ownCloud's form, and answers ETag, OC-ETag and
 // OC-FileId (Nextcloud's oc:id).
 func TestChecksumsComputedOnPut(t *testing.T) {
 	t.Parallel()
@@ -74,6 +81,20 @@ func TestChecksumsComputedOnPut(t *testing.T) {
 	all := s.do(t, "PROPFIND", "/small.txt", `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`, "Depth", "0")
 	if strings.Contains(string(all.Body), "checksum") || strings.Contains(string(all.Body), "x-atomdav") {
 		t.Errorf("allprop shows checksums or the record:\n%s", all.Body)
+	}
+
+	every := startServer(t, t.TempDir(), "--checksums", "md5,sha1,adler32,sha256,sha512")
+	every.put(t, "/big.bin", body)
+	if sums, _ := every.ocProps(t, "/big.bin"); sums != ocChecksumsAll(body) {
+		t.Errorf("--checksums with all: %q, want %q", sums, ocChecksumsAll(body))
+	}
+	none := startServer(t, t.TempDir(), "--checksums", "")
+	none.put(t, "/f", "x")
+	if sums, _ := none.ocProps(t, "/f"); sums != "" {
+		t.Errorf("--checksums '': %q", sums)
+	}
+	if r := none.do(t, "PUT", "/f", "y", "OC-Checksum", "SHA1:"+strings.Repeat("0", 40)); r.Status != http.StatusBadRequest {
+		t.Errorf("--checksums '': a wrong OC-Checksum is still refused: %s", r)
 	}
 }
 

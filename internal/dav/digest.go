@@ -114,9 +114,10 @@ type digests [nAlgos][]byte
 
 // hashBufSize is the size of the buffers a body is read into; hashBufs
 // of them let the next reads and the write go on while the hashes catch
-// up.
+// up. An upload holds at most hashBufs of them (512 KiB), so
+// Config.MaxUploads bounds the memory they take.
 const (
-	hashBufSize = 256 << 10
+	hashBufSize = 128 << 10
 	hashBufs    = 4
 )
 

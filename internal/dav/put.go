@@ -128,13 +128,14 @@ func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, su
 		}
 	}
 	set, remove, id := h.newRecord(up, old, props, sums)
-	write := func() error { return h.props.PatchProps(r.Context(), p, set, remove) }
+	wrote := false
+	write := func() error { wrote = true; return h.props.PatchProps(r.Context(), p, set, remove) }
 	if set == nil {
 		write = nil
 	}
 	if statErr == nil {
 		created, err = up.CommitWith(write, nil)
-		if err != nil && write != nil && !up.Placed() {
+		if err != nil && wrote && !up.Placed() {
 			h.restoreRecord(r, p, props)
 		}
 	} else {

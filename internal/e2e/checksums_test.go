@@ -217,6 +217,15 @@ func TestFileIDs(t *testing.T) {
 	if _, id := s.ocProps(t, "/e"); id == idD {
 		t.Errorf("copied folder has the source's id %s", id)
 	}
+	// A copy of a file changed behind the server's back: no checksums on
+	// either, and the copy's id is its own.
+	if err := os.WriteFile(filepath.Join(dir, "d", "m.txt"), []byte("MEMBER!"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want(t, s.do(t, "COPY", "/d/m.txt", "", "Destination", s.URL+"/stale.txt"), http.StatusCreated, "COPY of a changed file")
+	if sums, id := s.ocProps(t, "/stale.txt"); sums != "" || id == idM {
+		t.Errorf("copy of a file changed behind the server's back: %q %s (source id %s)", sums, id, idM)
+	}
 	want(t, s.do(t, "MOVE", "/d", "", "Destination", s.URL+"/d2"), http.StatusCreated, "MOVE of a folder")
 	if _, id := s.ocProps(t, "/d2"); id != idD {
 		t.Errorf("moved folder: id %s, want %s", id, idD)

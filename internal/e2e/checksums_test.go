@@ -285,3 +285,36 @@ func TestChecksumsProtected(t *testing.T) {
 		t.Errorf("propname lists the reserved namespace: %s", r)
 	}
 }
+
+// TestCopyTreeRestamped checks a Depth-infinity COPY of a folder of many
+// files (records rewritten concurrently): every copy reports its source's
+// checksums and an id no source has.
+func TestCopyTreeRestamped(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir())
+	s.mkcol(t, "/src")
+	s.mkcol(t, "/src/sub")
+	const n = 40
+	ids := map[string]bool{}
+	for i := range n {
+		p := fmt.Sprintf("/src/f%02d", i)
+		if i%4 == 0 {
+			p = fmt.Sprintf("/src/sub/f%02d", i)
+		}
+		s.put(t, p, fmt.Sprintf("content %d", i))
+		_, id := s.ocProps(t, p)
+		ids[id] = true
+	}
+	want(t, s.do(t, "COPY", "/src", "", "Destination", s.URL+"/dst"), http.StatusCreated, "COPY of the tree")
+	for i := range n {
+		p := fmt.Sprintf("/dst/f%02d", i)
+		if i%4 == 0 {
+			p = fmt.Sprintf("/dst/sub/f%02d", i)
+		}
+		sums, id := s.ocProps(t, p)
+		if sums != ocChecksumsOf(fmt.Sprintf("content %d", i)) || ids[id] {
+			t.Errorf("%s: %q, id %s (a source's: %v)", p, sums, id, ids[id])
+		}
+		ids[id] = true
+	}
+}

@@ -73,7 +73,9 @@ type Limits struct {
 	// MaxProps is the most dead properties a resource may hold after an
 	// update; the set that pushes it over fails with 507. An update that
 	// does not add to the count always passes, so a resource over a
-	// lowered limit can still be edited. Default DefaultMaxProps.
+	// lowered limit can still be edited. Protected names stored beside
+	// them (records the server keeps) do not count. Default
+	// DefaultMaxProps.
 	MaxProps int
 }
 
@@ -233,6 +235,8 @@ func (e *Engine) checkLive(lp LiveProperty, in Instruction) *failure {
 // checkCount refuses an update that would leave the resource with more dead
 // properties than Limits.MaxProps, blaming the first set that goes over.
 // It reads the stored properties only when the update sets a dead one.
+// A stored property no client can set or remove (Protected) is the
+// server's own record, kept beside the client's, and does not count.
 func (e *Engine) checkCount(ctx context.Context, path string, ins []Instruction) (*failure, error) {
 	maxProps := limit(e.Limits.MaxProps, DefaultMaxProps)
 	if maxProps < 0 || !e.setsDead(ins) {
@@ -242,9 +246,15 @@ func (e *Engine) checkCount(ctx context.Context, path string, ins []Instruction)
 	if err != nil {
 		return nil, fmt.Errorf("proppatch: reading the properties of %s: %w", path, err)
 	}
+	protected := e.Protected
+	if protected == nil {
+		protected = DefaultProtected
+	}
 	present := make(map[xml.Name]bool, len(stored))
 	for name := range stored {
-		present[name] = true
+		if !protected(name) {
+			present[name] = true
+		}
 	}
 	threshold := max(maxProps, len(present)) // never refuse what does not grow
 	over := -1

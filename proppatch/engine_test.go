@@ -492,3 +492,26 @@ func TestWriteMultiStatusLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestCountSkipsProtected: a stored property no client can change (the
+// server's own record) does not count toward MaxProps.
+func TestCountSkipsProtected(t *testing.T) {
+	t.Parallel()
+	server := xml.Name{Space: "urn:server", Local: "record"}
+	u, err := proppatch.Parse(strings.NewReader(win(`<D:set><D:prop><Z:a>1</Z:a></D:prop></D:set>`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &proppatch.Engine{
+		Store:     newMemStore(resource, map[xml.Name][]byte{server: []byte(`<s:record xmlns:s="urn:server"/>`)}),
+		Limits:    proppatch.Limits{MaxProps: 1},
+		Protected: func(n xml.Name) bool { return n == server },
+	}
+	res, err := e.Apply(context.Background(), resource, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := res.Outcomes[0].Status; st != 200 {
+		t.Errorf("status %d, want 200: the server's record must not count", st)
+	}
+}

@@ -49,4 +49,10 @@
 // crash left, but only to the file each was prepared on (same device,
 // inode and size) while it shows the old or the new value, so a file
 // replaced or changed since never gets an old mtime back.
+//
+// Upload.CommitWith lets a caller commit a record of the new content (its
+// checksums, keyed by the temp file's Stamp, which the rename keeps)
+// beside the content's fsync and before the rename, or beside the
+// folder's fsync after it; StampOf reads a file's stamp (inode, size,
+// mtime) so that such a record is believed only while it fits the file.
 package localfs

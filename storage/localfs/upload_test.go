@@ -68,3 +68,49 @@ func TestUploadParentChanged(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitWith checks the order CommitWith promises: before runs while
+// the old content is still in place and its failure replaces nothing;
+// after runs once the new content is in place; Stamp is the stamp the
+// file has once committed.
+func TestCommitWith(t *testing.T) {
+	t.Parallel()
+	f := newTestFS(t)
+	target := filepath.Join(f.Root(), "f")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func() string { b, _ := os.ReadFile(target); return string(b) }
+
+	up, err := f.NewUpload("/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Write([]byte("new"))
+	refused := errors.New("store down")
+	if _, err := up.CommitWith(func() error { return refused }, nil); !errors.Is(err, refused) || up.Placed() {
+		t.Fatalf("CommitWith with a failing before: %v, placed %v", err, up.Placed())
+	}
+	if got := read(); got != "old" {
+		t.Fatalf("a failed before replaced the content: %q", got)
+	}
+
+	up, err = f.NewUpload("/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Write([]byte("new"))
+	st, err := up.Stamp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawBefore, sawAfter string
+	_, err = up.CommitWith(func() error { sawBefore = read(); return nil }, func() error { sawAfter = read(); return nil })
+	if err != nil || sawBefore != "old" || sawAfter != "new" || !up.Placed() {
+		t.Fatalf("CommitWith: %v; before saw %q, after saw %q", err, sawBefore, sawAfter)
+	}
+	fi, _ := os.Stat(target)
+	if now, ok := StampOf(fi); !ok || now != st {
+		t.Errorf("stamp after the commit %+v, Upload.Stamp said %+v", now, st)
+	}
+}

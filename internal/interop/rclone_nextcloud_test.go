@@ -32,22 +32,21 @@ const (
 // nextcloud uploads a larger file in chunks under /remote.php/dav/uploads.
 const chunkSize = 10 << 20
 
-// startUserServer starts atomdav with one user, ncUser, whose root is
-// DIR/ncRoot, and no anonymous access; extraYAML lines go into the
-// configuration file.
-func startUserServer(t *testing.T, extraYAML ...string) *server {
+// startUserServer starts atomdav with one user whose root is DIR/ncRoot,
+// and no anonymous access; extraYAML lines go into the configuration file.
+func startUserServer(t *testing.T, user, password string, extraYAML ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, ncRoot), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(ncPassword), bcrypt.MinCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(t.TempDir(), "atomdav.yaml")
 	yaml := fmt.Sprintf("users:\n  - name: %s\n    hash: %q\n    root: /%s\n    read-only: false\n%s\n",
-		ncUser, hash, ncRoot, strings.Join(extraYAML, "\n"))
+		user, hash, ncRoot, strings.Join(extraYAML, "\n"))
 	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -282,26 +281,26 @@ func TestRcloneNextcloud(t *testing.T) {
 	files := "/remote.php/dav/files/" + ncUser + "/"
 	t.Run("current vendor=nextcloud files URL, chunked above 10 MiB", func(t *testing.T) {
 		t.Parallel()
-		s := startUserServer(t)
+		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+files, "nextcloud")
 		rcloneRound(t, s, r, bigTree(t, 12), "sha1")
 		wantNoUploadsLeft(t, s)
 	})
 	t.Run("current vendor=owncloud webdav URL", func(t *testing.T) {
 		t.Parallel()
-		s := startUserServer(t)
+		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+"/remote.php/webdav/", "owncloud")
 		rcloneRound(t, s, r, bigTree(t, 12), "md5", "sha1")
 	})
 	t.Run("current vendor=owncloud files URL", func(t *testing.T) {
 		t.Parallel()
-		s := startUserServer(t)
+		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+files, "owncloud")
 		rcloneRound(t, s, r, newTree(t, 12), "md5", "sha1")
 	})
 	t.Run("current vendor=other plain URL", func(t *testing.T) {
 		t.Parallel()
-		s := startUserServer(t)
+		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+"/", "other")
 		tr := bigTree(t, 12)
 		r.rc("copy", tr.dir, r.remote+"up")
@@ -310,13 +309,13 @@ func TestRcloneNextcloud(t *testing.T) {
 	})
 	t.Run("debian vendor=nextcloud files URL", func(t *testing.T) {
 		t.Parallel()
-		s := startUserServer(t)
+		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, testbin.NeedTool(t, "rclone", "rclone"), s.URL+files, "nextcloud")
 		rcloneRound(t, s, r, newTree(t, 12), "sha1")
 	})
 	t.Run("debian vendor=owncloud webdav URL", func(t *testing.T) {
 		t.Parallel()
-		s := startUserServer(t)
+		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, testbin.NeedTool(t, "rclone", "rclone"), s.URL+"/remote.php/webdav/", "owncloud")
 		rcloneRound(t, s, r, newTree(t, 12), "md5", "sha1")
 	})

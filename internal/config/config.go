@@ -56,6 +56,10 @@ type Config struct {
 	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
 	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
 	Durability           string        `koanf:"durability" yaml:"durability"`
+	// NextcloudURLs serves the share at Nextcloud's and ownCloud's URLs
+	// too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php,
+	// the OCS capabilities), so their clients' presets work unchanged.
+	NextcloudURLs bool `koanf:"nextcloud-urls" yaml:"nextcloud-urls"`
 
 	// MaxIfConditions, MaxPropfindProps, MaxRanges and MaxHeaderBytes
 	// bound what one request may ask the server to evaluate or answer.
@@ -105,6 +109,7 @@ func Default() Config {
 		LogLevel:             "info",
 		LogFormat:            "text",
 		Durability:           "full",
+		NextcloudURLs:        true,
 		MaxXMLBytes:          1 << 20,
 		MaxLockTimeout:       24 * time.Hour,
 		MaxLockOwnerBytes:    4 << 10,

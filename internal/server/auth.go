@@ -42,6 +42,8 @@ type gate struct {
 	// root is the URL path of the share's root ("/" or prefix + "/"; the
 	// prefix alone is its root too).
 	root string
+	// nc serves the Nextcloud/ownCloud URL layout; nil when it is off.
+	nc *layout
 }
 
 // withAuth authenticates the request and serves it through the user's
@@ -95,37 +97,59 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 	if s.cfg.Anonymous {
 		g.anon = h.Scoped("", "/", s.cfg.AnonymousReadOnly)
 	}
+	if s.cfg.NextcloudURLs {
+		g.nc = newLayout(g, s.cfg.Prefix, s.capabilities())
+	}
 	return g, nil
 }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if view, r := g.route(w, r); view != nil {
-		view.ServeHTTP(w, r)
+	t, r := g.pick(w, r)
+	switch {
+	case t.view == nil:
+	case t.uploads != "":
+		t.view.ServeUploads(w, r, t.uploads, t.files)
+	default:
+		t.view.ServeHTTP(w, r)
 	}
 }
 
-// route returns the view to serve r through and r with its user recorded,
-// or a nil view when it has answered r itself: a refusal, or the
-// unauthenticated OPTIONS of the share's root. Serving happens in
-// ServeHTTP, once route's frame is off the stack (see middleware).
-func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *http.Request) {
+// pick returns what to serve r through (see route), in the Nextcloud
+// layout when r's path lies in it (see layout), and r with its user
+// recorded.
+func (g *gate) pick(w http.ResponseWriter, r *http.Request) (target, *http.Request) {
+	if g.nc != nil {
+		if where, named, _ := g.nc.locate(r.URL.Path); where != outside {
+			return g.pickNextcloud(w, r, where, named)
+		}
+	}
+	view, r, _ := g.route(w, r)
+	return target{view: view}, r
+}
+
+// route returns the view to serve r through, r with its user recorded
+// and the user's name ("" for anonymous), or a nil view when it has
+// answered r itself: a refusal, or the unauthenticated OPTIONS of the
+// share's root. Serving happens in ServeHTTP, once route's frame is off
+// the stack (see middleware).
+func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *http.Request, string) {
 	if g.header != "" && viaTrustedProxy(r) {
-		if view, r, named := g.proxied(w, r); named {
-			return view, r
+		if view, r, user, named := g.proxied(w, r); named {
+			return view, r, user
 		}
 	}
 	if len(r.Header.Values("Authorization")) > 1 {
 		// Which credentials the client meant cannot be told; taking the
 		// first would let a proxy that appends its own be overridden.
 		http.Error(w, "400 Bad Request: Authorization must be sent once", http.StatusBadRequest)
-		return nil, r
+		return nil, r, ""
 	}
 	if name, password, ok := r.BasicAuth(); ok {
 		return g.basic(w, r, name, password)
 	}
 	switch {
 	case g.anon != nil:
-		return g.anon, r
+		return g.anon, r, ""
 	case r.Method == http.MethodOptions && (r.URL.Path == g.root || r.URL.Path+"/" == g.root):
 		// Windows' Mini-Redirector decides from this unauthenticated
 		// OPTIONS whether the server speaks WebDAV at all; a 401 here
@@ -134,7 +158,7 @@ func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *htt
 	default:
 		unauthorized(w)
 	}
-	return nil, r
+	return nil, r, ""
 }
 
 // proxied is route for a request from a trusted proxy: named is false
@@ -143,34 +167,34 @@ func (g *gate) route(w http.ResponseWriter, r *http.Request) (*dav.Handler, *htt
 // list (which RFC 9110 §5.3 lets an intermediary make of two), it is 400,
 // never the first of them, since which one the proxy meant cannot be told.
 // Config.Validate refuses ',' in names when the header is on.
-func (g *gate) proxied(w http.ResponseWriter, r *http.Request) (view *dav.Handler, _ *http.Request, named bool) {
+func (g *gate) proxied(w http.ResponseWriter, r *http.Request) (view *dav.Handler, _ *http.Request, user string, named bool) {
 	vals := r.Header.Values(g.header)
 	if len(vals) == 0 || len(vals) == 1 && strings.TrimSpace(vals[0]) == "" {
-		return nil, r, false
+		return nil, r, "", false
 	}
 	if len(vals) > 1 || strings.Contains(vals[0], ",") {
 		g.log.Warn("the proxy named more than one user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "header", g.header, "values", vals)
 		http.Error(w, "400 Bad Request: "+g.header+" must name one user, once", http.StatusBadRequest)
-		return nil, r, true
+		return nil, r, "", true
 	}
 	name := strings.TrimSpace(vals[0])
 	view, ok := g.views[name]
 	if !ok {
 		g.log.Warn("the proxy named an unknown user", "id", requestID(r.Context()), "addr", r.RemoteAddr, "user", name)
 		http.Error(w, "403 Forbidden: unknown user", http.StatusForbidden)
-		return nil, r, true
+		return nil, r, "", true
 	}
-	return view, setUser(r, name), true
+	return view, setUser(r, name), name, true
 }
 
 // basic is route for a request that carries Basic credentials.
-func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password string) (*dav.Handler, *http.Request) {
+func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password string) (*dav.Handler, *http.Request, string) {
 	client := clientIP(r)
 	u, err := g.auth.Login(client, name, password)
 	var rl *auth.RateLimitError
 	switch {
 	case err == nil:
-		return g.views[u.Name], setUser(r, u.Name)
+		return g.views[u.Name], setUser(r, u.Name), u.Name
 	case errors.As(err, &rl):
 		g.log.Debug("login refused: too many failures", "id", requestID(r.Context()), "addr", client, "user", name)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(rl.RetryAfter.Seconds()))))
@@ -181,7 +205,7 @@ func (g *gate) basic(w http.ResponseWriter, r *http.Request, name, password stri
 		g.log.Warn("login failed", "id", requestID(r.Context()), "addr", client, "user", name)
 		unauthorized(w)
 	}
-	return nil, r
+	return nil, r, ""
 }
 
 func unauthorized(w http.ResponseWriter) {

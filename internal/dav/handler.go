@@ -11,6 +11,7 @@ import (
 	"github.com/atomdav/atomdav/internal/pathlock"
 	"github.com/atomdav/atomdav/proppatch"
 	"github.com/atomdav/atomdav/storage"
+	"github.com/atomdav/atomdav/storage/uploads"
 )
 
 // Config holds what a Handler needs. FS, Store and Locks are required; the
@@ -78,6 +79,9 @@ type Config struct {
 	// with the internal error, except the 5xx statuses that are the
 	// client's doing (see clientsDoing); nil ignores them.
 	OnError func(r *http.Request, err error)
+	// Uploads keeps the folders of Nextcloud's chunked uploads
+	// (ServeUploads); nil turns chunked uploads off (501).
+	Uploads *uploads.Store
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
 	// one failed and the request was rolled back (a 207 with a failing

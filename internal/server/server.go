@@ -18,6 +18,7 @@ import (
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/localfs"
 	"github.com/atomdav/atomdav/storage/postgres"
+	"github.com/atomdav/atomdav/storage/uploads"
 )
 
 // Server is a running atomdav: a store, a handler and a listener.
@@ -29,6 +30,8 @@ type Server struct {
 	http  *http.Server
 	ln    net.Listener
 	dav   *dav.Handler
+	// uploads keeps the chunked uploads' folders (uploads.go).
+	uploads *uploads.Store
 	// ops holds what the operations listener needs (metrics.go).
 	ops opsState
 	// tls holds the reloadable certificate (tls.go).
@@ -55,7 +58,12 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: store, fsys: fsys, ops: ops}
+	ups, err := openUploads(cfg, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: store, fsys: fsys, ops: ops, uploads: ups}
 	h, err := dav.New(dav.Config{
 		FS:                 fsys,
 		Store:              store,
@@ -78,6 +86,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		Limits:             proppatch.Limits{MaxValueBytes: cfg.MaxPropValueBytes, MaxProps: cfg.MaxPropsPerResource},
 		MaxXMLDepth:        cfg.MaxXMLDepth,
 		OnProppatch:        ops.onProppatch(),
+		Uploads:            ups,
 		OnError: func(r *http.Request, err error) {
 			log.Error("request failed", "id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		},
@@ -116,6 +125,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		return errors.Join(err, s.store.Close())
 	}
 	defer stopOps()
+	go s.sweepUploads(ctx)
 	if s.cfg.Store != "" {
 		go s.recoverShared(ctx)
 	}

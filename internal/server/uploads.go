@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/atomdav/atomdav/internal/config"
+	"github.com/atomdav/atomdav/storage/uploads"
+)
+
+// openUploads opens the folders of the chunked uploads, STATE/uploads,
+// and sweeps those left untouched for longer than the expiry (a server
+// stopped for a while comes back without them).
+func openUploads(cfg config.Config, log *slog.Logger) (*uploads.Store, error) {
+	ups, err := uploads.Open(filepath.Join(cfg.State, "uploads"), uploads.Options{
+		Relaxed:              cfg.Durability == "relaxed",
+		MaxPerPrincipal:      cfg.MaxChunkedUploadsPerUser,
+		MaxBytesPerPrincipal: cfg.MaxChunkedUploadBytesPerUser,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	sweepUploadsOnce(ups, cfg.ChunkedUploadExpiry, log)
+	return ups, nil
+}
+
+// sweepUploads sweeps the expired chunked uploads every sweepEvery of
+// the expiry until ctx ends.
+func (s *Server) sweepUploads(ctx context.Context) {
+	expiry := s.cfg.ChunkedUploadExpiry
+	if expiry <= 0 {
+		return
+	}
+	every := min(max(expiry/sweepEvery, time.Second), 15*time.Minute)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		sweepUploadsOnce(s.uploads, expiry, s.log)
+	}
+}
+
+// sweepEvery is how many sweeps an expiry spans, so an upload outlives
+// its expiry by a quarter at most (15 minutes at most).
+const sweepEvery = 4
+
+// sweepUploadsOnce removes the uploads untouched for expiry (none when it
+// is 0) and says so.
+func sweepUploadsOnce(ups *uploads.Store, expiry time.Duration, log *slog.Logger) {
+	if expiry <= 0 {
+		return
+	}
+	n, err := ups.Sweep(time.Now().Add(-expiry))
+	if err != nil {
+		log.Warn("sweep of expired chunked uploads", "err", err)
+	}
+	if n > 0 {
+		log.Info("removed expired chunked uploads", "count", n)
+	}
+}

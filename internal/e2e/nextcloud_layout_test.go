@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // The users of the Nextcloud layout tests: each writes in a folder of
@@ -359,4 +361,33 @@ func TestNextcloudLayoutAnonymous(t *testing.T) {
 	}
 	want(t, mixed.do(t, "GET", "/ocs/v1.php/cloud/user", ""), http.StatusUnauthorized, "anonymous OCS user")
 	want(t, mixed.do(t, "GET", "/remote.php/dav/files/alice/a.txt", "", basicCreds("alice", ncAlicePW)...), http.StatusOK, "alice logs in")
+}
+
+// TestNextcloudLayoutProxy: a user a trusted proxy names is held to their
+// own URLs as one logged in with Basic is.
+func TestNextcloudLayoutProxy(t *testing.T) {
+	t.Parallel()
+	dir := ncTree(t)
+	cfg := usersConfig(t, []testUser{{"alice", ncAlicePW, "/alice", false}, {"bob", ncBobPW, "/bob", false}},
+		"auth-header: X-Forwarded-User", "trusted-proxies: [127.0.0.1]")
+	s := startAuthServer(t, dir, "--config", cfg)
+	want(t, s.do(t, "GET", "/remote.php/dav/files/alice/a.txt", "", "X-Forwarded-User", "bob"), http.StatusForbidden, "bob via the proxy naming alice")
+	want(t, s.do(t, "PUT", "/remote.php/dav/files/alice/a.txt", "x", "X-Forwarded-User", "bob"), http.StatusForbidden, "bob via the proxy writing alice's")
+	if r := s.do(t, "GET", "/remote.php/dav/files/bob/b.txt", "", "X-Forwarded-User", "bob"); string(r.Body) != "bob's" {
+		t.Errorf("bob via the proxy: %s", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "alice", "a.txt")); string(b) != "alice's" {
+		t.Errorf("alice/a.txt = %q", b)
+	}
+}
+
+// TestNextcloudLayoutLitmus: every litmus suite passes through both URLs
+// of the layout (anonymous-only, so litmus needs no credentials).
+func TestNextcloudLayoutLitmus(t *testing.T) {
+	t.Parallel()
+	litmus := testbin.NeedTool(t, "litmus", "litmus")
+	s := startServer(t, t.TempDir())
+	for _, p := range []string{"/remote.php/dav/files/litmus/", "/remote.php/webdav/"} {
+		t.Run(p, func(t *testing.T) { runLitmus(t, litmus, s.URL+p) })
+	}
 }

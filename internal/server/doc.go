@@ -1,7 +1,8 @@
 // Package server runs atomdav: it opens the property store, builds the
 // WebDAV handler, wraps it in the middleware chain (recover, request id,
 // access log, metrics, trusted proxies, allowed hosts, CORS,
-// authentication), listens
+// authentication, which also serves the Nextcloud/ownCloud URL layout:
+// layout.go, ocs.go), listens
 // (TLS with SIGHUP reload, connection cap), serves /metrics, /healthz and
 // /readyz on a separate listener, tells systemd when it is ready, and at
 // the end of its context drains in-flight requests and closes the store
@@ -19,4 +20,17 @@
 // (421) before CORS and authentication: a web page cannot reach the share
 // through DNS rebinding. The operations listener (metrics, pprof), which
 // has no authentication, does the same whenever it is on loopback.
+//
+// The Nextcloud/ownCloud layout (nextcloud-urls) serves no one anything
+// the plain layout would not: its URLs lead to the view the gate picked
+// for the authenticated user, after the same login (and failed-login
+// limit). A user named in /remote.php/dav/files/<user>/ or
+// /remote.php/dav/uploads/<user>/ must be the authenticated one, compared
+// exactly on the cleaned path, else 403: no URL reaches another user's
+// root. Requests there without credentials get 401 whatever the name
+// (unless no users are configured), and the layout's listings show only
+// the user's own folder, so user names are never confirmed. status.php
+// and the OCS capabilities answer without login with fixed content; the
+// OCS user endpoint requires a login. The answers the layout gives
+// itself (status, OCS, its virtual collections) never read a request body.
 package server

@@ -38,31 +38,24 @@ type Config struct {
 	UploadMinRate        int64         `koanf:"upload-min-rate" yaml:"upload-min-rate"` // bytes/s over UploadIdleTimeout (1m when 0)
 	MaxUploads           int           `koanf:"max-uploads" yaml:"max-uploads"`
 	MaxUploadsPerUser    int           `koanf:"max-uploads-per-user" yaml:"max-uploads-per-user"` // anonymous is one user
-	// ChunkedUploadExpiry is how long a chunked upload's folder is kept
-	// untouched before it is swept (0: never); MaxChunkedUploadsPerUser
-	// and MaxChunkedUploadBytesPerUser bound one user's folders and the
-	// bytes in them (0: no limit).
-	ChunkedUploadExpiry          time.Duration `koanf:"chunked-upload-expiry" yaml:"chunked-upload-expiry"`
-	MaxChunkedUploadsPerUser     int           `koanf:"max-chunked-uploads-per-user" yaml:"max-chunked-uploads-per-user"`
-	MaxChunkedUploadBytesPerUser int64         `koanf:"max-chunked-upload-bytes-per-user" yaml:"max-chunked-upload-bytes-per-user"`
-	AllowInfiniteDepth           bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
-	MaxConns                     int           `koanf:"max-conns" yaml:"max-conns"`
-	ReadHeaderTimeout            time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
-	IdleTimeout                  time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
-	ShutdownTimeout              time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
-	TLSCert                      string        `koanf:"tls-cert" yaml:"tls-cert"`
-	TLSKey                       string        `koanf:"tls-key" yaml:"tls-key"`
-	Anonymous                    bool          `koanf:"anonymous" yaml:"anonymous"`
-	AnonymousReadOnly            bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
-	Users                        []User        `koanf:"users" yaml:"users"`
-	AuthHeader                   string        `koanf:"auth-header" yaml:"auth-header"`
-	TrustedProxies               []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
-	CORSOrigins                  []string      `koanf:"cors-origins" yaml:"cors-origins"`
-	AllowedHosts                 []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
-	MetricsAddr                  string        `koanf:"metrics-addr" yaml:"metrics-addr"`
-	Pprof                        bool          `koanf:"pprof" yaml:"pprof"`
-	HideOSJunk                   bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
-	Durability                   string        `koanf:"durability" yaml:"durability"`
+	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
+	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
+	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
+	IdleTimeout          time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
+	ShutdownTimeout      time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
+	TLSCert              string        `koanf:"tls-cert" yaml:"tls-cert"`
+	TLSKey               string        `koanf:"tls-key" yaml:"tls-key"`
+	Anonymous            bool          `koanf:"anonymous" yaml:"anonymous"`
+	AnonymousReadOnly    bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
+	Users                []User        `koanf:"users" yaml:"users"`
+	AuthHeader           string        `koanf:"auth-header" yaml:"auth-header"`
+	TrustedProxies       []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
+	CORSOrigins          []string      `koanf:"cors-origins" yaml:"cors-origins"`
+	AllowedHosts         []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
+	MetricsAddr          string        `koanf:"metrics-addr" yaml:"metrics-addr"`
+	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
+	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+	Durability           string        `koanf:"durability" yaml:"durability"`
 	// NextcloudURLs serves the share at Nextcloud's and ownCloud's URLs
 	// too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php,
 	// the OCS capabilities), so their clients' presets work unchanged.
@@ -83,6 +76,14 @@ type Config struct {
 	// MaxXMLDepth bounds the element nesting of a PROPPATCH body (400
 	// above), which is parsed recursively.
 	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
+
+	// ChunkedUploadExpiry is how long a chunked upload's folder is kept
+	// untouched before it is swept (0: never); MaxChunkedUploadsPerUser
+	// and MaxChunkedUploadBytesPerUser bound one user's folders and the
+	// bytes in them (0: no limit).
+	ChunkedUploadExpiry          time.Duration `koanf:"chunked-upload-expiry" yaml:"chunked-upload-expiry"`
+	MaxChunkedUploadsPerUser     int           `koanf:"max-chunked-uploads-per-user" yaml:"max-chunked-uploads-per-user"`
+	MaxChunkedUploadBytesPerUser int64         `koanf:"max-chunked-upload-bytes-per-user" yaml:"max-chunked-upload-bytes-per-user"`
 
 	// MaxFailedLogins failed logins from one address within
 	// FailedLoginWindow block it (429), so passwords cannot be guessed
@@ -112,34 +113,35 @@ const publishedHash = "$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3k1ZbvQxqRS5XKjJbXBq
 // Default returns the defaults every other source overrides.
 func Default() Config {
 	return Config{
-		Addr:                     "127.0.0.1:8080",
-		LogLevel:                 "info",
-		LogFormat:                "text",
-		Durability:               "full",
-		NextcloudURLs:            true,
-		MaxXMLBytes:              1 << 20,
-		MaxLockTimeout:           24 * time.Hour,
-		MaxLockOwnerBytes:        4 << 10,
-		MaxLocksPerResource:      100,
-		MaxLocksPerPrincipal:     1000,
-		UploadIdleTimeout:        time.Minute,
-		UploadMinRate:            512,
-		MaxUploads:               64,
-		MaxUploadsPerUser:        16,
+		Addr:                 "127.0.0.1:8080",
+		LogLevel:             "info",
+		LogFormat:            "text",
+		Durability:           "full",
+		NextcloudURLs:        true,
+		MaxXMLBytes:          1 << 20,
+		MaxLockTimeout:       24 * time.Hour,
+		MaxLockOwnerBytes:    4 << 10,
+		MaxLocksPerResource:  100,
+		MaxLocksPerPrincipal: 1000,
+		UploadIdleTimeout:    time.Minute,
+		UploadMinRate:        512,
+		MaxUploads:           64,
+		MaxUploadsPerUser:    16,
+		MaxIfConditions:      256,
+		MaxPropfindProps:     256,
+		MaxRanges:            100,
+		MaxHeaderBytes:       64 << 10,
+		MaxPropValueBytes:    proppatch.DefaultMaxValueBytes,
+		MaxPropsPerResource:  proppatch.DefaultMaxProps,
+		MaxXMLDepth:          proppatch.DefaultMaxDepth,
+		MaxFailedLogins:      5,
+		FailedLoginWindow:    time.Minute,
+		ReadHeaderTimeout:    10 * time.Second,
+		IdleTimeout:          2 * time.Minute,
+		ShutdownTimeout:      30 * time.Second,
+
 		ChunkedUploadExpiry:      24 * time.Hour,
 		MaxChunkedUploadsPerUser: 16,
-		MaxIfConditions:          256,
-		MaxPropfindProps:         256,
-		MaxRanges:                100,
-		MaxHeaderBytes:           64 << 10,
-		MaxPropValueBytes:        proppatch.DefaultMaxValueBytes,
-		MaxPropsPerResource:      proppatch.DefaultMaxProps,
-		MaxXMLDepth:              proppatch.DefaultMaxDepth,
-		MaxFailedLogins:          5,
-		FailedLoginWindow:        time.Minute,
-		ReadHeaderTimeout:        10 * time.Second,
-		IdleTimeout:              2 * time.Minute,
-		ShutdownTimeout:          30 * time.Second,
 	}
 }
 

@@ -60,6 +60,9 @@ type Config struct {
 	// too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php,
 	// the OCS capabilities), so their clients' presets work unchanged.
 	NextcloudURLs bool `koanf:"nextcloud-urls" yaml:"nextcloud-urls"`
+	// Checksums names the digests computed of every upload and reported
+	// as oc:checksums (md5, sha1, adler32, sha256, sha512); empty: none.
+	Checksums []string `koanf:"checksums" yaml:"checksums"`
 
 	// MaxIfConditions, MaxPropfindProps, MaxRanges and MaxHeaderBytes
 	// bound what one request may ask the server to evaluate or answer.
@@ -118,6 +121,7 @@ func Default() Config {
 		LogFormat:            "text",
 		Durability:           "full",
 		NextcloudURLs:        true,
+		Checksums:            []string{"md5", "sha1", "adler32", "sha256"},
 		MaxXMLBytes:          1 << 20,
 		MaxLockTimeout:       24 * time.Hour,
 		MaxLockOwnerBytes:    4 << 10,
@@ -198,6 +202,10 @@ func (c *Config) validate(serving bool) error {
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")
 	check(c.AuthHeader == "" || len(c.TrustedProxies) > 0, "auth-header", "needs trusted-proxies: the header is believed only from them")
+	for _, a := range c.Checksums {
+		// the names of dav.ChecksumNames
+		check(oneOf(a, "md5", "sha1", "adler32", "sha256", "sha512"), "checksums", fmt.Sprintf("%q is not one of md5, sha1, adler32, sha256, sha512", a))
+	}
 	for _, p := range c.TrustedProxies {
 		check(validCIDR(p), "trusted-proxies", fmt.Sprintf("%q is not an IP address or CIDR", p))
 	}

@@ -3,6 +3,7 @@ package dav
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"net/http"
@@ -42,13 +43,14 @@ func (h *Handler) putChunk(w http.ResponseWriter, r *http.Request, u *uploadReq)
 	}
 	defer release()
 	c, _ := uploads.ParseChunk(u.chunk) // checked by serveUploads
+	sums := newTeeSums(meta.wanted())
 	check := func(n int64) error {
 		if c.End >= 0 && n != c.End-c.Start+1 {
 			return errorf(http.StatusBadRequest, "chunk %s has %d bytes, its name says %d", c.Name, n, c.End-c.Start+1)
 		}
-		return meta.verify(n)
+		return meta.verify(n, sumsOf(&sums.hs))
 	}
-	replaced, _, err := h.cfg.Uploads.WriteChunk(h.principal, u.id, u.chunk, meta.body(body), r.ContentLength, check)
+	replaced, _, err := h.cfg.Uploads.WriteChunk(h.principal, u.id, u.chunk, io.TeeReader(body, sums), r.ContentLength, check)
 	if err != nil {
 		return uploadStatus(err), err
 	}
@@ -58,6 +60,30 @@ func (h *Handler) putChunk(w http.ResponseWriter, r *http.Request, u *uploadReq)
 		w.WriteHeader(http.StatusCreated)
 	}
 	return 0, nil
+}
+
+// teeSums computes, over what is written to it, the digests of a set of
+// algorithms: a chunk's announced checksums (OC-Checksum, Content-Digest).
+type teeSums struct{ hs [nAlgos]hash.Hash }
+
+// newTeeSums starts the digests of set (none: writes cost nothing).
+func newTeeSums(set algoSet) *teeSums {
+	t := &teeSums{}
+	for a := range nAlgos {
+		if set.has(a) {
+			t.hs[a] = algos[a].new()
+		}
+	}
+	return t
+}
+
+func (t *teeSums) Write(p []byte) (int, error) {
+	for _, h := range t.hs {
+		if h != nil {
+			h.Write(p)
+		}
+	}
+	return len(p), nil
 }
 
 // agrees checks a chunk's or an assembly's Destination and OC-Total-Length

@@ -1,15 +1,10 @@
 package dav
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
+	"bytes"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
-	"fmt"
-	"hash"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -21,17 +16,22 @@ import (
 // macOS Finder's chunked uploads.
 const ocNS = "http://owncloud.org/ns"
 
-var nameOCChecksums = xml.Name{Space: ocNS, Local: "checksums"}
+var (
+	nameOCChecksums = xml.Name{Space: ocNS, Local: "checksums"}
+	nameOCFileID    = xml.Name{Space: ocNS, Local: "fileid"}
+	nameOCID        = xml.Name{Space: ocNS, Local: "id"}
+)
 
 // uploadMeta is what a PUT's headers say about its body beyond HTTP.
 type uploadMeta struct {
 	// expected is X-Expected-Entity-Length (macOS Finder sends chunked
 	// bodies with it): a body of another length is refused. -1 if absent.
 	expected int64
-	// checksum is OC-Checksum "SHA1:…": the body must match, and the
-	// value is kept as the oc:checksums property.
-	algo, want string
-	sum        hash.Hash
+	// want holds the digests the client announced (OC-Checksum,
+	// Content-Digest, Repr-Digest), by algorithm: the body must match
+	// each. conflict: two headers gave one algorithm different digests.
+	want     digests
+	conflict bool
 	// mtime is X-OC-Mtime (Unix seconds): the file's modification time.
 	mtime    time.Time
 	hasMtime bool
@@ -52,6 +52,15 @@ func parseUploadMeta(r *http.Request) (*uploadMeta, error) {
 			return nil, err
 		}
 	}
+	for _, name := range []string{"Content-Digest", "Repr-Digest"} {
+		if vs := r.Header.Values(name); len(vs) > 0 {
+			d, err := parseDigestField(strings.Join(vs, ", "))
+			if err != nil {
+				return nil, errorf(http.StatusBadRequest, "bad %s: %w", name, err)
+			}
+			m.expect(d)
+		}
+	}
 	if v := r.Header.Get("X-OC-Mtime"); v != "" {
 		t, err := parseUnixTime(v)
 		if err != nil {
@@ -62,31 +71,57 @@ func parseUploadMeta(r *http.Request) (*uploadMeta, error) {
 	return m, nil
 }
 
+// expect adds announced digests.
+func (m *uploadMeta) expect(d digests) {
+	for a, s := range d {
+		if s == nil {
+			continue
+		}
+		if m.want[a] != nil && !bytes.Equal(m.want[a], s) {
+			m.conflict = true
+		}
+		m.want[a] = s
+	}
+}
+
+// wanted is the set of algorithms the client announced.
+func (m *uploadMeta) wanted() algoSet {
+	var s algoSet
+	for a, d := range m.want {
+		if d != nil {
+			s.add(algo(a))
+		}
+	}
+	return s
+}
+
 // parseChecksum reads OC-Checksum, "ALGO:hex" (its first field when the
-// client sends several): SHA1, MD5 or SHA256 with a digest of that
-// algorithm's length. A value of white space alone (Unicode's included) or
-// a malformed digest is a 400 *Error, never a panic.
+// client sends several): SHA1, MD5, ADLER32, SHA256 or SHA512 with a
+// digest of that algorithm's length. A value of white space alone
+// (Unicode's included) or a malformed digest is a 400 *Error, never a
+// panic.
 func (m *uploadMeta) parseChecksum(v string) error {
-	bad := errorf(http.StatusBadRequest, "unsupported OC-Checksum %q (SHA1, MD5 or SHA256 and a hex digest)", v)
+	bad := errorf(http.StatusBadRequest, "unsupported OC-Checksum %q (SHA1, MD5, ADLER32, SHA256 or SHA512 and a hex digest)", v)
 	fields := strings.Fields(v)
 	if len(fields) == 0 {
 		return bad
 	}
-	algo, want, ok := strings.Cut(fields[0], ":")
-	m.algo, m.want = strings.ToUpper(algo), strings.ToLower(want)
-	switch m.algo {
-	case "SHA1":
-		m.sum = sha1.New()
-	case "MD5":
-		m.sum = md5.New()
-	case "SHA256":
-		m.sum = sha256.New()
-	}
-	if !ok || m.sum == nil || len(m.want) != 2*m.sum.Size() || strings.Trim(m.want, "0123456789abcdef") != "" {
-		m.sum = nil
+	name, want, ok := strings.Cut(fields[0], ":")
+	if !ok {
 		return bad
 	}
-	return nil
+	for i, a := range algos {
+		if !strings.EqualFold(a.oc, name) {
+			continue
+		}
+		d, err := hex.DecodeString(want)
+		if err != nil || len(d) != a.new().Size() {
+			return bad
+		}
+		m.want[i] = d
+		return nil
+	}
+	return bad
 }
 
 // maxUnixTime is the latest X-OC-Mtime accepted, 2262-04-11T23:47:16Z: the
@@ -112,28 +147,21 @@ func parseUnixTime(v string) (time.Time, error) {
 	return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
 }
 
-// body wraps the request body so the checksum sees every byte.
-func (m *uploadMeta) body(r io.Reader) io.Reader {
-	if m.sum == nil {
-		return r
-	}
-	return io.TeeReader(r, m.sum)
-}
-
-// verify refuses a body whose length or checksum is not the announced one.
-func (m *uploadMeta) verify(n int64) error {
+// verify refuses a body whose length or digests are not the announced
+// ones; sums holds the digests of every algorithm announced.
+func (m *uploadMeta) verify(n int64, sums digests) error {
 	if m.expected >= 0 && n != m.expected {
 		return errorf(http.StatusBadRequest, "body has %d bytes, X-Expected-Entity-Length says %d", n, m.expected)
 	}
-	if m.sum != nil && hex.EncodeToString(m.sum.Sum(nil)) != m.want {
-		return errorf(http.StatusBadRequest, "body does not match OC-Checksum %s:%s", m.algo, m.want)
+	if m.conflict {
+		return errorf(http.StatusBadRequest, "the checksum headers announce different digests of one algorithm")
+	}
+	for a, want := range m.want {
+		if want != nil && !bytes.Equal(want, sums[a]) {
+			return errorf(http.StatusBadRequest, "body does not match the %s checksum sent", algos[a].oc)
+		}
 	}
 	return nil
-}
-
-// checksumProp is the oc:checksums property PROPFIND reports for the file.
-func (m *uploadMeta) checksumProp() []byte {
-	return fmt.Appendf(nil, `<oc:checksums xmlns:oc="%s"><oc:checksum>%s:%s</oc:checksum></oc:checksums>`, ocNS, m.algo, m.want)
 }
 
 // applyMtime sets X-OC-Mtime on a COPY or MOVE destination and says so.

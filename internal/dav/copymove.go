@@ -96,6 +96,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 		var failed map[string]error
 		failed, err = h.fs.CopyBeneath(r.Context(), req.src, req.dst, req.infinite, h.top())
 		if err == nil && len(failed) > 0 {
+			if err := h.restampCopy(r.Context(), req.src, req.dst); err != nil {
+				return statusOf(err), err
+			}
 			return 0, h.writeFailures(w, failed)
 		}
 	}
@@ -105,7 +108,7 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if err := h.dropLocks(r, req, existed); err != nil {
 		return statusOf(err), err
 	}
-	if err := h.applyMtime(w, r, req.dst); err != nil {
+	if err := h.applyMtimeStamped(w, r, req); err != nil {
 		return statusOf(err), err
 	}
 	if existed {
@@ -114,6 +117,39 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 		w.WriteHeader(http.StatusCreated)
 	}
 	return 0, nil
+}
+
+// applyMtimeStamped is applyMtime keeping the content records right: a
+// moved file's record follows the new mtime (its digests still hold), and
+// a copy's files get records of their own (restampCopy).
+func (h *Handler) applyMtimeStamped(w http.ResponseWriter, r *http.Request, req *copyMoveRequest) error {
+	var before fs.FileInfo
+	if req.move && r.Header.Get("X-OC-Mtime") != "" {
+		if fi, err := h.fs.Stat(r.Context(), req.dst); err == nil && !fi.IsDir() {
+			before = fi
+		}
+	}
+	if err := h.applyMtime(w, r, req.dst); err != nil {
+		return err
+	}
+	if !req.move {
+		return h.restampCopy(r.Context(), req.src, req.dst)
+	}
+	if before == nil {
+		return nil
+	}
+	now, err := h.fs.Stat(r.Context(), req.dst)
+	if err != nil {
+		return err
+	}
+	dead, err := h.props.Props(r.Context(), req.dst)
+	if err != nil {
+		return err
+	}
+	if _, ok := validSums(dead, before); !ok {
+		return nil // no record, or one that did not fit: nothing to keep
+	}
+	return h.applyRestamp(r.Context(), restamp{dst: req.dst, src: before, now: now, dead: dead})
 }
 
 // dropLocks removes the locks of resources a COPY or MOVE did away with:

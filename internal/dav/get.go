@@ -33,6 +33,11 @@ func (h *Handler) handleGet(w http.ResponseWriter, r *http.Request, p string) (i
 		return h.listing(w, r, p)
 	}
 	fileHeaders(w.Header(), fi)
+	if want := r.Header.Values("Want-Repr-Digest"); len(want) > 0 {
+		if err := h.reprDigest(w, r, p, f, fi, strings.Join(want, ", ")); err != nil {
+			return statusOf(err), err
+		}
+	}
 	h.limitRanges(r)
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 	return 0, nil

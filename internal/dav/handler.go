@@ -61,6 +61,11 @@ type Config struct {
 	// (DAV:prop, or DAV:include with allprop), each of which is answered
 	// for every member listed (403 above); 0 means 256.
 	MaxPropfindProps int
+	// Checksums names the digests computed of every file written (PUT,
+	// assembled chunks) and kept with it, reported as oc:checksums, from
+	// ChecksumNames; nil means DefaultChecksums, empty none. Others a
+	// client sends to verify an upload are computed for that request.
+	Checksums []string
 	// MaxRanges bounds the ranges of a GET's Range header; a request for
 	// more gets the whole file (RFC 9110 §14.2 lets a server ignore
 	// Range), as Apache's MaxRanges does; 0 means 100.
@@ -101,6 +106,12 @@ type Handler struct {
 	// uploads counts the PUT bodies under way, shared by every view.
 	uploads *uploadSlots
 	owners  *ownerChecks // shared by every Scoped view
+	// sums is the set of Config.Checksums; ids the share's instance id,
+	// shared by every view, and instance its value for one request that
+	// needs it (oc:id, OC-FileId).
+	sums     algoSet
+	ids      *instanceID
+	instance string
 	// root is the resource path this view serves as "/" (empty for all);
 	// readOnly refuses every write method.
 	root     string
@@ -144,7 +155,15 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxLockTimeout <= 0 {
 		cfg.MaxLockTimeout = 24 * time.Hour
 	}
-	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{}}
+	if cfg.Checksums == nil {
+		cfg.Checksums = DefaultChecksums
+	}
+	sums, err := parseAlgoSet(cfg.Checksums)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{},
+		sums: sums, ids: &instanceID{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
 	h.engine = &proppatch.Engine{
 		Store:     cfg.Store,

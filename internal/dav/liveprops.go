@@ -51,6 +51,22 @@ var liveProps = []liveProp{
 	// (§3), and costly (a statfs).
 	{name: nameQuotaAvail, read: func(m member) (string, bool) { return readQuota(m, nameQuotaAvail) }},
 	{name: nameQuotaUsed, read: func(m member) (string, bool) { return readQuota(m, nameQuotaUsed) }},
+	// ownCloud's and Nextcloud's, only by name as they answer them:
+	// the checksums the server computed of a file's current content
+	// (none when the file changed behind its back), and the resource's
+	// stable id (content.go). A dead copy an older version stored from
+	// OC-Checksum is no longer reported.
+	{name: nameOCChecksums, read: readOCChecksums},
+	{name: nameOCFileID, read: func(m member) (string, bool) { return strconv.FormatUint(reportedID(m.dead, m.fi), 10), true }},
+	{name: nameOCID, read: func(m member) (string, bool) { return ocID(reportedID(m.dead, m.fi), m.instance), m.instance != "" }},
+}
+
+func readOCChecksums(m member) (string, bool) {
+	sums, ok := validSums(m.dead, m.fi)
+	if !ok {
+		return "", false
+	}
+	return ocChecksums(sums)
 }
 
 // liveIndex finds a row of liveProps by name.
@@ -69,12 +85,16 @@ func isLive(n xml.Name) bool {
 }
 
 // protectedProp is the engine's protected set (proppatch.Engine.Protected):
-// every live property without a setter, whatever its namespace, and
-// every other DAV: name proppatch protects.
+// every live property without a setter, whatever its namespace, every
+// name in the server's reserved namespace (contentNS), and every other
+// DAV: name proppatch protects.
 func protectedProp(n xml.Name) bool { return protectedIn(liveIndex, n) }
 
 // protectedIn is protectedProp for the table indexed by idx.
 func protectedIn(idx map[xml.Name]*liveProp, n xml.Name) bool {
+	if reserved(n) {
+		return true
+	}
 	if p, ok := idx[n]; ok {
 		return !p.settable
 	}

@@ -51,6 +51,11 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	if err != nil {
 		return statusOf(err), err
 	}
+	if body.kind != propName && slices.Contains(body.names, nameOCID) {
+		if h, err = h.withInstance(r.Context()); err != nil {
+			return statusOf(err), err
+		}
+	}
 	mw := newMultistatus(w)
 	mw.decls, mw.ns = body.decls, body.prefixes
 	if err := h.propfindTree(r, mw, body, p, fi, depth); err != nil {
@@ -209,6 +214,7 @@ type member struct {
 	dead      map[xml.Name][]byte
 	discovery string     // DAV:lockdiscovery's inner XML
 	fs        FileSystem // the share, for quota
+	instance  string     // the share's instance id, for oc:id ("" unless asked)
 }
 
 // discovery is the live locks related to a folder, each rendered as a
@@ -239,7 +245,7 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *
 		}
 		b.WriteString(d.xml[i])
 	}
-	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs}
+	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs, instance: h.instance}
 }
 
 // live renders a live property of m (a row of liveProps), or reports
@@ -343,7 +349,7 @@ func (m *multistatus) allprop(body *propfindBody, mem member) {
 	}
 	var missing []xml.Name
 	for _, n := range body.names { // DAV:include
-		if _, ok := dead[n]; ok && !isLive(n) || isAllpropLive(n) {
+		if _, ok := dead[n]; ok && !isLive(n) && !reserved(n) || isAllpropLive(n) {
 			continue // written above
 		}
 		if v, ok := mem.live(n); ok {
@@ -363,7 +369,7 @@ func (m *multistatus) named(names []xml.Name, mem member) {
 	for _, n := range names {
 		live, hasLive := mem.live(n)
 		v, isDead := dead[n]
-		isDead = isDead && !isLive(n) // a live name is never answered from a dead copy
+		isDead = isDead && !isLive(n) && !reserved(n) // a live name is never answered from a dead copy
 		if !isDead && !hasLive {
 			missing = append(missing, n)
 			continue
@@ -418,7 +424,7 @@ func (m *multistatus) abort(err error) error {
 func deadNames(dead map[xml.Name][]byte) []xml.Name {
 	names := make([]xml.Name, 0, len(dead))
 	for n := range dead {
-		if !isLive(n) {
+		if !isLive(n) && !reserved(n) {
 			names = append(names, n)
 		}
 	}

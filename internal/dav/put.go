@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -54,7 +55,7 @@ func (h *Handler) putContent(w http.ResponseWriter, r *http.Request, p string, b
 		return refuseUpload(w, err)
 	}
 	defer release()
-	up, err := h.upload(r, p, body, meta)
+	up, sums, err := h.upload(r, p, body, meta)
 	if err != nil {
 		return putStatus(err), err
 	}
@@ -64,56 +65,126 @@ func (h *Handler) putContent(w http.ResponseWriter, r *http.Request, p string, b
 		return http.StatusServiceUnavailable, err
 	}
 	defer unlock()
-	created, status, err := h.commitUpload(r, p, up)
+	created, id, status, err := h.commitUpload(r, p, up, sums)
 	if status != 0 {
 		return status, err
 	}
-	if meta.sum != nil {
-		set := map[xml.Name][]byte{nameOCChecksums: meta.checksumProp()}
-		if err := h.props.PatchProps(r.Context(), p, set, nil); err != nil {
-			return statusOf(err), err
-		}
-	}
+	return 0, h.answerPut(w, r, p, meta, created, id)
+}
+
+// answerPut writes a successful PUT's answer: the new ETag (also as
+// ownCloud's OC-ETag) and file id (OC-FileId, as Nextcloud gives it),
+// which sync clients record without a PROPFIND.
+func (h *Handler) answerPut(w http.ResponseWriter, r *http.Request, p string, meta *uploadMeta, created bool, id uint64) error {
 	if meta.hasMtime {
 		w.Header().Set("X-OC-Mtime", "accepted")
 	}
 	if fi, err := h.fs.Stat(r.Context(), p); err == nil {
 		w.Header().Set("ETag", etag(fi))
+		w.Header().Set("OC-ETag", etag(fi))
+	}
+	if id != 0 {
+		if instance, err := h.ids.get(r.Context(), h.props); err == nil {
+			w.Header().Set("OC-FileId", ocID(id, instance))
+		}
 	}
 	if created {
 		w.WriteHeader(http.StatusCreated)
 	} else {
 		w.WriteHeader(http.StatusNoContent)
 	}
-	return 0, nil
+	return nil
 }
 
 // commitUpload makes the received body p's content, with p's path lock
 // held, if the If-Match/If-None-Match preconditions (checked again: p may
 // have changed while the body arrived) and the locks allow it; otherwise
-// it aborts up. It reports whether p was created, or the status of a
-// refusal.
-func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload) (created bool, status int, err error) {
+// it aborts up. With the content goes its record (content.go): committed
+// to the store beside the temp file's fsync and before the rename when p
+// exists (a crash between them leaves the old file, whose inode the
+// record does not fit, so no stale checksum), beside the folder's fsync
+// after it when p is new (a crash before leaves no record of a path with
+// no file). It reports whether p was created and its file id, or the
+// status of a refusal.
+func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, sums digests) (created bool, id uint64, status int, err error) {
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		up.Abort()
-		return false, status, err
+		return false, 0, status, err
 	}
 	touched := []string{p}
-	if _, err := h.fs.Stat(r.Context(), p); errors.Is(err, fs.ErrNotExist) {
+	old, statErr := h.fs.Stat(r.Context(), p)
+	if errors.Is(statErr, fs.ErrNotExist) {
 		touched = withParent(p) // a new member changes its collection
 	}
 	if st, err := h.checkWrite(r, p, scope{touched: touched}); st != 0 {
 		up.Abort()
-		return false, st, err
+		return false, 0, st, err
 	}
-	if err := h.dropChecksum(r, p); err != nil {
-		up.Abort()
-		return false, statusOf(err), err
+	var props map[xml.Name][]byte
+	if statErr == nil {
+		if props, err = h.props.Props(r.Context(), p); err != nil {
+			up.Abort()
+			return false, 0, statusOf(err), err
+		}
 	}
-	if created, err = up.Commit(); err != nil {
-		return false, putStatus(err), err
+	set, remove, id := h.newRecord(up, old, props, sums)
+	write := func() error { return h.props.PatchProps(r.Context(), p, set, remove) }
+	if set == nil {
+		write = nil
 	}
-	return created, 0, nil
+	if statErr == nil {
+		created, err = up.CommitWith(write, nil)
+		if err != nil && write != nil && !up.Placed() {
+			h.restoreRecord(r, p, props)
+		}
+	} else {
+		created, err = up.CommitWith(nil, write)
+	}
+	if err != nil {
+		return false, 0, putStatus(err), err
+	}
+	return created, id, 0, nil
+}
+
+// newRecord is the content record of an upload replacing old (nil when
+// p is new) with the dead properties props, as the store change that
+// writes it, and the id it gives the file: the id old reported, or a
+// new one. It also removes the oc:checksums an older version stored. No
+// change (nil) where files carry no inode.
+func (h *Handler) newRecord(up *localfs.Upload, old fs.FileInfo, props map[xml.Name][]byte, sums digests) (map[xml.Name][]byte, []xml.Name, uint64) {
+	st, err := up.Stamp()
+	if err != nil {
+		return nil, nil, 0
+	}
+	rec := contentRecord{id: randomID(), st: st}
+	if old != nil {
+		rec.id = reportedID(props, old)
+		if ost, ok := localfs.StampOf(old); ok {
+			rec.was = ost.Ino
+		}
+	}
+	for a := range nAlgos {
+		if h.sums.has(a) {
+			rec.sums[a] = sums[a]
+		}
+	}
+	var remove []xml.Name
+	if _, ok := props[nameOCChecksums]; ok {
+		remove = []xml.Name{nameOCChecksums}
+	}
+	return map[xml.Name][]byte{nameContent: rec.encode()}, remove, rec.id
+}
+
+// restoreRecord puts back p's record after a failed commit wrote the new
+// content's (best effort: the new one does not fit the old file, so at
+// worst the old checksums are not reported).
+func (h *Handler) restoreRecord(r *http.Request, p string, props map[xml.Name][]byte) {
+	ctx := context.WithoutCancel(r.Context())
+	if v, ok := props[nameContent]; ok {
+		h.props.PatchProps(ctx, p, map[xml.Name][]byte{nameContent: v}, nil)
+	} else {
+		h.props.PatchProps(ctx, p, nil, []xml.Name{nameContent})
+	}
 }
 
 // refusePut answers the PUTs refused before anything is read: of the
@@ -138,48 +209,36 @@ func (h *Handler) refusePut(r *http.Request, p string) (int, error) {
 	return 0, nil
 }
 
-// upload receives body into a temp file beside p. No path lock is
+// upload receives body into a temp file beside p, computing the digests
+// of the configured algorithms and of those the client announced (all
+// checked: a mismatch is 400 and the temp file goes). No path lock is
 // held while the body arrives, so a slow client holds up nobody (DESIGN
 // §7): the parent is held shared only while the temp file is made (a
 // removal of the folder in progress would otherwise meet a new entry and
 // fail), and a folder moved, removed or replaced meanwhile makes the
 // commit fail with 409 (localfs.ErrParentChanged).
-func (h *Handler) upload(r *http.Request, p string, body io.Reader, meta *uploadMeta) (*localfs.Upload, error) {
+func (h *Handler) upload(r *http.Request, p string, body io.Reader, meta *uploadMeta) (*localfs.Upload, digests, error) {
 	unshare, err := h.paths.ShareContext(r.Context(), path.Dir(p))
 	if err != nil {
-		return nil, err
+		return nil, digests{}, err
 	}
 	up, err := h.fs.NewUpload(p)
 	unshare()
 	if err != nil {
-		return nil, err
+		return nil, digests{}, err
 	}
-	n, err := io.Copy(up, meta.body(body))
+	n, sums, err := copyHashing(up, body, h.sums|meta.wanted())
 	if err == nil {
-		err = meta.verify(n)
+		err = meta.verify(n, sums)
 	}
 	if err == nil && meta.hasMtime {
 		err = up.SetModTime(meta.mtime)
 	}
 	if err != nil {
 		up.Abort()
-		return nil, err
+		return nil, digests{}, err
 	}
-	return up, nil
-}
-
-// dropChecksum removes a stored oc:checksums before new content replaces
-// the file, so a crash can leave a file without a checksum but never with
-// a stale one. It costs a commit only when there is one to drop.
-func (h *Handler) dropChecksum(r *http.Request, p string) error {
-	props, err := h.props.Props(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	if _, ok := props[nameOCChecksums]; !ok {
-		return nil
-	}
-	return h.props.PatchProps(r.Context(), p, nil, []xml.Name{nameOCChecksums})
+	return up, sums, nil
 }
 
 // putStatus maps upload errors: a missing parent is 409 (RFC 4918 §9.7.1).

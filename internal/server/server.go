@@ -77,6 +77,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxUploadsPerUser:  cfg.MaxUploadsPerUser,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
+		Checksums:          append([]string{}, cfg.Checksums...), // never nil: empty is none
 		MaxLockTimeout:     cfg.MaxLockTimeout,
 		LockLimits:         storage.LockLimits{PerResource: cfg.MaxLocksPerResource, PerPrincipal: cfg.MaxLocksPerPrincipal},
 		MaxLockOwnerBytes:  cfg.MaxLockOwnerBytes,

@@ -38,6 +38,8 @@ type Upload struct {
 	dir   *os.Root // the target's folder, followed wherever it goes
 	name  string   // the temp file's name in dir
 	tmp   *os.File
+	// placed: the content is in place; nothing is left to abort.
+	placed bool
 }
 
 // NewUpload starts an upload to name. It fails with fs.ErrNotExist when the
@@ -113,8 +115,18 @@ func (u *Upload) ReadFrom(r io.Reader) (int64, error) {
 // one the upload began in. After an error nothing has changed and the temp
 // file is gone. The caller holds the target's path lock.
 func (u *Upload) Commit() (created bool, err error) {
+	return u.CommitWith(nil, nil)
+}
+
+// CommitWith is Commit that also runs before beside the content's fsync,
+// and after beside the folder's: before must succeed before the rename
+// (it records what the new content is, so a crash leaves the old file
+// with a record that does not fit it, never the reverse), after runs
+// once the rename is done (it may fail: the content is in place then,
+// created and err both set). Either may be nil.
+func (u *Upload) CommitWith(before, after func() error) (created bool, err error) {
 	defer func() {
-		if err != nil {
+		if err != nil && !u.placed {
 			u.Abort()
 		}
 	}()
@@ -131,10 +143,30 @@ func (u *Upload) Commit() (created bool, err error) {
 	case !errors.Is(statErr, fs.ErrNotExist):
 		return false, statErr
 	}
-	if err := u.place(perm); err != nil {
+	if err := u.placeWith(perm, before); err != nil {
 		return false, err
 	}
-	return statErr != nil, u.fs.syncDir(filepath.Dir(u.local))
+	created = statErr != nil
+	return created, beside(after, func() error { return u.fs.syncDir(filepath.Dir(u.local)) })
+}
+
+// Placed reports whether the content is in place (the rename was made),
+// for a caller that must tell a failure before it from one after.
+func (u *Upload) Placed() bool { return u.placed }
+
+// beside runs side and then main, at once, and returns the first error
+// (main's first); a nil side runs main alone.
+func beside(side, main func() error) error {
+	if side == nil {
+		return main()
+	}
+	done := make(chan error, 1)
+	go func() { done <- side() }()
+	err := main()
+	if serr := <-done; err == nil {
+		err = serr
+	}
+	return err
 }
 
 // place gives the pending file its permissions, fsyncs it (unless
@@ -142,14 +174,22 @@ func (u *Upload) Commit() (created bool, err error) {
 // content, shared by uploads and copies. The folder is not fsynced: an
 // upload fsyncs it at once, a tree copy once per folder. After an error
 // the caller aborts.
-func (u *Upload) place(perm os.FileMode) error {
+func (u *Upload) place(perm os.FileMode) error { return u.placeWith(perm, nil) }
+
+// placeWith is place running before beside the fsync; both must succeed
+// before the rename.
+func (u *Upload) placeWith(perm os.FileMode, before func() error) error {
 	if err := u.tmp.Chmod(perm); err != nil {
 		return err
 	}
-	if !u.fs.opts.Relaxed {
-		if err := u.tmp.Sync(); err != nil {
-			return err
+	err := beside(before, func() error {
+		if u.fs.opts.Relaxed {
+			return nil
 		}
+		return u.tmp.Sync()
+	})
+	if err != nil {
+		return err
 	}
 	if err := u.tmp.Close(); err != nil {
 		return err
@@ -157,6 +197,7 @@ func (u *Upload) place(perm os.FileMode) error {
 	if err := u.dir.Rename(u.name, filepath.Base(u.local)); err != nil {
 		return err
 	}
+	u.placed = true
 	u.dir.Close() // the content is in place whatever this says
 	return nil
 }

@@ -72,6 +72,10 @@ func TestParseSequence(t *testing.T) {
 	if seq.user != "" {
 		t.Errorf("a file without @user replays as %q", seq.user)
 	}
+	neg, err := parseCheck(`ETag !~ ^"old"$`)
+	if err != nil || neg.kind != checkHeader || neg.name != "ETag" || neg.op != "!~" || neg.value != `^"old"$` {
+		t.Errorf("header !~ check: %+v, %v", neg, err)
+	}
 	seq, err = parseSequence("user.txt", strings.NewReader("# logged in\n@user alice s3cret\n### t\n> GET /\n< 200\n"))
 	if err != nil || seq.user != "alice" || seq.password != "s3cret" {
 		t.Errorf("@user line: %+v, %v", seq, err)

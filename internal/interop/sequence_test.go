@@ -349,7 +349,7 @@ func parseCheck(text string) (check, error) {
 		return check{kind: checkHeader, name: name, op: "=", value: strings.TrimSpace(value)}, nil
 	}
 	if op, value := cut(rest); (op == "~" || op == "!~") && headerNameRE.MatchString(word) && value != "" {
-		return check{kind: checkHeader, name: word, op: "~", value: value}, nil
+		return check{kind: checkHeader, name: word, op: op, value: value}, nil
 	}
 	return check{}, fmt.Errorf("unknown expectation %q", text)
 }

@@ -242,13 +242,16 @@ func sameSizeSameMtime(t *testing.T, tr *tree, names ...string) {
 // rcloneRound is what every hash-checking vendor must get right: copy a
 // tree with big files up, see the bytes and checksums on the server,
 // `rclone check` by hash, `lsjson --hash`, then a same-size same-mtime
-// change that only `sync --checksum` catches.
-func rcloneRound(t *testing.T, s *server, r *rclone, tr *tree, hashes ...string) {
+// change that only `sync --checksum` catches. With chunked, the files
+// over rclone's chunk size must have come as chunked uploads (the
+// server's log shows their assembly), else none.
+func rcloneRound(t *testing.T, s *server, r *rclone, tr *tree, chunked bool, hashes ...string) {
 	t.Helper()
 	const folder = "up"
 	remote := r.remote + folder
 	r.rc("copy", tr.dir, remote)
 	wantServerFiles(t, s, folder, tr)
+	wantAssemblies(t, s, chunked, tr, "")
 	names := tr.names()
 	small := names[len(names)-1]
 	for _, name := range []string{small, "big/25 MiB.bin"} {
@@ -266,6 +269,7 @@ func rcloneRound(t *testing.T, s *server, r *rclone, tr *tree, hashes ...string)
 	sameSizeSameMtime(t, tr, changed...)
 	r.rc("sync", "--checksum", tr.dir, remote)
 	wantServerFiles(t, s, folder, tr)
+	wantAssemblies(t, s, chunked, tr, "big/25 MiB.bin")
 	r.check(tr.dir, remote, len(tr.files))
 	for _, name := range changed {
 		wantOCChecksums(t, s, folder+"/"+name, tr.files[name].data)
@@ -283,20 +287,20 @@ func TestRcloneNextcloud(t *testing.T) {
 		t.Parallel()
 		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+files, "nextcloud")
-		rcloneRound(t, s, r, bigTree(t, 12), "sha1")
+		rcloneRound(t, s, r, bigTree(t, 12), true, "sha1")
 		wantNoUploadsLeft(t, s)
 	})
 	t.Run("current vendor=owncloud webdav URL", func(t *testing.T) {
 		t.Parallel()
 		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+"/remote.php/webdav/", "owncloud")
-		rcloneRound(t, s, r, bigTree(t, 12), "md5", "sha1")
+		rcloneRound(t, s, r, bigTree(t, 12), false, "md5", "sha1")
 	})
 	t.Run("current vendor=owncloud files URL", func(t *testing.T) {
 		t.Parallel()
 		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, needCurrentRclone(t), s.URL+files, "owncloud")
-		rcloneRound(t, s, r, newTree(t, 12), "md5", "sha1")
+		rcloneRound(t, s, r, newTree(t, 12), false, "md5", "sha1")
 	})
 	t.Run("current vendor=other plain URL", func(t *testing.T) {
 		t.Parallel()
@@ -311,14 +315,39 @@ func TestRcloneNextcloud(t *testing.T) {
 		t.Parallel()
 		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, testbin.NeedTool(t, "rclone", "rclone"), s.URL+files, "nextcloud")
-		rcloneRound(t, s, r, newTree(t, 12), "sha1")
+		rcloneRound(t, s, r, newTree(t, 12), false, "sha1")
 	})
 	t.Run("debian vendor=owncloud webdav URL", func(t *testing.T) {
 		t.Parallel()
 		s := startUserServer(t, ncUser, ncPassword)
 		r := newRcloneUser(t, testbin.NeedTool(t, "rclone", "rclone"), s.URL+"/remote.php/webdav/", "owncloud")
-		rcloneRound(t, s, r, newTree(t, 12), "md5", "sha1")
+		rcloneRound(t, s, r, newTree(t, 12), false, "md5", "sha1")
 	})
+}
+
+// assemblyRE matches the server's log line of a chunked upload's
+// successful assembly.
+var assemblyRE = regexp.MustCompile(`method=MOVE path=/remote\.php/dav/uploads/` + ncUser + `/\S+/\.file .*status=20[14]`)
+
+// wantAssemblies wants as many chunked uploads assembled so far as tr has
+// files over the chunk size (once more for again, a name changed and
+// synced since), or none when !chunked.
+func wantAssemblies(t *testing.T, s *server, chunked bool, tr *tree, again string) {
+	t.Helper()
+	want := 0
+	if chunked {
+		for _, f := range tr.files {
+			if len(f.data) > chunkSize {
+				want++
+			}
+		}
+		if _, ok := tr.files[again]; ok {
+			want++
+		}
+	}
+	if got := len(assemblyRE.FindAllString(s.proc.Log(), -1)); got != want {
+		t.Errorf("the server assembled %d chunked uploads, want %d", got, want)
+	}
 }
 
 // wantNoUploadsLeft wants the user's chunk upload area to be empty once

@@ -38,7 +38,8 @@
 //     desktop.ini for Windows too).
 //   - rclone, ownCloud and Nextcloud clients: OC-Checksum checked and kept
 //     as oc:checksums, X-OC-Mtime on PUT, COPY and MOVE (clientext.go,
-//     put.go, copymove.go).
+//     put.go, copymove.go); oc:permissions, which the Nextcloud desktop
+//     client requires of every entry (ocpermissions.go).
 //   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
 //     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
 //   - Browsers: an HTML listing of a collection for Accept: text/html, and

@@ -19,14 +19,15 @@ run:
 # every test; tests whose client is missing skip, naming the package
 # (with CI=true a missing client fails instead). The PostgreSQL tests run
 # against a throwaway cluster (see with-pg).
-test: export ATOMDAV_RCLONE_CURRENT = $(CURDIR)/$(RCLONE_CURRENT)
+test: export ATOMDAV_TEST_RCLONE_CURRENT = $(CURDIR)/$(RCLONE_CURRENT)
 test: deps rclone-current
 	$(GO) vet ./...
 	@$(call with-pg,$(GO) test -race -count=1 ./...)
 	@$(MAKE) --no-print-directory fuzz
 
 # rclone-current builds a current rclone into bin/ for the interop tests
-# (they find it through ATOMDAV_RCLONE_CURRENT): Debian's rclone predates
+# (they find it through ATOMDAV_TEST_RCLONE_CURRENT; servers the tests
+# start ignore ATOMDAV_TEST_* variables): Debian's rclone predates
 # Nextcloud chunked uploads (rclone 1.63). internal/interop/rclone is its
 # own Go module and links only the local and WebDAV backends and the
 # commands the tests run; Go's build cache makes a rebuild take seconds.

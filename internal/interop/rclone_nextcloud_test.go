@@ -64,11 +64,11 @@ func startUserServer(t *testing.T, user, password string, extraYAML ...string) *
 }
 
 // needCurrentRclone returns the current rclone `make rclone-current`
-// builds (ATOMDAV_RCLONE_CURRENT, else bin/rclone-current of this
+// builds (ATOMDAV_TEST_RCLONE_CURRENT, else bin/rclone-current of this
 // checkout), or skips naming what is missing; with CI=true it fails.
 func needCurrentRclone(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("ATOMDAV_RCLONE_CURRENT")
+	p := os.Getenv("ATOMDAV_TEST_RCLONE_CURRENT")
 	if p == "" {
 		p = filepath.Join("..", "..", "bin", "rclone-current")
 	}
@@ -79,7 +79,7 @@ func needCurrentRclone(t *testing.T) string {
 		}
 		return abs
 	}
-	const how = "a current rclone (1.63 or later, for Nextcloud chunked uploads) is missing: run `make rclone-current` (it builds bin/rclone-current) or set ATOMDAV_RCLONE_CURRENT"
+	const how = "a current rclone (1.63 or later, for Nextcloud chunked uploads) is missing: run `make rclone-current` (it builds bin/rclone-current) or set ATOMDAV_TEST_RCLONE_CURRENT"
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s (not found: %s) and CI=true", how, p)
 	}

@@ -2,7 +2,7 @@
 // local and WebDAV backends and the commands the tests run. It is its own
 // module (go.mod beside it) so the main module's `./...` neither builds nor
 // depends on rclone; `make rclone-current` builds it into bin/ for the
-// tests (ATOMDAV_RCLONE_CURRENT), much faster than the full rclone binary.
+// tests (ATOMDAV_TEST_RCLONE_CURRENT), much faster than the full rclone binary.
 package main
 
 import (

@@ -266,7 +266,19 @@ func rcloneRound(t *testing.T, s *server, r *rclone, tr *tree, chunked bool, has
 	if _, ok := tr.files["big/25 MiB.bin"]; ok {
 		changed = append(changed, "big/25 MiB.bin")
 	}
+	before := map[string]localFile{}
+	for _, name := range changed {
+		before[name] = tr.files[name]
+	}
 	sameSizeSameMtime(t, tr, changed...)
+	// A sync by size and mtime sees no change: the server kept both.
+	r.rc("sync", tr.dir, remote)
+	for name, f := range before {
+		b, err := os.ReadFile(filepath.Join(s.Dir, ncRoot, folder, filepath.FromSlash(name)))
+		if err != nil || sha1Hex(b) != sha1Hex(f.data) {
+			t.Errorf("%s: a sync by size and mtime changed it on the server (%v): the change is not same-size same-mtime", name, err)
+		}
+	}
 	r.rc("sync", "--checksum", tr.dir, remote)
 	wantServerFiles(t, s, folder, tr)
 	wantAssemblies(t, s, chunked, tr, "big/25 MiB.bin")

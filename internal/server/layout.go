@@ -132,10 +132,18 @@ func firstSegment(s string) string {
 	return s
 }
 
-// cleanURLPath is path.Clean of p keeping a trailing slash.
+// cleanURLPath is path.Clean of p keeping a trailing slash; it allocates
+// nothing for a path that is clean already (every request's path is
+// looked at here).
 func cleanURLPath(p string) string {
-	c := path.Clean("/" + p)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	c := path.Clean(p)
 	if c != "/" && strings.HasSuffix(p, "/") {
+		if p[:len(p)-1] == c {
+			return p
+		}
 		c += "/"
 	}
 	return c
@@ -208,8 +216,10 @@ func (g *gate) ownSpace(w http.ResponseWriter, r *http.Request, where place, nam
 		unauthorized(w)
 		return target{}, r
 	case !anon && named != user:
-		g.log.Warn("a user named another user's folder", "id", requestID(r.Context()), "addr", clientIP(r), "user", user)
-		http.Error(w, "403 Forbidden: this URL is another user's; yours is "+
+		// The same answer whether named is a user or not: it confirms no
+		// name, and shows the user only their own URL.
+		g.log.Warn("a user named another user's folder", "id", requestID(r.Context()), "addr", clientIP(r), "user", user, "named", named)
+		http.Error(w, "403 Forbidden: the user in this URL is not you; your files are at "+
 			(&url.URL{Path: l.base + ncFiles + "/" + user + "/"}).EscapedPath(), http.StatusForbidden)
 		return target{}, r
 	}

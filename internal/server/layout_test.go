@@ -60,3 +60,21 @@ func trimSlash(s string) string {
 	}
 	return s
 }
+
+// TestCleanURLPathAllocs: the plain layout's requests pay no allocation
+// for the layout's look at their path.
+func TestCleanURLPathAllocs(t *testing.T) {
+	for _, p := range []string{"/a/b.txt", "/a/b/", "/"} {
+		if n := testing.AllocsPerRun(100, func() { _ = cleanURLPath(p) }); n != 0 {
+			t.Errorf("cleanURLPath(%q): %v allocations", p, n)
+		}
+		if got := cleanURLPath(p); got != p {
+			t.Errorf("cleanURLPath(%q) = %q", p, got)
+		}
+	}
+	for in, want := range map[string]string{"/a//b/": "/a/b/", "/a/../b": "/b", "a/./b/": "/a/b/", "/..": "/", "/a/..": "/"} {
+		if got := cleanURLPath(in); got != want {
+			t.Errorf("cleanURLPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -121,7 +121,7 @@ func Default() Config {
 		LogFormat:            "text",
 		Durability:           "full",
 		NextcloudURLs:        true,
-		Checksums:            []string{"md5", "sha1", "adler32", "sha256"},
+		Checksums:            []string{"md5", "sha1"},
 		MaxXMLBytes:          1 << 20,
 		MaxLockTimeout:       24 * time.Hour,
 		MaxLockOwnerBytes:    4 << 10,

@@ -3,6 +3,8 @@ package crashtest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
@@ -17,6 +19,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,7 +127,7 @@ type harness struct {
 	ops     []opRecord           // every workload request
 	opStart map[int]int          // life → index of its first request in ops
 	viol    []violation          // in order found
-	checked struct{ verifies, files, resources, live int }
+	checked struct{ verifies, files, resources, live, checksums int }
 	lost    bool     // a verification failed: the next one re-learns where files are
 	errLogs []string // server log lines at level ERROR, first few
 	errN    int
@@ -808,9 +811,10 @@ func (h *harness) setup(l *life) {
 // resource is one PROPFIND response: a path, whether it is a collection,
 // and the urn:crash properties found on it (local name → text).
 type resource struct {
-	path  string
-	coll  bool
-	props map[string]string
+	path      string
+	coll      bool
+	props     map[string]string
+	checksums string // oc:checksums' inner XML, "" when not reported
 }
 
 // verify reads the whole tree of a fresh life before any load and checks
@@ -986,6 +990,7 @@ func (h *harness) checkFile(l *life, r *resource, seen map[string]string) {
 		h.violLocked(l, "duplicate-identity", fmt.Sprintf("content id %s in both %s and %s", id, other, r.path), id, other, r.path)
 	}
 	seen[id] = r.path
+	h.checkChecksums(l, r, x.body)
 	propID, hasID := r.props["id"]
 	if hasID && propID != id {
 		h.violLocked(l, "misplaced-prop", fmt.Sprintf("%s: content id %s, urn:crash:id %s", r.path, id, propID), r.path, id, propID)
@@ -1055,12 +1060,13 @@ func (h *harness) walk(l *life) (map[string]*resource, error) {
 }
 
 const propfindBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:c="` + ns +
-	`"><D:prop><D:resourcetype/><c:P1/><c:P2/><c:P3/><c:P4/><c:P5/><c:id/><c:mt/><c:x/></D:prop></D:propfind>`
+	`" xmlns:oc="http://owncloud.org/ns"><D:prop><D:resourcetype/><c:P1/><c:P2/><c:P3/><c:P4/><c:P5/><c:id/><c:mt/><c:x/><oc:checksums/></D:prop></D:propfind>`
 
 // msProp is any property element in a 207.
 type msProp struct {
 	XMLName    xml.Name
 	Text       string    `xml:",chardata"`
+	Inner      string    `xml:",innerxml"`
 	Collection *struct{} `xml:"DAV: collection"`
 }
 
@@ -1104,6 +1110,8 @@ func (h *harness) propfind(l *life, dir string) ([]*resource, error) {
 					r.coll = p.Collection != nil
 				case p.XMLName.Space == ns:
 					r.props[p.XMLName.Local] = p.Text
+				case p.XMLName.Space == "http://owncloud.org/ns" && p.XMLName.Local == "checksums":
+					r.checksums = p.Inner
 				}
 			}
 		}
@@ -1181,8 +1189,8 @@ func (h *harness) report() {
 	}
 	t.Logf("seed %d, %d workers, race=%v: %d kills, %d lives; requests sent %d, acknowledged %d, refused (4xx) %d, unanswered (in flight at a kill, or 5xx) %d\n%s",
 		h.seed, *flagWorkers, raceBuild, h.kills, h.lives, tot.sent, tot.acked, tot.failed, tot.uncertain, strings.Join(lines, "\n"))
-	t.Logf("verified %d times: %d resources, %d files read, %d live files compared with their dead twins (live mode %v); server ERROR log lines: %d %q",
-		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.live, *flagLive, h.errN, h.errLogs)
+	t.Logf("verified %d times: %d resources, %d files read (%d with oc:checksums, compared with their bytes), %d live files compared with their dead twins (live mode %v); server ERROR log lines: %d %q",
+		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.checksums, h.checked.live, *flagLive, h.errN, h.errLogs)
 	t.Logf("violations by kind: %v", byKind)
 	if len(h.viol) == 0 {
 		return
@@ -1304,4 +1312,27 @@ func tail(file string, n int) string {
 		return err.Error()
 	}
 	return string(b[max(0, len(b)-n):])
+}
+
+// ocChecksum finds "ALGO:hex" fields in oc:checksums' inner XML.
+var ocChecksum = regexp.MustCompile(`\b(SHA1|MD5):([0-9a-f]+)`)
+
+// checkChecksums checks that the checksums the server reports for a file
+// (if any: a crash may leave a file without them) are those of the bytes
+// it serves, never those of an older content.
+func (h *harness) checkChecksums(l *life, r *resource, body []byte) {
+	if r.checksums == "" {
+		return
+	}
+	h.checked.checksums++
+	want := map[string]string{"SHA1": fmt.Sprintf("%x", sha1.Sum(body)), "MD5": fmt.Sprintf("%x", md5.Sum(body))}
+	found := ocChecksum.FindAllStringSubmatch(r.checksums, -1)
+	if len(found) == 0 {
+		h.violLocked(l, "bad-checksums", fmt.Sprintf("%s: oc:checksums %q names neither SHA1 nor MD5", r.path, r.checksums), r.path)
+	}
+	for _, m := range found {
+		if want[m[1]] != m[2] {
+			h.violLocked(l, "stale-checksum", fmt.Sprintf("%s: oc:checksums %s:%s, the content's is %s", r.path, m[1], m[2], want[m[1]]), r.path)
+		}
+	}
 }

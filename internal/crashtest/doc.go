@@ -15,6 +15,10 @@
 //     sent is not (one in flight at the kill may or may not be);
 //   - every file holds one complete version (its first line is the sha256
 //     of the rest) and no temp file of an atomic write is ever listed;
+//   - the checksums a file reports in oc:checksums, if any (a crash may
+//     leave none), are those of the bytes GET serves, never an older
+//     content's: the content record is committed before the rename and
+//     holds only while the file's inode, size and mtime are recorded;
 //   - properties stay on their resource through MOVE, DELETE and the MOVE
 //     of a collection: the dead property urn:crash:id of every file names
 //     the identity written in its content, and a file whose PUT and id

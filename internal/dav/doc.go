@@ -36,10 +36,16 @@
 //     reverse (storage/localfs unicode.go); .DS_Store and ._* files left
 //     out of listings with Config.HideOSJunk (junk.go, Thumbs.db and
 //     desktop.ini for Windows too).
-//   - rclone, ownCloud and Nextcloud clients: OC-Checksum checked and kept
-//     as oc:checksums, X-OC-Mtime on PUT, COPY and MOVE (clientext.go,
-//     put.go, copymove.go); oc:permissions, which the Nextcloud desktop
-//     client requires of every entry (ocpermissions.go).
+//   - rclone, ownCloud and Nextcloud clients: checksums computed by the
+//     server while an upload streams in (digest.go), kept in the file's
+//     content record (content.go) and reported as oc:checksums; file ids
+//     as oc:fileid, oc:id and OC-FileId; OC-Checksum verified, X-OC-Mtime
+//     on PUT, COPY and MOVE (clientext.go, put.go, copymove.go,
+//     copystamp.go); oc:permissions, which the Nextcloud desktop client
+//     requires of every entry (ocpermissions.go).
+//   - RFC 9530 clients: Content-Digest and Repr-Digest verified on PUT,
+//     Repr-Digest answered for Want-Repr-Digest on GET and HEAD
+//     (digestheader.go, getdigest.go).
 //   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
 //     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
 //   - Browsers: an HTML listing of a collection for Accept: text/html, and
@@ -48,6 +54,23 @@
 //   - Case-insensitive file systems (macOS, Windows, casefold folders):
 //     the state folder and temp files are reserved whatever the case of
 //     their names (storage/localfs localfs.go IsHidden).
+//
+// # Content records
+//
+// Every file written through atomdav has one content record, the dead
+// property {urn:x-atomdav:}content (content.go): its file id, the stamp
+// (inode, size, mtime) of the content it describes, and that content's
+// digests. Keeping it as a dead property makes MOVE, COPY and DELETE
+// carry it through the store's intents, with no schema of its own. Its
+// digests count only while the file's stamp is the recorded one: never a
+// stale checksum, after a change behind the server's back or a crash. A
+// PUT commits the record of the new content, stamped with the temp
+// file's inode (the rename keeps it), beside the temp file's fsync and
+// before the rename when the file exists, and beside the folder's fsync
+// after the rename when it is new (no record is left for a path with no
+// file): one store commit per PUT. PROPFIND never reads a file to
+// compute a digest; GET and HEAD do for Want-Repr-Digest when the record
+// does not fit, and then write a fresh one under the path lock.
 //
 // # Concurrency
 //
@@ -73,9 +96,17 @@
 // fails those checks today (a lock taken by an older version, or under a
 // larger limit) is left out of lock discovery, each lock checked once.
 // Every request header parsed here (Depth, Destination, Overwrite,
-// Timeout, OC-Checksum, X-OC-Mtime, X-Expected-Entity-Length; If in
-// ifheader) has a fuzz target; a malformed one is 400, never a
-// panic.
+// Timeout, OC-Checksum, X-OC-Mtime, X-Expected-Entity-Length,
+// Content-Digest, Repr-Digest, Want-Repr-Digest; If in ifheader) has a
+// fuzz target; a malformed one is 400 (Want-Repr-Digest: ignored), never
+// a panic. A digest dictionary is read in one pass, at most 32 members.
+//
+// The reserved namespace urn:x-atomdav: (content records, the instance
+// id) is the server's: PROPFIND never shows it (404 by name), PROPPATCH of
+// any name in it is 403 cannot-modify-protected-property, like
+// oc:checksums, oc:fileid and oc:id, which are live. A GET with
+// Want-Repr-Digest costs one read of the file and at most one store
+// write, and only when the file's record does not fit it.
 //
 // What one request makes the server read or write is bounded by options,
 // not only by its size: an If header of more than Config.MaxIfConditions

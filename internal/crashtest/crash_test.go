@@ -119,6 +119,7 @@ type harness struct {
 	mu      sync.Mutex           // guards everything below
 	props   map[string]*tracker  // stable file → its P1..P5 value
 	live    map[string]*tracker  // live file → its "mt x" (live_test.go)
+	chunked map[string]*tracker  // chunked-upload file → its content version (chunked_test.go)
 	content map[string]*tracker  // stable file → its content version
 	idents  map[string]*identity // pool content id → how far its creation got
 	alive   map[string]bool      // ids of idents not yet missed by a verification
@@ -127,7 +128,7 @@ type harness struct {
 	ops     []opRecord           // every workload request
 	opStart map[int]int          // life → index of its first request in ops
 	viol    []violation          // in order found
-	checked struct{ verifies, files, resources, live, checksums int }
+	checked struct{ verifies, files, resources, live, checksums, chunked int }
 	lost    bool     // a verification failed: the next one re-learns where files are
 	errLogs []string // server log lines at level ERROR, first few
 	errN    int
@@ -140,7 +141,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h := &harness{
 		t: t, work: work, root: filepath.Join(work, "root"), seed: *flagSeed,
-		props: map[string]*tracker{}, content: map[string]*tracker{}, live: map[string]*tracker{},
+		props: map[string]*tracker{}, content: map[string]*tracker{}, live: map[string]*tracker{}, chunked: map[string]*tracker{},
 		idents: map[string]*identity{}, alive: map[string]bool{}, pvals: map[string]bool{}, stats: map[string]*opStats{}, opStart: map[int]int{},
 	}
 	if h.seed == 0 {
@@ -518,6 +519,10 @@ func (w *worker) step(ctx context.Context) {
 		w.liveProppatch(ctx)
 		return
 	}
+	if *flagChunked && w.rng.IntN(100) < chunkedPct {
+		w.chunkedUpload(ctx)
+		return
+	}
 	switch n := w.rng.IntN(100); {
 	case n < 30:
 		w.stableProppatch(ctx)
@@ -806,6 +811,7 @@ func (h *harness) setup(l *life) {
 		h.content[p] = &tracker{base: val}
 	}
 	h.setupLive(l)
+	h.setupChunked(l)
 }
 
 // resource is one PROPFIND response: a path, whether it is a collection,
@@ -836,6 +842,8 @@ func (h *harness) verify(l *life) {
 		h.checkResource(l, r)
 		if !r.coll && strings.HasPrefix(p, "/l/") {
 			h.checkLive(l, r)
+		} else if !r.coll && strings.HasPrefix(p, "/c/") {
+			h.checkChunked(l, r)
 		} else if !r.coll {
 			h.checked.files++
 			h.checkFile(l, r, seen)
@@ -849,6 +857,11 @@ func (h *harness) verify(l *life) {
 	for p := range h.live {
 		if res[p] == nil {
 			h.violLocked(l, "live-file-missing", p+" is gone", p)
+		}
+	}
+	for p := range h.chunked {
+		if res[p] == nil {
+			h.violLocked(l, "chunked-file-missing", p+" is gone", p)
 		}
 	}
 	h.checkWhereabouts(l, seen)
@@ -1189,8 +1202,8 @@ func (h *harness) report() {
 	}
 	t.Logf("seed %d, %d workers, race=%v: %d kills, %d lives; requests sent %d, acknowledged %d, refused (4xx) %d, unanswered (in flight at a kill, or 5xx) %d\n%s",
 		h.seed, *flagWorkers, raceBuild, h.kills, h.lives, tot.sent, tot.acked, tot.failed, tot.uncertain, strings.Join(lines, "\n"))
-	t.Logf("verified %d times: %d resources, %d files read (%d with oc:checksums, compared with their bytes), %d live files compared with their dead twins (live mode %v); server ERROR log lines: %d %q",
-		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.checksums, h.checked.live, *flagLive, h.errN, h.errLogs)
+	t.Logf("verified %d times: %d resources, %d files read (%d with oc:checksums, compared with their bytes), %d live files compared with their dead twins (live mode %v), %d chunked-upload files read (chunked mode %v); server ERROR log lines: %d %q",
+		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.checksums, h.checked.live, *flagLive, h.checked.chunked, *flagChunked, h.errN, h.errLogs)
 	t.Logf("violations by kind: %v", byKind)
 	if len(h.viol) == 0 {
 		return

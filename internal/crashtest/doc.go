@@ -29,6 +29,12 @@
 //     through Win32LastModifiedTime) and execute bit (Apache's
 //     executable), as stat sees them in the served folder, and an
 //     acknowledged one is never lost;
+//   - a chunked upload's assembly is all or none too (-chunked, on by
+//     default): each /c/cNN, replaced by Nextcloud chunked uploads (MKCOL
+//     of an upload folder, chunks PUT in a random order, some retried,
+//     MOVE of .file; the Nextcloud layout's URLs must be served), holds
+//     one whole version, the old one or the new, never chunks of two, and
+//     an acknowledged MOVE is never lost;
 //   - files go only where the MOVEs sent could take them, and vanish only
 //     if a DELETE or MOVE that was not refused could reach them: a refusal
 //     (4xx) must have changed nothing, and start-up recovery must remove

@@ -150,6 +150,43 @@ func TestChunkedUploadRclone(t *testing.T) {
 	}
 }
 
+// TestChunkedUploadDesktopNames: the Nextcloud desktop client's chunk
+// names: v2 numbers padded to 5 digits (1 to 10000 only); older clients
+// (chunking v1, no Destination at MKCOL) chunk indexes padded to 8
+// digits, or byte offsets padded to 16.
+func TestChunkedUploadDesktopNames(t *testing.T) {
+	t.Parallel()
+	s := newChunkServer(t, Config{})
+	s.must(t, 201, "alice", "MKCOL", upA+"/1234", "", "Destination", destA)
+	s.must(t, 400, "alice", "PUT", upA+"/1234/00000", "x", "Destination", destA)
+	s.must(t, 400, "alice", "PUT", upA+"/1234/10001", "x", "Destination", destA)
+	s.must(t, 201, "alice", "PUT", upA+"/1234/00002", "bb", "Destination", destA)
+	s.must(t, 201, "alice", "PUT", upA+"/1234/00001", "a", "Destination", destA)
+	s.must(t, 201, "alice", "MOVE", upA+"/1234/.file", "", "Destination", destA, "OC-Total-Length", "3")
+	if got := s.file(t, "alice/big.bin"); got != "abb" {
+		t.Errorf("v2: %q", got)
+	}
+	s.must(t, 201, "alice", "MKCOL", upA+"/5678", "")
+	for _, c := range [][2]string{{"0000000000000004", "efgh"}, {"0000000000000000", "abcd"}, {"0000000000000008", "ij"}} {
+		s.must(t, 201, "alice", "PUT", upA+"/5678/"+c[0], c[1])
+	}
+	s.must(t, 204, "alice", "MOVE", upA+"/5678/.file", "", "Destination", destA, "OC-Total-Length", "10")
+	if got := s.file(t, "alice/big.bin"); got != "abcdefghij" {
+		t.Errorf("v1 by offset: %q", got)
+	}
+	s.must(t, 201, "alice", "MKCOL", upA+"/9", "")
+	s.must(t, 201, "alice", "PUT", upA+"/9/00000001", "yz")
+	s.must(t, 201, "alice", "PUT", upA+"/9/00000000", "wx")
+	// The desktop client names the destination's ETag in a tagged If
+	// list ("If-Match applies to the source").
+	etag := s.must(t, 200, "alice", "HEAD", filA+"/big.bin", "").Header().Get("ETag")
+	s.must(t, 412, "alice", "MOVE", upA+"/9/.file", "", "Destination", destA, "If", "<"+filA+"/big.bin> ([\"stale\"])")
+	s.must(t, 204, "alice", "MOVE", upA+"/9/.file", "", "Destination", destA, "If", "<"+filA+"/big.bin> (["+etag+"])")
+	if got := s.file(t, "alice/big.bin"); got != "wxyz" {
+		t.Errorf("v1 by index: %q", got)
+	}
+}
+
 // TestChunkedUploadRefusals: what does not add up is 400 and replaces
 // nothing; the upload stays for a retry.
 func TestChunkedUploadRefusals(t *testing.T) {

@@ -43,6 +43,9 @@ func (h *Handler) putChunk(w http.ResponseWriter, r *http.Request, u *uploadReq)
 	}
 	defer release()
 	c, _ := uploads.ParseChunk(u.chunk) // checked by serveUploads
+	if info.Destination != "" && c.End < 0 && (c.Start < 1 || c.Start > uploads.MaxChunks) {
+		return http.StatusBadRequest, fmt.Errorf("chunk %s: chunking v2 numbers chunks 1 to %d", c.Name, uploads.MaxChunks)
+	}
 	sums := newTeeSums(meta.wanted())
 	check := func(n int64) error {
 		if c.End >= 0 && n != c.End-c.Start+1 {
@@ -158,7 +161,7 @@ func (h *Handler) assembleUpload(w http.ResponseWriter, r *http.Request, u *uplo
 	if st, err := u.agrees(r, a.Info); st != 0 {
 		return st, err
 	}
-	size, err := uploads.Whole(a.Chunks, a.Info.Destination == "")
+	size, err := uploads.Whole(a.Chunks, a.Info.Destination != "")
 	if err != nil {
 		return uploadStatus(err), err
 	}

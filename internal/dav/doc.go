@@ -7,9 +7,10 @@
 // The handlers reach the disk through one door, Config.FS (a FileSystem:
 // storage/localfs's jail, read and write operations that keep properties
 // in step with the tree), and the store only as Config.Store (dead
-// properties) and Config.Locks (the lock table), passed explicitly. They
-// call no os, syscall or x/sys/unix function themselves; arrows_test.go
-// fails when one does.
+// properties) and Config.Locks (the lock table), passed explicitly, and
+// the folders of chunked uploads only through Config.Uploads
+// (storage/uploads). They call no os, syscall or x/sys/unix function
+// themselves; arrows_test.go fails when one does.
 //
 // Every handler returns (status int, err error); ServeHTTP alone writes
 // error responses, and reports errors through Config.OnError (libraries do
@@ -42,7 +43,9 @@
 //     as oc:fileid, oc:id and OC-FileId; OC-Checksum verified, X-OC-Mtime
 //     on PUT, COPY and MOVE (clientext.go, put.go, copymove.go,
 //     copystamp.go); oc:permissions, which the Nextcloud desktop client
-//     requires of every entry (ocpermissions.go).
+//     requires of every entry (ocpermissions.go); Nextcloud's chunked
+//     uploads, chunking v2 and the byte-range chunk names rclone sends
+//     (ServeUploads, chunked.go, chunkput.go).
 //   - RFC 9530 clients: Content-Digest and Repr-Digest verified on PUT,
 //     Repr-Digest answered for Want-Repr-Digest on GET and HEAD
 //     (digestheader.go, getdigest.go).
@@ -143,6 +146,17 @@
 // the live locks per resource and per principal, checked by the store in
 // the transaction that adds a lock (507 above them), so that no client can
 // make lockdiscovery answers grow without end.
+//
+// Chunked uploads (ServeUploads) live in Config.Uploads keyed by the
+// view's principal, whatever URL reached the view: a principal sees,
+// fills, assembles and aborts only its own. Upload ids and chunk names
+// are checked (storage/uploads) before they reach the disk; a chunk body
+// has PUT's bounds (max-upload-bytes for all of an upload's chunks
+// together, the idle and rate bounds, an upload slot), and the store
+// bounds the uploads and bytes pending per principal (507). The MOVE of
+// .file writes its Destination, which must be a file of the view,
+// through PUT's own pipeline (putContent): If and locks, preconditions,
+// checksums, the atomic rename.
 //
 // A view's root is a jail like the share's: a name that a symlink leads
 // out of it (into another user's folder, say), or such a symlink itself, is

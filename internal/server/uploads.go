@@ -28,13 +28,14 @@ func openUploads(cfg config.Config, log *slog.Logger) (*uploads.Store, error) {
 }
 
 // sweepUploads sweeps the expired chunked uploads every sweepEvery of
-// the expiry until ctx ends.
+// the expiry (and what crashes left, also without an expiry) until ctx
+// ends.
 func (s *Server) sweepUploads(ctx context.Context) {
 	expiry := s.cfg.ChunkedUploadExpiry
-	if expiry <= 0 {
-		return
+	every := 15 * time.Minute
+	if expiry > 0 {
+		every = min(max(expiry/sweepEvery, time.Second), every)
 	}
-	every := min(max(expiry/sweepEvery, time.Second), 15*time.Minute)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -52,12 +53,13 @@ func (s *Server) sweepUploads(ctx context.Context) {
 const sweepEvery = 4
 
 // sweepUploadsOnce removes the uploads untouched for expiry (none when it
-// is 0) and says so.
+// is 0), and what crashes left, and says so.
 func sweepUploadsOnce(ups *uploads.Store, expiry time.Duration, log *slog.Logger) {
-	if expiry <= 0 {
-		return
+	var cutoff time.Time
+	if expiry > 0 {
+		cutoff = time.Now().Add(-expiry)
 	}
-	n, err := ups.Sweep(time.Now().Add(-expiry))
+	n, err := ups.Sweep(cutoff)
 	if err != nil {
 		log.Warn("sweep of expired chunked uploads", "err", err)
 	}

@@ -112,9 +112,10 @@ func (c *chunkReader) Read(b []byte) (int, error) {
 	}
 }
 
-// Sweep removes the uploads last touched before cutoff, of every
-// principal, and the temp files left by a crash, passing over the uploads
-// in use. It returns how many uploads it removed.
+// Sweep removes the uploads last touched before cutoff (none when cutoff
+// is zero), of every principal, and what a crash left: folders being
+// removed, and temp files and folders older than TempAge. It passes over
+// the uploads in use and returns how many uploads it removed.
 func (s *Store) Sweep(cutoff time.Time) (int, error) {
 	principals, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -143,9 +144,21 @@ func (s *Store) sweepPrincipal(pkey string, cutoff time.Time) (int, error) {
 		return 0, fmt.Errorf("uploads: %w", err)
 	}
 	removed := 0
+	temps := time.Now().Add(-TempAge)
 	for _, e := range entries {
 		fi, err := e.Info()
-		if err != nil || !fi.ModTime().Before(cutoff) {
+		switch {
+		case err != nil:
+			continue
+		case strings.HasPrefix(e.Name(), removingPrefix):
+			os.RemoveAll(filepath.Join(pdir, e.Name()))
+			continue
+		case strings.HasPrefix(e.Name(), tempPrefix):
+			if fi.ModTime().Before(temps) { // a Create cut short
+				os.RemoveAll(filepath.Join(pdir, e.Name()))
+			}
+			continue
+		case !fi.ModTime().Before(cutoff):
 			continue
 		}
 		key := pkey + "/" + e.Name()
@@ -158,9 +171,7 @@ func (s *Store) sweepPrincipal(pkey string, cutoff time.Time) (int, error) {
 		if inUse {
 			continue
 		}
-		if strings.HasPrefix(e.Name(), tempPrefix) {
-			err = os.RemoveAll(filepath.Join(pdir, e.Name())) // a Create or Remove cut short
-		} else if err = s.removeDir(filepath.Join(pdir, e.Name())); err == nil {
+		if err = s.removeDir(filepath.Join(pdir, e.Name())); err == nil {
 			removed++
 		}
 		s.clear(key)
@@ -168,17 +179,22 @@ func (s *Store) sweepPrincipal(pkey string, cutoff time.Time) (int, error) {
 			return removed, err
 		}
 	}
-	return removed, s.sweepTemps(pdir, cutoff)
+	sweepTemps(pdir, temps)
+	return removed, nil
 }
 
-// sweepTemps removes the chunk temp files a crash left in an upload
-// folder, older than cutoff.
-func (s *Store) sweepTemps(pdir string, cutoff time.Time) error {
+// TempAge is how old a temp file or folder must be for Sweep to remove
+// it: a chunk being written keeps its temp file younger (the upload
+// bounds end a body that stops), and a Create takes no time.
+const TempAge = time.Hour
+
+// sweepTemps removes the chunk temp files a crash left in the upload
+// folders of pdir, older than cutoff.
+func sweepTemps(pdir string, cutoff time.Time) {
 	temps, _ := filepath.Glob(filepath.Join(pdir, "*", tempPrefix+"*"))
 	for _, t := range temps {
 		if fi, err := os.Lstat(t); err == nil && fi.ModTime().Before(cutoff) {
 			os.Remove(t)
 		}
 	}
-	return nil
 }

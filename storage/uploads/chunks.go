@@ -32,9 +32,11 @@ type Chunk struct {
 // maxNumber bounds a chunk number or offset: 2^62, well past any file.
 const maxNumber = 1 << 62
 
-// ParseChunk reads a chunk name: a decimal number from 0 to MaxChunks
-// (zero-padded or not: the desktop client pads, the web UI does not), or a
-// byte range "<start>-<end>" as rclone names its chunks
+// ParseChunk reads a chunk name: a decimal number, zero-padded or not
+// (chunking v2 numbers chunks 1 to MaxChunks, the desktop client padding
+// them to 5 digits and the web UI not at all; older desktop clients name
+// them by index or by byte offset, padded to 8 or 16 digits), or a byte
+// range "<start>-<end>" as rclone names its chunks
 // ("000000000000000-000000010485759").
 func ParseChunk(name string) (Chunk, error) {
 	bad := fmt.Errorf("%w: %q", ErrInvalidChunk, name)
@@ -47,9 +49,6 @@ func ParseChunk(name string) (Chunk, error) {
 		return Chunk{}, bad
 	}
 	if !isRange {
-		if start > MaxChunks {
-			return Chunk{}, bad
-		}
 		return Chunk{Name: name, Start: start, End: -1}, nil
 	}
 	end, ok := number(b)
@@ -114,12 +113,14 @@ func (s *Store) Chunks(principal, id string) ([]Chunk, error) {
 }
 
 // Whole checks that chunks (in the order Chunks gives) make one file
-// with no gap: numbers consecutive from 1 (from 0 too, when numbered
-// says the client may, as chunking v1 allowed), or ranges each starting
-// one byte after the last ended from 0, each as long as its range. No
-// chunks is a whole empty file. It returns the file's size.
-func Whole(chunks []Chunk, fromZero bool) (int64, error) {
+// with no gap, and returns its size. Chunking v2 (v2) numbers them
+// consecutively from 1; chunking v1 also from 0, or by byte offset (each
+// number the bytes before it). Byte ranges must each start one byte after
+// the last ended, from 0, and hold as many bytes as they name. No chunks
+// is a whole empty file.
+func Whole(chunks []Chunk, v2 bool) (int64, error) {
 	var size int64
+	offsets, counted := !v2, true // what the numbers may still be
 	for i, c := range chunks {
 		if (c.End < 0) != (chunks[0].End < 0) {
 			return 0, fmt.Errorf("%w: numbers mixed with byte ranges", ErrGap)
@@ -130,8 +131,10 @@ func Whole(chunks []Chunk, fromZero bool) (int64, error) {
 			}
 		} else {
 			first := chunks[0].Start
-			if (first != 1 && !(first == 0 && fromZero)) || c.Start != first+int64(i) {
-				return 0, fmt.Errorf("%w: chunk %d missing", ErrGap, first+int64(i))
+			offsets = offsets && c.Start == size
+			counted = counted && (first == 1 || first == 0 && !v2) && c.Start == first+int64(i)
+			if !offsets && !counted {
+				return 0, fmt.Errorf("%w: chunk %s after %d bytes", ErrGap, c.Name, size)
 			}
 		}
 		size += c.Size
@@ -203,48 +206,66 @@ func (s *Store) count(dir string) (int, error) {
 	return n, nil
 }
 
-// beginWrite marks a chunk write under way in the upload key and, with a
-// byte bound, reserves what it may write: the allowance left (-1 when
-// unbounded), refused when announced is over it. freed is what the
-// write frees (the chunk it replaces).
+// beginWrite marks a chunk write under way in the upload key and
+// reserves what it may write (see reserve).
 func (s *Store) beginWrite(key, pkey string, announced, freed int64) (release func(), allowance int64, err error) {
+	allowance, unreserve, err := s.reserve(pkey, announced, freed)
+	if err != nil {
+		return nil, 0, err
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	b := s.state[key]
 	if b != nil && b.assembling {
+		s.mu.Unlock()
+		unreserve()
 		return nil, 0, ErrBusy
-	}
-	allowance = -1
-	if max := s.opts.MaxBytesPerPrincipal; max > 0 {
-		used, err := s.pending(pkey)
-		if err != nil {
-			return nil, 0, err
-		}
-		allowance = max - used - s.reserved[pkey] + freed
-		if allowance < 0 || announced > allowance {
-			return nil, 0, fmt.Errorf("%w (%d bytes at most)", ErrTooManyBytes, max)
-		}
-		if announced >= 0 {
-			allowance = announced
-		}
-		s.reserved[pkey] += allowance
 	}
 	if b == nil {
 		b = &busy{}
 		s.state[key] = b
 	}
 	b.writers++
-	reserved := allowance
+	s.mu.Unlock()
 	return func() {
+		unreserve()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if reserved > 0 {
-			s.reserved[pkey] -= reserved
-		}
 		if b.writers--; b.writers == 0 && !b.assembling {
 			delete(s.state, key)
 		}
 	}, allowance, nil
+}
+
+// reserve checks a chunk write against Options.MaxBytesPerPrincipal and
+// reserves what it may write: the allowance left (-1 when unbounded),
+// refused when announced (-1: unknown) is over it. freed is what the
+// write frees (the chunk it replaces).
+func (s *Store) reserve(pkey string, announced, freed int64) (allowance int64, unreserve func(), err error) {
+	max := s.opts.MaxBytesPerPrincipal
+	if max <= 0 {
+		return -1, func() {}, nil
+	}
+	s.quotaMu.Lock()
+	defer s.quotaMu.Unlock()
+	used, err := s.pending(pkey)
+	if err != nil {
+		return 0, nil, err
+	}
+	allowance = max - used - s.reserved[pkey] + freed
+	if allowance < 0 || announced > allowance {
+		return 0, nil, fmt.Errorf("%w (%d bytes at most)", ErrTooManyBytes, max)
+	}
+	if announced >= 0 {
+		allowance = announced
+	}
+	s.reserved[pkey] += allowance
+	return allowance, func() {
+		s.quotaMu.Lock()
+		defer s.quotaMu.Unlock()
+		if s.reserved[pkey] -= allowance; s.reserved[pkey] == 0 {
+			delete(s.reserved, pkey)
+		}
+	}, nil
 }
 
 // pending sums the sizes of a principal's chunks on disk.

@@ -80,8 +80,15 @@ type Store struct {
 	dir  string
 	opts Options
 
-	mu       sync.Mutex       // guards the fields below
-	state    map[string]*busy // upload key → what is under way in it
+	mu    sync.Mutex       // guards state; never held across disk I/O
+	state map[string]*busy // upload key → what is under way in it
+
+	// createMu serialises Create, so the count of uploads it checks holds
+	// until its rename.
+	createMu sync.Mutex
+	// quotaMu guards reserved and serialises the byte checks, so the bytes
+	// counted on disk and reserved hold until the reservation.
+	quotaMu  sync.Mutex
 	reserved map[string]int64 // principal key → bytes of chunk writes under way
 }
 
@@ -96,6 +103,9 @@ type busy struct {
 const (
 	infoName   = ".info"
 	tempPrefix = ".tmp-"
+	// removingPrefix names an upload folder being removed: garbage as
+	// soon as it has the name.
+	removingPrefix = tempPrefix + "rm-"
 )
 
 // Open returns the Store keeping its folders in dir, made if missing.
@@ -154,8 +164,8 @@ func (s *Store) Create(principal, id string, info Info) error {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return fmt.Errorf("uploads: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock() // one Create at a time: the count and the rename agree
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
 	if _, err := os.Lstat(dir); err == nil {
 		return ErrExist
 	}
@@ -260,7 +270,13 @@ func (s *Store) removeDir(dir string) error {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return ErrNotExist
 	}
-	tmp := filepath.Join(filepath.Dir(dir), tempPrefix+"rm-"+filepath.Base(dir))
+	// A fresh random name (of a folder made and removed to pick it): a
+	// removal a crash cut short leaves its own, never in the way.
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), removingPrefix)
+	if err != nil {
+		return fmt.Errorf("uploads: %w", err)
+	}
+	os.Remove(tmp) // os.Rename refuses to replace a folder, even an empty one
 	if err := os.Rename(dir, tmp); err != nil {
 		return fmt.Errorf("uploads: %w", err)
 	}

@@ -28,14 +28,14 @@ func write(t *testing.T, s *Store, principal, id, name, body string) bool {
 	return replaced
 }
 
-func assemble(t *testing.T, s *Store, principal, id string, fromZero bool) (string, error) {
+func assemble(t *testing.T, s *Store, principal, id string, v2 bool) (string, error) {
 	t.Helper()
 	a, err := s.Open(principal, id)
 	if err != nil {
 		return "", err
 	}
 	defer a.Close()
-	if _, err := Whole(a.Chunks, fromZero); err != nil {
+	if _, err := Whole(a.Chunks, v2); err != nil {
 		return "", err
 	}
 	b, err := io.ReadAll(a.Reader())
@@ -58,6 +58,7 @@ func TestCheckID(t *testing.T) {
 func TestParseChunk(t *testing.T) {
 	for name, want := range map[string][2]int64{
 		"1": {1, -1}, "00001": {1, -1}, "0000000000000017": {17, -1}, "10000": {10000, -1}, "0": {0, -1},
+		"0000000010485760": {10485760, -1}, "00000003": {3, -1},
 		"000000000000000-000000010485759": {0, 10485759}, "5-5": {5, 5},
 	} {
 		c, err := ParseChunk(name)
@@ -65,7 +66,7 @@ func TestParseChunk(t *testing.T) {
 			t.Errorf("ParseChunk(%q) = %+v, %v; want %v", name, c, err, want)
 		}
 	}
-	for _, name := range []string{"", ".file", ".info", "10001", "-1", "1-", "-", "5-4", "a", "1.5", "+1", " 1",
+	for _, name := range []string{"", ".file", ".info", "-1", "1-", "-", "5-4", "a", "1.5", "+1", " 1",
 		"99999999999999999999", "1-99999999999999999999", "1-2-3", "..", "1/2"} {
 		if _, err := ParseChunk(name); !errors.Is(err, ErrInvalidChunk) {
 			t.Errorf("ParseChunk(%q) = %v, want ErrInvalidChunk", name, err)
@@ -95,7 +96,7 @@ func TestChunksInAnyOrderRetriesReplace(t *testing.T) {
 		}
 		want.WriteString("old" + string(rune('0'+i%10)) + ";")
 	}
-	got, err := assemble(t, s, "alice", "up1", false)
+	got, err := assemble(t, s, "alice", "up1", true)
 	wantS := strings.Replace(want.String(), "old0;", "old10;", 1)
 	if err != nil || got != wantS {
 		t.Fatalf("assembled %q, %v; want %q", got, err, wantS)
@@ -110,27 +111,40 @@ func TestWhole(t *testing.T) {
 		}
 		return cs
 	}
+	offs := func(sizes ...int64) []Chunk { // named by byte offset
+		var cs []Chunk
+		var at int64
+		for _, n := range sizes {
+			cs = append(cs, Chunk{Name: "o", Start: at, End: -1, Size: n})
+			at += n
+		}
+		return cs
+	}
 	rng := func(a, b, size int64) Chunk { return Chunk{Name: "r", Start: a, End: b, Size: size} }
 	for _, tc := range []struct {
-		name     string
-		chunks   []Chunk
-		fromZero bool
-		size     int64
-		ok       bool
+		name   string
+		chunks []Chunk
+		v2     bool
+		size   int64
+		ok     bool
 	}{
-		{"v2 from 1", nums(1, 2, 3), false, 3, true},
-		{"gap", nums(1, 3), false, 0, false},
-		{"v2 from 0 refused", nums(0, 1), false, 0, false},
-		{"v1 from 0", nums(0, 1), true, 2, true},
-		{"starts at 2", nums(2, 3), true, 0, false},
-		{"empty", nil, false, 0, true},
+		{"v2 from 1", nums(1, 2, 3), true, 3, true},
+		{"gap", nums(1, 3), true, 0, false},
+		{"v1 gap", nums(1, 3), false, 0, false},
+		{"v2 from 0 refused", nums(0, 1), true, 0, false},
+		{"v1 from 0", nums(0, 1), false, 2, true},
+		{"starts at 2", nums(2, 3), false, 0, false},
+		{"v1 offsets", offs(10, 10, 3), false, 23, true},
+		{"v2 offsets refused", offs(10, 10, 3), true, 0, false},
+		{"offsets with a gap", []Chunk{{Start: 0, End: -1, Size: 10}, {Start: 11, End: -1, Size: 1}}, false, 0, false},
+		{"empty", nil, true, 0, true},
 		{"ranges", []Chunk{rng(0, 9, 10), rng(10, 14, 5)}, false, 15, true},
 		{"range gap", []Chunk{rng(0, 9, 10), rng(11, 14, 4)}, false, 0, false},
 		{"range short", []Chunk{rng(0, 9, 9), rng(10, 14, 5)}, false, 0, false},
 		{"range not at 0", []Chunk{rng(1, 9, 9)}, false, 0, false},
 		{"mixed", []Chunk{rng(0, 0, 1), {Name: "1", Start: 1, End: -1, Size: 1}}, false, 0, false},
 	} {
-		size, err := Whole(tc.chunks, tc.fromZero)
+		size, err := Whole(tc.chunks, tc.v2)
 		if (err == nil) != tc.ok || size != tc.size {
 			t.Errorf("%s: Whole = %d, %v; want %d, ok %v", tc.name, size, err, tc.size, tc.ok)
 		}
@@ -284,9 +298,20 @@ func TestSweep(t *testing.T) {
 	leftover := filepath.Join(folder, "new", tempPrefix+"123")
 	os.WriteFile(leftover, []byte("x"), 0o600)
 	os.Chtimes(leftover, past, past)
+	young := filepath.Join(folder, "new", tempPrefix+"456") // a chunk being written
+	os.WriteFile(young, []byte("x"), 0o600)
+	removing := filepath.Join(folder, removingPrefix+"cut-short") // a removal a crash cut short
+	os.MkdirAll(removing, 0o700)
+	os.WriteFile(filepath.Join(removing, "1"), []byte("x"), 0o600)
 	n, err := s.Sweep(time.Now().Add(-24 * time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("Sweep = %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("a young temp file was swept: %v", err)
+	}
+	if _, err := os.Stat(removing); !os.IsNotExist(err) {
+		t.Errorf("a folder being removed when the server died was kept: %v", err)
 	}
 	ups, _ := s.List("u")
 	if len(ups) != 1 || ups[0].ID != "new" {
@@ -294,6 +319,24 @@ func TestSweep(t *testing.T) {
 	}
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Errorf("leftover temp file kept: %v", err)
+	}
+}
+
+// TestRemoveAfterCrash: a removal a crash cut short (its folder renamed,
+// not yet removed) is not in the way of removing the same id again.
+func TestRemoveAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	s.Create("u", "x", Info{})
+	write(t, s, "u", "x", "1", "a")
+	folder := filepath.Join(dir, principalKey("u"), "x")
+	if err := os.Rename(folder, filepath.Join(filepath.Dir(folder), removingPrefix+"x")); err != nil {
+		t.Fatal(err)
+	}
+	s.Create("u", "x", Info{})
+	write(t, s, "u", "x", "1", "b")
+	if err := s.Remove("u", "x"); err != nil {
+		t.Fatalf("Remove after a cut-short removal: %v", err)
 	}
 }
 

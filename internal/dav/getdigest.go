@@ -13,10 +13,12 @@ import (
 
 // reprDigest answers Want-Repr-Digest (RFC 9530 §4) on GET and HEAD with
 // Repr-Digest, for the algorithm the client prefers among sha-256 and
-// sha-512: from the file's record when it fits the file, else by reading
-// and hashing the file (then the record is written afresh, with every
-// configured digest, so that oc:checksums is back for a file that changed
-// behind the server's back). f is read from the start and left there.
+// sha-512: from the file's record when it fits the file and holds it,
+// else by reading and hashing the file; then the record is written
+// afresh with every configured digest and that one, so that oc:checksums
+// is back for a file that changed behind the server's back, and the next
+// request for it reads nothing (a HEAD must not cost a read of the file
+// each time). f is read from the start and left there.
 func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f *os.File, fi fs.FileInfo, want string) error {
 	a, ok := wantDigest(want)
 	if !ok {
@@ -27,8 +29,8 @@ func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f
 		return err
 	}
 	sums, valid := validSums(props, fi)
-	if !valid || sums[a] == nil { // a valid record lacking a is left as it is
-		if sums, err = h.hashFile(r, p, f, fi, a, !valid); err != nil {
+	if !valid || sums[a] == nil {
+		if sums, err = h.hashFile(r, p, f, fi, a); err != nil {
 			return err
 		}
 	}
@@ -38,9 +40,8 @@ func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f
 
 // hashFile reads f, the file fi describes at p, and computes the
 // configured digests and a's; when the file did not change while it was
-// read it records them if record, under p's path lock (a PUT may be
-// replacing it).
-func (h *Handler) hashFile(r *http.Request, p string, f *os.File, fi fs.FileInfo, a algo, record bool) (digests, error) {
+// read it records them, under p's path lock (a PUT may be replacing it).
+func (h *Handler) hashFile(r *http.Request, p string, f *os.File, fi fs.FileInfo, a algo) (digests, error) {
 	set := h.sums
 	set.add(a)
 	_, sums, err := copyHashing(io.Discard, f, set)
@@ -55,15 +56,14 @@ func (h *Handler) hashFile(r *http.Request, p string, f *os.File, fi fs.FileInfo
 		return sums, err
 	}
 	st, ok := localfs.StampOf(fi)
-	if st2, ok2 := localfs.StampOf(after); !record || !ok || !ok2 || st != st2 {
+	if st2, ok2 := localfs.StampOf(after); !ok || !ok2 || st != st2 {
 		return sums, nil // changed while read: answer, but record nothing
 	}
 	return sums, h.recordSums(r, p, st, sums)
 }
 
-// recordSums writes the record of p's content of stamp st with sums
-// (the configured ones), keeping the id p reports, if p still has that
-// stamp.
+// recordSums writes the record of p's content of stamp st with sums,
+// keeping the id p reports, if p still has that stamp.
 func (h *Handler) recordSums(r *http.Request, p string, st localfs.Stamp, sums digests) error {
 	unlock, err := h.paths.LockContext(r.Context(), p)
 	if err != nil {
@@ -81,11 +81,6 @@ func (h *Handler) recordSums(r *http.Request, p string, st localfs.Stamp, sums d
 	if err != nil {
 		return err
 	}
-	rec := contentRecord{id: reportedID(props, fi), st: st}
-	for a := range nAlgos {
-		if h.sums.has(a) {
-			rec.sums[a] = sums[a]
-		}
-	}
+	rec := contentRecord{id: reportedID(props, fi), st: st, sums: sums}
 	return h.props.PatchProps(r.Context(), p, map[xml.Name][]byte{nameContent: rec.encode()}, nil)
 }

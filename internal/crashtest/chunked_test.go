@@ -37,6 +37,7 @@ const (
 // through a chunked upload itself, so a server that does not route the
 // upload URLs fails here rather than passing with nothing checked.
 func (h *harness) setupChunked(l *life) {
+	h.chunked = map[string]*tracker{}
 	if !*flagChunked {
 		return
 	}
@@ -44,6 +45,9 @@ func (h *harness) setupChunked(l *life) {
 	if x := h.do(ctx, l, "MKCOL", "/c", nil); x.status != http.StatusCreated {
 		h.t.Fatalf("setup: MKCOL /c: %d %v", x.status, x.err)
 	}
+	h.t.Cleanup(func() {
+		h.t.Logf("chunked mode: %d chunked-upload files read after restarts", h.chunkedRead)
+	})
 	rng := rand.New(rand.NewPCG(h.seed, 1<<42))
 	for i := range nChunked {
 		p, ver := fmt.Sprintf("/c/c%02d", i), fmt.Sprintf("init-%02d", i)
@@ -172,7 +176,7 @@ func (h *harness) checkChunked(l *life, r *resource) {
 		h.violLocked(l, "unknown-chunked-file", r.path+" was never created", r.path)
 		return
 	}
-	h.checked.chunked++
+	h.chunkedRead++
 	x := h.do(context.Background(), l, "GET", r.path, nil)
 	if x.err != nil || x.status != http.StatusOK {
 		h.violLocked(l, "read-failed", fmt.Sprintf("GET %s: %d %v", r.path, x.status, x.err), r.path)

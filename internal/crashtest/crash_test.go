@@ -119,7 +119,6 @@ type harness struct {
 	mu      sync.Mutex           // guards everything below
 	props   map[string]*tracker  // stable file → its P1..P5 value
 	live    map[string]*tracker  // live file → its "mt x" (live_test.go)
-	chunked map[string]*tracker  // chunked-upload file → its content version (chunked_test.go)
 	content map[string]*tracker  // stable file → its content version
 	idents  map[string]*identity // pool content id → how far its creation got
 	alive   map[string]bool      // ids of idents not yet missed by a verification
@@ -128,10 +127,15 @@ type harness struct {
 	ops     []opRecord           // every workload request
 	opStart map[int]int          // life → index of its first request in ops
 	viol    []violation          // in order found
-	checked struct{ verifies, files, resources, live, checksums, chunked int }
+	checked struct{ verifies, files, resources, live, checksums int }
 	lost    bool     // a verification failed: the next one re-learns where files are
 	errLogs []string // server log lines at level ERROR, first few
 	errN    int
+
+	// The chunked-upload mode's (chunked_test.go): each /c file's content
+	// version, and how many were read after restarts.
+	chunked     map[string]*tracker
+	chunkedRead int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -141,7 +145,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h := &harness{
 		t: t, work: work, root: filepath.Join(work, "root"), seed: *flagSeed,
-		props: map[string]*tracker{}, content: map[string]*tracker{}, live: map[string]*tracker{}, chunked: map[string]*tracker{},
+		props: map[string]*tracker{}, content: map[string]*tracker{}, live: map[string]*tracker{},
 		idents: map[string]*identity{}, alive: map[string]bool{}, pvals: map[string]bool{}, stats: map[string]*opStats{}, opStart: map[int]int{},
 	}
 	if h.seed == 0 {
@@ -1202,8 +1206,8 @@ func (h *harness) report() {
 	}
 	t.Logf("seed %d, %d workers, race=%v: %d kills, %d lives; requests sent %d, acknowledged %d, refused (4xx) %d, unanswered (in flight at a kill, or 5xx) %d\n%s",
 		h.seed, *flagWorkers, raceBuild, h.kills, h.lives, tot.sent, tot.acked, tot.failed, tot.uncertain, strings.Join(lines, "\n"))
-	t.Logf("verified %d times: %d resources, %d files read (%d with oc:checksums, compared with their bytes), %d live files compared with their dead twins (live mode %v), %d chunked-upload files read (chunked mode %v); server ERROR log lines: %d %q",
-		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.checksums, h.checked.live, *flagLive, h.checked.chunked, *flagChunked, h.errN, h.errLogs)
+	t.Logf("verified %d times: %d resources, %d files read (%d with oc:checksums, compared with their bytes), %d live files compared with their dead twins (live mode %v); server ERROR log lines: %d %q",
+		h.checked.verifies, h.checked.resources, h.checked.files, h.checked.checksums, h.checked.live, *flagLive, h.errN, h.errLogs)
 	t.Logf("violations by kind: %v", byKind)
 	if len(h.viol) == 0 {
 		return

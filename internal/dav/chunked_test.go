@@ -201,7 +201,10 @@ func TestChunkedUploadRefusals(t *testing.T) {
 	s.must(t, 400, "alice", "PUT", id+"/2", "def", "Destination", filA+"/other")
 	s.must(t, 400, "alice", "PUT", id+"/x", "def")      // not a chunk name
 	s.must(t, 413, "alice", "PUT", id+"/2", "defghijk") // 3+8 > max-upload-bytes
-	s.must(t, 201, "alice", "PUT", id+"/3", "ghi")
+	s.must(t, 400, "alice", "PUT", id+"/3", "ghi", "OC-Checksum", "SHA1:"+strings.Repeat("0", 40))
+	s.must(t, 400, "alice", "PUT", id+"/3", "ghi", "OC-Checksum", "MD5:xyz")
+	ghi := sha1.Sum([]byte("ghi"))
+	s.must(t, 201, "alice", "PUT", id+"/3", "ghi", "OC-Checksum", "SHA1:"+hex.EncodeToString(ghi[:]))
 	s.must(t, 400, "alice", "MOVE", id+"/.file", "", "Destination", destA) // chunk 2 missing
 	s.must(t, 201, "alice", "PUT", id+"/2", "def")
 	s.must(t, 400, "alice", "MOVE", id+"/.file", "", "Destination", destA) // 9 bytes, OC-Total-Length 6 at MKCOL
@@ -289,6 +292,32 @@ func TestChunkedUploadPropfindDelete(t *testing.T) {
 	s.must(t, 204, "alice", "DELETE", upA+"/u/", "")
 	s.must(t, 404, "alice", "PUT", upA+"/u/3", "x")
 	s.must(t, 404, "alice", "PROPFIND", upA+"/u/", "", "Depth", "1")
+}
+
+// TestChunkedUploadReadOnly: a read-only view may list its uploads but
+// neither begin, fill, assemble nor abort one (403).
+func TestChunkedUploadReadOnly(t *testing.T) {
+	t.Parallel()
+	s := newChunkServer(t, Config{})
+	s.must(t, 201, "alice", "MKCOL", upA+"/u", "")
+	s.must(t, 201, "alice", "PUT", upA+"/u/1", "x")
+	ro := s.h.Scoped("alice", "/alice", true)
+	for _, m := range [][2]string{{"MKCOL", "/v"}, {"PUT", "/u/2"}, {"MOVE", "/u/.file"}, {"DELETE", "/u"}, {"PROPFIND", "/u"}} {
+		r := httptest.NewRequest(m[0], upA+m[1], strings.NewReader("y"))
+		r.Header.Set("Destination", destA)
+		w := httptest.NewRecorder()
+		ro.ServeUploads(w, r, upA, filA)
+		want := http.StatusForbidden
+		if m[0] == "PROPFIND" {
+			want = http.StatusMultiStatus
+		}
+		if w.Code != want {
+			t.Errorf("read-only %s %s: %d, want %d", m[0], m[1], w.Code, want)
+		}
+	}
+	if got := s.must(t, 207, "alice", "PROPFIND", upA+"/u", "", "Depth", "1").Body.String(); !strings.Contains(got, "/u/1<") {
+		t.Errorf("the read-only view changed the upload:\n%s", got)
+	}
 }
 
 // TestChunkedUploadOff: without an upload store every request is 501.

@@ -1,12 +1,17 @@
 package dav
 
 import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/atomdav/atomdav/storage/uploads"
 )
@@ -28,7 +33,7 @@ func (h *Handler) putChunk(w http.ResponseWriter, r *http.Request, u *uploadReq)
 	if st, err := u.agrees(r, info); st != 0 {
 		return st, err
 	}
-	meta, err := parseUploadMeta(r)
+	sum, err := parseChunkChecksum(r.Header.Get("OC-Checksum"))
 	if err != nil {
 		return statusOf(err), err
 	}
@@ -46,14 +51,13 @@ func (h *Handler) putChunk(w http.ResponseWriter, r *http.Request, u *uploadReq)
 	if info.Destination != "" && c.End < 0 && (c.Start < 1 || c.Start > uploads.MaxChunks) {
 		return http.StatusBadRequest, fmt.Errorf("chunk %s: chunking v2 numbers chunks 1 to %d", c.Name, uploads.MaxChunks)
 	}
-	sums := newTeeSums(meta.wanted())
 	check := func(n int64) error {
 		if c.End >= 0 && n != c.End-c.Start+1 {
 			return errorf(http.StatusBadRequest, "chunk %s has %d bytes, its name says %d", c.Name, n, c.End-c.Start+1)
 		}
-		return meta.verify(n, sumsOf(&sums.hs))
+		return sum.verify()
 	}
-	replaced, _, err := h.cfg.Uploads.WriteChunk(h.principal, u.id, u.chunk, io.TeeReader(body, sums), r.ContentLength, check)
+	replaced, _, err := h.cfg.Uploads.WriteChunk(h.principal, u.id, u.chunk, sum.reader(body), r.ContentLength, check)
 	if err != nil {
 		return uploadStatus(err), err
 	}
@@ -65,28 +69,54 @@ func (h *Handler) putChunk(w http.ResponseWriter, r *http.Request, u *uploadReq)
 	return 0, nil
 }
 
-// teeSums computes, over what is written to it, the digests of a set of
-// algorithms: a chunk's announced checksums (OC-Checksum, Content-Digest).
-type teeSums struct{ hs [nAlgos]hash.Hash }
-
-// newTeeSums starts the digests of set (none: writes cost nothing).
-func newTeeSums(set algoSet) *teeSums {
-	t := &teeSums{}
-	for a := range nAlgos {
-		if set.has(a) {
-			t.hs[a] = algos[a].new()
-		}
-	}
-	return t
+// chunkChecksum is a chunk's OC-Checksum: the digest its bytes must have.
+// Chunks are checked for SHA1, MD5 and SHA256; another algorithm is left
+// to the OC-Checksum of the MOVE that assembles them, which PUT's
+// pipeline checks against the whole file.
+type chunkChecksum struct {
+	h    hash.Hash // nil: nothing to check
+	want string
 }
 
-func (t *teeSums) Write(p []byte) (int, error) {
-	for _, h := range t.hs {
-		if h != nil {
-			h.Write(p)
-		}
+// parseChunkChecksum reads OC-Checksum ("ALGO:hex", the first of several);
+// a malformed digest of a known algorithm is 400.
+func parseChunkChecksum(v string) (*chunkChecksum, error) {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return &chunkChecksum{}, nil
 	}
-	return len(p), nil
+	algo, want, _ := strings.Cut(fields[0], ":")
+	c := &chunkChecksum{want: strings.ToLower(want)}
+	switch strings.ToUpper(algo) {
+	case "SHA1":
+		c.h = sha1.New()
+	case "MD5":
+		c.h = md5.New()
+	case "SHA256":
+		c.h = sha256.New()
+	default:
+		return &chunkChecksum{}, nil
+	}
+	if len(c.want) != 2*c.h.Size() || strings.Trim(c.want, "0123456789abcdef") != "" {
+		return nil, errorf(http.StatusBadRequest, "malformed OC-Checksum %q", v)
+	}
+	return c, nil
+}
+
+// reader makes body's bytes pass through the digest.
+func (c *chunkChecksum) reader(body io.Reader) io.Reader {
+	if c.h == nil {
+		return body
+	}
+	return io.TeeReader(body, c.h)
+}
+
+// verify refuses (400) bytes that do not have the digest.
+func (c *chunkChecksum) verify() error {
+	if c.h != nil && hex.EncodeToString(c.h.Sum(nil)) != c.want {
+		return errorf(http.StatusBadRequest, "chunk does not match OC-Checksum (%s)", c.want)
+	}
+	return nil
 }
 
 // agrees checks a chunk's or an assembly's Destination and OC-Total-Length

@@ -43,14 +43,16 @@
 //     as oc:fileid, oc:id and OC-FileId; OC-Checksum verified, X-OC-Mtime
 //     on PUT, COPY and MOVE (clientext.go, put.go, copymove.go,
 //     copystamp.go); oc:permissions, which the Nextcloud desktop client
-//     requires of every entry (ocpermissions.go); Nextcloud's chunked
-//     uploads, chunking v2 and the byte-range chunk names rclone sends
-//     (ServeUploads, chunked.go, chunkput.go).
+//     requires of every entry (ocpermissions.go).
 //   - RFC 9530 clients: Content-Digest and Repr-Digest verified on PUT,
 //     Repr-Digest answered for Want-Repr-Digest on GET and HEAD
 //     (digestheader.go, getdigest.go).
 //   - davfs2 (chmod +x) and KIO (Dolphin): Apache's executable property,
 //     settable, and its DAV: spelling, read-only (liveprops.go, live.go).
+//   - Nextcloud's desktop client and web UI, rclone (vendor nextcloud):
+//     chunked uploads, chunking v2 and the chunk names of v1 (indexes,
+//     byte offsets) and rclone (byte ranges) (ServeUploads, chunked.go,
+//     chunkput.go).
 //   - Browsers: an HTML listing of a collection for Accept: text/html, and
 //     text for curl and scripts (listing.go); CORS lists the WebDAV and
 //     upload headers (internal/server cors.go).

@@ -11,11 +11,11 @@ import (
 	"github.com/atomdav/atomdav/storage/uploads"
 )
 
-// openUploads opens the folders of the chunked uploads, STATE/uploads,
-// and sweeps those left untouched for longer than the expiry (a server
-// stopped for a while comes back without them).
+// openUploads opens the folders of the chunked uploads and sweeps those
+// left untouched for longer than the expiry (a server stopped for a while
+// comes back without them).
 func openUploads(cfg config.Config, log *slog.Logger) (*uploads.Store, error) {
-	ups, err := uploads.Open(filepath.Join(cfg.State, "uploads"), uploads.Options{
+	ups, err := uploads.Open(uploadsDir(cfg), uploads.Options{
 		Relaxed:              cfg.Durability == "relaxed",
 		MaxPerPrincipal:      cfg.MaxChunkedUploadsPerUser,
 		MaxBytesPerPrincipal: cfg.MaxChunkedUploadBytesPerUser,
@@ -25,6 +25,17 @@ func openUploads(cfg config.Config, log *slog.Logger) (*uploads.Store, error) {
 	}
 	sweepUploadsOnce(ups, cfg.ChunkedUploadExpiry, log)
 	return ups, nil
+}
+
+// uploadsDir is where the chunked uploads live: STATE/uploads, or with a
+// shared store ROOT/.atomdav/uploads in the shared content folder (never
+// served, whatever the state folder), so that the chunks of one upload may
+// reach any instance behind a load balancer.
+func uploadsDir(cfg config.Config) string {
+	if cfg.Store != "" {
+		return filepath.Join(cfg.Root, cfg.HiddenName(), "uploads")
+	}
+	return filepath.Join(cfg.State, "uploads")
 }
 
 // sweepUploads sweeps the expired chunked uploads every sweepEvery of

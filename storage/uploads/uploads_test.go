@@ -358,3 +358,38 @@ func TestCheckRefusesChunk(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestAssemblyIntoFile: io.Copy of the assembly into a file (the kernel's
+// copy, through WriteTo) gives the chunks in order, and a chunk that
+// changed size behind the store's back fails it.
+func TestAssemblyIntoFile(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	s.Create("u", "x", Info{})
+	for _, c := range [][2]string{{"2", "world"}, {"1", "hello, "}} {
+		write(t, s, "u", "x", c[0], c[1])
+	}
+	a, err := s.Open("u", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if n, err := io.Copy(out, a.Reader()); err != nil || n != 12 {
+		t.Fatalf("io.Copy = %d, %v", n, err)
+	}
+	if b, _ := os.ReadFile(out.Name()); string(b) != "hello, world" {
+		t.Errorf("assembled %q", b)
+	}
+	os.WriteFile(filepath.Join(dir, principalKey("u"), "x", "2"), []byte("world!"), 0o600)
+	if _, err := io.ReadAll(a.Reader()); err == nil {
+		t.Error("a chunk that grew went unnoticed by Read")
+	}
+	if _, err := io.Copy(out, a.Reader()); err == nil {
+		t.Error("a chunk that grew went unnoticed by WriteTo")
+	}
+	a.Close()
+}

@@ -42,7 +42,8 @@
 //     content record (content.go) and reported as oc:checksums; file ids
 //     as oc:fileid, oc:id and OC-FileId; OC-Checksum verified, X-OC-Mtime
 //     on PUT, COPY and MOVE (clientext.go, put.go, copymove.go,
-//     copystamp.go).
+//     copystamp.go); oc:permissions, which the Nextcloud desktop client
+//     requires of every entry (ocpermissions.go).
 //   - RFC 9530 clients: Content-Digest and Repr-Digest verified on PUT,
 //     Repr-Digest answered for Want-Repr-Digest on GET and HEAD
 //     (digestheader.go, getdigest.go).

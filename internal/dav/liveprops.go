@@ -59,6 +59,9 @@ var liveProps = []liveProp{
 	{name: nameOCChecksums, read: readOCChecksums},
 	{name: nameOCFileID, read: func(m member) (string, bool) { return strconv.FormatUint(reportedID(m.dead, m.fi), 10), true }},
 	{name: nameOCID, read: func(m member) (string, bool) { return ocID(reportedID(m.dead, m.fi), m.instance), m.instance != "" }},
+	// What the user may do with it, which Nextcloud's desktop client
+	// requires of every entry (ocpermissions.go).
+	{name: nameOCPermissions, read: func(m member) (string, bool) { return m.perms, true }},
 }
 
 func readOCChecksums(m member) (string, bool) {

@@ -215,6 +215,7 @@ type member struct {
 	discovery string     // DAV:lockdiscovery's inner XML
 	fs        FileSystem // the share, for quota
 	instance  string     // the share's instance id, for oc:id ("" unless asked)
+	perms     string     // oc:permissions (ocpermissions.go)
 }
 
 // discovery is the live locks related to a folder, each rendered as a
@@ -245,7 +246,8 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *
 		}
 		b.WriteString(d.xml[i])
 	}
-	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs, instance: h.instance}
+	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs, instance: h.instance,
+		perms: h.ocPermissions(p, fi.IsDir())}
 }
 
 // live renders a live property of m (a row of liveProps), or reports

@@ -46,7 +46,11 @@ func TestRecordedClients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			replay(t, startServer(t), seq)
+			if seq.user == "" {
+				replay(t, startServer(t), seq)
+				return
+			}
+			replay(t, startUserServer(t, seq.user, seq.password), seq)
 		})
 	}
 }
@@ -55,6 +59,10 @@ func TestRecordedClients(t *testing.T) {
 // later ones build on it.
 func replay(t *testing.T, s *server, seq *sequence) {
 	vars := map[string]string{"host": s.Addr, "base": s.URL}
+	if seq.user != "" {
+		vars["user"] = seq.user
+		vars["auth"] = basicAuth(seq.user, seq.password)[1]
+	}
 	for i, ex := range seq.exchanges {
 		resp, raw, err := send(s, ex, vars)
 		if err != nil {

@@ -69,6 +69,17 @@ func TestParseSequence(t *testing.T) {
 	if !seq.exchanges[1].chunked() {
 		t.Errorf("the PUT is not chunked")
 	}
+	if seq.user != "" {
+		t.Errorf("a file without @user replays as %q", seq.user)
+	}
+	neg, err := parseCheck(`ETag !~ ^"old"$`)
+	if err != nil || neg.kind != checkHeader || neg.name != "ETag" || neg.op != "!~" || neg.value != `^"old"$` {
+		t.Errorf("header !~ check: %+v, %v", neg, err)
+	}
+	seq, err = parseSequence("user.txt", strings.NewReader("# logged in\n@user alice s3cret\n### t\n> GET /\n< 200\n"))
+	if err != nil || seq.user != "alice" || seq.password != "s3cret" {
+		t.Errorf("@user line: %+v, %v", seq, err)
+	}
 
 	bad := []struct {
 		name, text, want string
@@ -87,6 +98,10 @@ func TestParseSequence(t *testing.T) {
 		{"request after the status", "### t\n> GET /\n< 200\n> X: y\n", "after the expected status"},
 		{"stray line", "### t\nGET /\n", "a line starts with"},
 		{"empty file", "# nothing\n", "no exchange"},
+		{"@user inside an exchange", "### t\n@user a b\n> GET /\n< 200\n", "before the first ###"},
+		{"@user without a password", "@user a\n### t\n> GET /\n< 200\n", "@user NAME PASSWORD"},
+		{"two @user lines", "@user a b\n@user c d\n### t\n> GET /\n< 200\n", "a second @user"},
+		{"unknown directive", "@anonymous\n### t\n> GET /\n< 200\n", "unknown directive"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

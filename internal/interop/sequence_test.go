@@ -28,9 +28,15 @@ import (
 //
 // {{name}} in a request or an expectation is replaced by a value captured
 // with `set`, or by {{host}} (host:port) and {{base}} (http://host:port).
+//
+// A line `@user NAME PASSWORD` before the first exchange replays the file
+// logged in: the server has that one user (and no anonymous access), and
+// {{user}} and {{auth}} (the Basic Authorization value) are defined.
 type sequence struct {
 	name      string
 	exchanges []*exchange
+	user      string // from @user: the server's one user, else anonymous
+	password  string
 }
 
 // exchange is one request and what its response must show.
@@ -111,6 +117,8 @@ func parseSequence(name string, r io.Reader) (*sequence, error) {
 			seq.exchanges = append(seq.exchanges, cur)
 		case strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#"):
 			// blank lines and comments
+		case strings.HasPrefix(line, "@"):
+			err = seq.directive(line, cur != nil)
 		case strings.HasPrefix(line, ">") && cur == nil:
 			err = errors.New("request line before the first ###")
 		case strings.HasPrefix(line, ">"):
@@ -120,7 +128,7 @@ func parseSequence(name string, r io.Reader) (*sequence, error) {
 		case strings.HasPrefix(line, "<"):
 			err = cur.addExpectation(strings.TrimSpace(line[1:]), n)
 		default:
-			err = fmt.Errorf("a line starts with ###, #, > or <; got %q", line)
+			err = fmt.Errorf("a line starts with ###, #, @, > or <; got %q", line)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
@@ -136,6 +144,24 @@ func parseSequence(name string, r io.Reader) (*sequence, error) {
 		return nil, fmt.Errorf("%s: no exchange", name)
 	}
 	return seq, nil
+}
+
+// directive reads an `@user NAME PASSWORD` line, which must come before
+// the first exchange and only once.
+func (seq *sequence) directive(line string, inExchange bool) error {
+	f := strings.Fields(line)
+	switch {
+	case f[0] != "@user":
+		return fmt.Errorf("unknown directive %q (known: @user)", f[0])
+	case len(f) != 3:
+		return errors.New("want `@user NAME PASSWORD`")
+	case inExchange:
+		return errors.New("@user comes before the first ###")
+	case seq.user != "":
+		return errors.New("a second @user")
+	}
+	seq.user, seq.password = f[1], f[2]
+	return nil
 }
 
 // addRequestLine reads a "> " line: the request line, a header, the empty
@@ -323,7 +349,7 @@ func parseCheck(text string) (check, error) {
 		return check{kind: checkHeader, name: name, op: "=", value: strings.TrimSpace(value)}, nil
 	}
 	if op, value := cut(rest); (op == "~" || op == "!~") && headerNameRE.MatchString(word) && value != "" {
-		return check{kind: checkHeader, name: word, op: "~", value: value}, nil
+		return check{kind: checkHeader, name: word, op: op, value: value}, nil
 	}
 	return check{}, fmt.Errorf("unknown expectation %q", text)
 }

@@ -47,10 +47,10 @@ type capabilities struct {
 
 // capabilities is what this server advertises to Nextcloud clients.
 func (s *Server) capabilities() capabilities {
-	// The types dav checks an OC-Checksum against (clientext.go).
-	// Chunked uploads are advertised once /remote.php/dav/uploads/ serves
-	// them (dav.Handler.ServeUploads).
-	return capabilities{checksums: []string{"SHA1", "MD5", "SHA256"}}
+	// The types dav checks an OC-Checksum against (clientext.go), and
+	// chunked uploads whenever /remote.php/dav/uploads/ serves them
+	// (dav.Handler.ServeUploads over the upload store).
+	return capabilities{chunking: s.uploads != nil, checksums: []string{"SHA1", "MD5", "SHA256"}}
 }
 
 // The OCS envelope (Nextcloud's Open Collaboration Services API): XML by

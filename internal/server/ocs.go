@@ -50,7 +50,9 @@ func (s *Server) capabilities() capabilities {
 	// The types dav checks an OC-Checksum against (clientext.go), and
 	// chunked uploads whenever /remote.php/dav/uploads/ serves them
 	// (dav.Handler.ServeUploads over the upload store).
-	return capabilities{chunking: s.uploads != nil, checksums: []string{"SHA1", "MD5", "SHA256"}}
+	// SHA1 first: it becomes preferredUploadType, the one desktop clients
+	// send, and the one every version of them can compute.
+	return capabilities{chunking: s.uploads != nil, checksums: []string{"SHA1", "MD5", "ADLER32", "SHA256", "SHA512"}}
 }
 
 // The OCS envelope (Nextcloud's Open Collaboration Services API): XML by

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -16,15 +18,12 @@ import (
 )
 
 // contentNS is the server's reserved property namespace: the content
-// record of every file, and the instance id on the share's root. No
+// record of every file. No
 // client sees (PROPFIND leaves it out, 404 by name) or changes (PROPPATCH
 // 403) a name in it.
 const contentNS = "urn:x-atomdav:"
 
-var (
-	nameContent  = xml.Name{Space: contentNS, Local: "content"}
-	nameInstance = xml.Name{Space: contentNS, Local: "instance"}
-)
+var nameContent = xml.Name{Space: contentNS, Local: "content"}
 
 // reserved reports whether n is in the server's reserved namespace.
 func reserved(n xml.Name) bool { return n.Space == contentNS }
@@ -192,49 +191,34 @@ func randomID() uint64 {
 }
 
 // instanceID is this share's id in oc:id and OC-FileId (Nextcloud's
-// "instanceid"), kept on the share's root as a reserved property so that
-// every server on one store, and every restart, uses the same one.
+// "instanceid"). It is derived from the share's root folder (its inode),
+// not made at random and stored: every server on one store, and every
+// restart, computes the same one without a write that two instances
+// sharing a store could race to make differently. A share restored into
+// a new folder gets a new one, as its files get new derived ids.
 type instanceID struct {
 	mu sync.Mutex
 	id string
 }
 
-// get returns the id, made and stored on first use.
-func (in *instanceID) get(ctx context.Context, store PropStore) (string, error) {
+// get returns the id, computed on first use.
+func (in *instanceID) get(ctx context.Context, fsys FileSystem) (string, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.id != "" {
 		return in.id, nil
 	}
-	props, err := store.Props(ctx, "/")
+	fi, err := fsys.Stat(ctx, "/")
 	if err != nil {
 		return "", err
 	}
-	if id, ok := parseInstance(props[nameInstance]); ok {
-		in.id = id
-		return id, nil
-	}
-	var b [5]byte
-	rand.Read(b[:])
-	id := "oc" + hex.EncodeToString(b[:])
-	val := []byte(`<a:instance xmlns:a="` + contentNS + `">` + id + `</a:instance>`)
-	if err := store.PatchProps(ctx, "/", map[xml.Name][]byte{nameInstance: val}, nil); err != nil {
-		return "", err
-	}
-	in.id = id
-	return id, nil
-}
-
-func parseInstance(v []byte) (string, bool) {
-	s, ok := strings.CutPrefix(string(v), `<a:instance xmlns:a="`+contentNS+`">`)
+	st, ok := localfs.StampOf(fi)
 	if !ok {
-		return "", false
+		return "", errors.New("the share's root has no inode")
 	}
-	s, ok = strings.CutSuffix(s, `</a:instance>`)
-	if !ok || len(s) != 12 || strings.Trim(s[2:], "0123456789abcdef") != "" {
-		return "", false
-	}
-	return s, true
+	sum := sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("atomdav instance "), st.Ino))
+	in.id = "oc" + hex.EncodeToString(sum[:5])
+	return in.id, nil
 }
 
 // ocID is Nextcloud's oc:id and OC-FileId: the file id, zero-padded to 8
@@ -272,7 +256,7 @@ func ocChecksums(sums digests) (string, bool) {
 // withInstance is a copy of h, for one request, that knows the instance
 // id (h is shared by concurrent requests).
 func (h *Handler) withInstance(ctx context.Context) (*Handler, error) {
-	id, err := h.ids.get(ctx, h.props)
+	id, err := h.ids.get(ctx, h.fs)
 	if err != nil {
 		return h, err
 	}

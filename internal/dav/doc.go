@@ -106,8 +106,8 @@
 // fuzz target; a malformed one is 400 (Want-Repr-Digest: ignored), never
 // a panic. A digest dictionary is read in one pass, at most 32 members.
 //
-// The reserved namespace urn:x-atomdav: (content records, the instance
-// id) is the server's: PROPFIND never shows it (404 by name), PROPPATCH of
+// The reserved namespace urn:x-atomdav: (content records) is the
+// server's: PROPFIND never shows it (404 by name), PROPPATCH of
 // any name in it is 403 cannot-modify-protected-property, like
 // oc:checksums, oc:fileid and oc:id, which are live. A GET with
 // Want-Repr-Digest costs one read of the file and at most one store

@@ -84,7 +84,7 @@ func (h *Handler) answerPut(w http.ResponseWriter, r *http.Request, p string, me
 		w.Header().Set("OC-ETag", etag(fi))
 	}
 	if id != 0 {
-		if instance, err := h.ids.get(r.Context(), h.props); err == nil {
+		if instance, err := h.ids.get(r.Context(), h.fs); err == nil {
 			w.Header().Set("OC-FileId", ocID(id, instance))
 		}
 	}

@@ -318,3 +318,33 @@ func TestCopyTreeRestamped(t *testing.T) {
 		ids[id] = true
 	}
 }
+
+// TestFileIDsAcrossInstances: two instances on one PostgreSQL store give
+// the same file a single identity. The file id, oc:id (its instance part
+// included) and the checksums one instance wrote are what the other
+// reports, and the OC-FileId of a PUT through one names what a PROPFIND
+// through the other shows.
+func TestFileIDsAcrossInstances(t *testing.T) {
+	t.Parallel()
+	db, dir := clusterDB(t), t.TempDir()
+	a, b := startServer(t, dir, "--store", db), startServer(t, dir, "--store", db)
+	r := a.do(t, "PUT", "/f.txt", "shared bytes")
+	want(t, r, http.StatusCreated, "PUT through the first instance")
+	fileID := r.Header.Get("OC-FileId")
+	sumsA, idA := a.ocProps(t, "/f.txt")
+	sumsB, idB := b.ocProps(t, "/f.txt")
+	if idA == "" || idA != idB || sumsA != ocChecksumsOf("shared bytes") || sumsB != sumsA {
+		t.Fatalf("instances disagree: ids %q %q, checksums %q %q", idA, idB, sumsA, sumsB)
+	}
+	ocID := regexp.MustCompile(`:id>([^<]+)<`)
+	for _, s := range []*server{a, b} {
+		m := ocID.FindSubmatch(s.do(t, "PROPFIND", "/f.txt", ocPropfind, "Depth", "0").Body)
+		if m == nil || string(m[1]) != fileID {
+			t.Errorf("oc:id %q, want the OC-FileId of the PUT %q", m, fileID)
+		}
+	}
+	want(t, b.do(t, "MOVE", "/f.txt", "", "Destination", b.URL+"/g.txt"), http.StatusCreated, "MOVE through the second instance")
+	if _, id := a.ocProps(t, "/g.txt"); id != idA {
+		t.Errorf("after a MOVE through the other instance: id %s, want %s", id, idA)
+	}
+}

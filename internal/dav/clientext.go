@@ -147,15 +147,34 @@ func parseUnixTime(v string) (time.Time, error) {
 	return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
 }
 
-// verify refuses a body whose length or digests are not the announced
-// ones; sums holds the digests of every algorithm announced.
-func (m *uploadMeta) verify(n int64, sums digests) error {
+// checked wraps sums so that what it gives has been checked against the
+// digests the client announced (a mismatch is its error).
+func (m *uploadMeta) checked(sums func() (digests, error)) func() (digests, error) {
+	return func() (digests, error) {
+		d, err := sums()
+		if err == nil {
+			err = m.verifySums(d)
+		}
+		return d, err
+	}
+}
+
+// verifyLength refuses a body whose length is not the announced one, or
+// whose headers announce two digests of one algorithm: checked as soon as
+// the body has arrived, before its digests are done.
+func (m *uploadMeta) verifyLength(n int64) error {
 	if m.expected >= 0 && n != m.expected {
 		return errorf(http.StatusBadRequest, "body has %d bytes, X-Expected-Entity-Length says %d", n, m.expected)
 	}
 	if m.conflict {
 		return errorf(http.StatusBadRequest, "the checksum headers announce different digests of one algorithm")
 	}
+	return nil
+}
+
+// verifySums refuses a body whose digests are not the announced ones;
+// sums holds the digests of every algorithm announced.
+func (m *uploadMeta) verifySums(sums digests) error {
 	for a, want := range m.want {
 		if want != nil && !bytes.Equal(want, sums[a]) {
 			return errorf(http.StatusBadRequest, "body does not match the %s checksum sent", algos[a].oc)

@@ -59,6 +59,7 @@ func (h *Handler) putContent(w http.ResponseWriter, r *http.Request, p string, b
 	if err != nil {
 		return putStatus(err), err
 	}
+	sums = meta.checked(sums)
 	unlock, err := h.paths.LockContext(r.Context(), p)
 	if err != nil {
 		up.Abort()
@@ -106,7 +107,7 @@ func (h *Handler) answerPut(w http.ResponseWriter, r *http.Request, p string, me
 // after it when p is new (a crash before leaves no record of a path with
 // no file). It reports whether p was created and its file id, or the
 // status of a refusal.
-func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, sums digests) (created bool, id uint64, status int, err error) {
+func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, sums func() (digests, error)) (created bool, id uint64, status int, err error) {
 	if status, err := h.checkPreconditions(r, p); status != 0 {
 		up.Abort()
 		return false, 0, status, err
@@ -127,19 +128,38 @@ func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, su
 			return false, 0, statusOf(err), err
 		}
 	}
-	set, remove, id := h.newRecord(up, old, props, sums)
+	// settle waits for the digests (checked against what the client
+	// announced) and makes the record; it runs beside the fsync.
+	var set map[xml.Name][]byte
+	var remove []xml.Name
+	settle := func() error {
+		d, err := sums()
+		if err != nil {
+			return err
+		}
+		set, remove, id = h.newRecord(up, old, props, d)
+		return nil
+	}
 	wrote := false
-	write := func() error { wrote = true; return h.props.PatchProps(r.Context(), p, set, remove) }
-	if set == nil {
-		write = nil
+	write := func() error {
+		if set == nil {
+			return nil
+		}
+		wrote = true
+		return h.props.PatchProps(r.Context(), p, set, remove)
 	}
 	if statErr == nil {
-		created, err = up.CommitWith(write, nil)
+		created, err = up.CommitWith(func() error {
+			if err := settle(); err != nil {
+				return err
+			}
+			return write()
+		}, nil)
 		if err != nil && wrote && !up.Placed() {
 			h.restoreRecord(r, p, props)
 		}
 	} else {
-		created, err = up.CommitWith(nil, write)
+		created, err = up.CommitWith(settle, write)
 	}
 	if err != nil {
 		return false, 0, putStatus(err), err
@@ -210,34 +230,36 @@ func (h *Handler) refusePut(r *http.Request, p string) (int, error) {
 	return 0, nil
 }
 
-// upload receives body into a temp file beside p, computing the digests
-// of the configured algorithms and of those the client announced (all
-// checked: a mismatch is 400 and the temp file goes). No path lock is
+// upload receives body into a temp file beside p and starts computing the
+// digests of the configured algorithms and of those the client announced
+// (copyTrailing): it returns what gives them once done, checked against
+// the announced ones by the caller (meta.checked; a mismatch is 400 and
+// the temp file goes). No path lock is
 // held while the body arrives, so a slow client holds up nobody (DESIGN
 // §7): the parent is held shared only while the temp file is made (a
 // removal of the folder in progress would otherwise meet a new entry and
 // fail), and a folder moved, removed or replaced meanwhile makes the
 // commit fail with 409 (localfs.ErrParentChanged).
-func (h *Handler) upload(r *http.Request, p string, body io.Reader, meta *uploadMeta) (*localfs.Upload, digests, error) {
+func (h *Handler) upload(r *http.Request, p string, body io.Reader, meta *uploadMeta) (*localfs.Upload, func() (digests, error), error) {
 	unshare, err := h.paths.ShareContext(r.Context(), path.Dir(p))
 	if err != nil {
-		return nil, digests{}, err
+		return nil, nil, err
 	}
 	up, err := h.fs.NewUpload(p)
 	unshare()
 	if err != nil {
-		return nil, digests{}, err
+		return nil, nil, err
 	}
-	n, sums, err := copyHashing(up, body, h.sums|meta.wanted())
+	n, sums, err := copyTrailing(up, body, h.sums|meta.wanted())
 	if err == nil {
-		err = meta.verify(n, sums)
+		err = meta.verifyLength(n)
 	}
 	if err == nil && meta.hasMtime {
 		err = up.SetModTime(meta.mtime)
 	}
 	if err != nil {
 		up.Abort()
-		return nil, digests{}, err
+		return nil, nil, err
 	}
 	return up, sums, nil
 }

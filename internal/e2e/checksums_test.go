@@ -122,6 +122,30 @@ func TestChecksumsVerified(t *testing.T) {
 			t.Fatalf("a refused PUT (%s) changed checksums/id: %q %s, was %q %s", hdr[0], sums, id, sums0, id0)
 		}
 	}
+	// A body longer than a hashing buffer is hashed behind its write and
+	// checked only beside the fsync: still 400, nothing replaced, no temp
+	// file left.
+	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
+	for _, hdr := range [][2]string{
+		{"OC-Checksum", "MD5:" + strings.Repeat("0", 32)},
+		{"Content-Digest", "sha-256=:" + zero(32) + ":"},
+	} {
+		want(t, s.do(t, "PUT", "/f.txt", big, hdr[0], hdr[1]), http.StatusBadRequest, "PUT of 1 MiB with a wrong "+hdr[0])
+		if b, _ := os.ReadFile(filepath.Join(s.Dir, "f.txt")); string(b) != "old bytes" {
+			t.Fatalf("a refused 1 MiB PUT (%s) left %d bytes", hdr[0], len(b))
+		}
+		if left := tempFiles(t, s.Dir); len(left) > 0 {
+			t.Fatalf("a refused 1 MiB PUT (%s) left temp files %v", hdr[0], left)
+		}
+		if sums, id := s.ocProps(t, "/f.txt"); sums != sums0 || id != id0 {
+			t.Fatalf("a refused 1 MiB PUT (%s) changed checksums/id: %q %s", hdr[0], sums, id)
+		}
+	}
+	bigMD5 := md5.Sum([]byte(big))
+	want(t, s.do(t, "PUT", "/big.txt", big, "OC-Checksum", "MD5:"+hex.EncodeToString(bigMD5[:])), http.StatusCreated, "PUT of 1 MiB with its MD5")
+	if sums, _ := s.ocProps(t, "/big.txt"); sums != ocChecksumsOf(big) {
+		t.Errorf("checksums of the 1 MiB PUT: %q", sums)
+	}
 	good := sha256.Sum256([]byte("new bytes"))
 	want(t, s.do(t, "PUT", "/f.txt", "new bytes", "Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(good[:])+":"), http.StatusNoContent, "PUT with a matching Repr-Digest")
 	if sums, _ := s.ocProps(t, "/f.txt"); sums != ocChecksumsOf("new bytes") {

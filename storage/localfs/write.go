@@ -249,3 +249,7 @@ func (f *FS) Chtimes(name string, mtime time.Time) error {
 	}
 	return os.Chtimes(local, time.Time{}, mtime)
 }
+
+// ReadAt reads the pending content written so far (the hashes that
+// trail an upload's write read it back).
+func (u *Upload) ReadAt(p []byte, off int64) (int, error) { return u.tmp.ReadAt(p, off) }

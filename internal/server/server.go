@@ -164,14 +164,7 @@ func (s *Server) chain(h *dav.Handler) http.Handler {
 // died while sharing this store, until ctx ends, under the path locks of
 // the handler's requests (see localfs.FS.Recover).
 func (s *Server) recoverShared(ctx context.Context) {
-	tick := time.NewTicker(sharedRecoveryEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	everyUntil(ctx, sharedRecoveryEvery, func() {
 		done, err := s.fsys.Recover(ctx, s.dav.LockPaths)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("recovery of other instances' intents", "err", err)
@@ -179,7 +172,7 @@ func (s *Server) recoverShared(ctx context.Context) {
 		for _, r := range done {
 			s.log.Warn("recovered a tree change of a dead instance", "op", r.Intent.Op, "src", r.Intent.Src, "dst", r.Intent.Dst, "completed", r.Completed)
 		}
-	}
+	})
 }
 
 // sharedRecoveryEvery is how often a shared-store instance looks for a

@@ -47,7 +47,12 @@ func (s *Server) sweepUploads(ctx context.Context) {
 	if expiry > 0 {
 		every = min(max(expiry/sweepEvery, time.Second), every)
 	}
-	tick := time.NewTicker(every)
+	everyUntil(ctx, every, func() { sweepUploadsOnce(s.uploads, expiry, s.log) })
+}
+
+// everyUntil calls fn every d until ctx ends (the first call after d).
+func everyUntil(ctx context.Context, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
@@ -55,7 +60,7 @@ func (s *Server) sweepUploads(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		sweepUploadsOnce(s.uploads, expiry, s.log)
+		fn()
 	}
 }
 

@@ -1,0 +1,58 @@
+package bolt
+
+import (
+	"bytes"
+	"sync"
+)
+
+// maxMemo bounds the records a lockMemo keeps; past it the memo starts
+// over, so a table that grew and shrank does not keep its memory.
+const maxMemo = 4096
+
+// lockMemo remembers the decoded form of the lock records last read, keyed
+// by token, with the record's bytes: every request reads the whole lock
+// table (Locks), and decoding each record anew was most of that read's
+// cost. An entry is used only when the stored bytes are equal to those it
+// was decoded from, so it is never stale: decodeLock depends on nothing
+// else. Its records are shared, so their Owner and OwnerNS must not be
+// changed (no caller does). Safe for concurrent use.
+type lockMemo struct {
+	mu   sync.Mutex
+	recs map[string]memoRecord
+}
+
+type memoRecord struct {
+	raw []byte // the record's bytes, copied
+	rec lockRecord
+}
+
+// decode is decodeLock(token, v), from the memo when v is unchanged.
+func (m *lockMemo) decode(token []byte, v []byte) (lockRecord, error) {
+	m.mu.Lock()
+	e, ok := m.recs[string(token)]
+	m.mu.Unlock()
+	if ok && bytes.Equal(e.raw, v) {
+		return e.rec, nil
+	}
+	rec, err := decodeLock(string(token), v)
+	if err != nil {
+		return rec, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.recs == nil || len(m.recs) >= maxMemo {
+		m.recs = make(map[string]memoRecord)
+	}
+	m.recs[rec.lock.Token] = memoRecord{raw: bytes.Clone(v), rec: rec}
+	return rec, nil
+}
+
+// forget drops the entries of deleted tokens. It is only for memory: an
+// entry left behind is never used for other bytes.
+func (m *lockMemo) forget(tokens [][]byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range tokens {
+		delete(m.recs, string(t))
+	}
+}

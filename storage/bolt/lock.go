@@ -142,13 +142,11 @@ func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
 	}
 	var recs []lockRecord
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
-		live, _, err := s.memo.scan(tx.Bucket(bucketLocks), time.Now().UnixNano())
-		for _, rec := range live {
-			if r := rec.lock.Root; r == p || storage.IsBelow(p, r) || storage.IsBelow(r, p) {
+		return s.memo.each(tx.Bucket(bucketLocks), time.Now().UnixNano(), func(rec lockRecord, live bool) {
+			if r := rec.lock.Root; live && (r == p || storage.IsBelow(p, r) || storage.IsBelow(r, p)) {
 				recs = append(recs, rec)
 			}
-		}
-		return err
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -237,19 +235,27 @@ func locks(b *bbolt.Bucket) *bbolt.Bucket {
 // scan decodes every lock of lb and splits them into the live ones and
 // the keys (copied) of those expired at now.
 func (m *lockMemo) scan(lb *bbolt.Bucket, now int64) (live []lockRecord, expired [][]byte, err error) {
-	err = lb.ForEach(func(k, v []byte) error {
+	err = m.each(lb, now, func(rec lockRecord, isLive bool) {
+		if isLive {
+			live = append(live, rec)
+		} else {
+			expired = append(expired, []byte(rec.lock.Token))
+		}
+	})
+	return live, expired, err
+}
+
+// each decodes every lock of lb and calls fn with it and whether it is
+// live at now, stopping at the first damaged record.
+func (m *lockMemo) each(lb *bbolt.Bucket, now int64, fn func(rec lockRecord, live bool)) error {
+	return lb.ForEach(func(k, v []byte) error {
 		rec, err := m.decode(k, v)
 		if err != nil {
 			return err
 		}
-		if isLive(rec, now) {
-			live = append(live, rec)
-		} else {
-			expired = append(expired, bytes.Clone(k))
-		}
+		fn(rec, isLive(rec, now))
 		return nil
 	})
-	return live, expired, err
 }
 
 // live reads the lock of token, refusing the write with

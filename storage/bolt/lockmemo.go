@@ -5,9 +5,14 @@ import (
 	"sync"
 )
 
-// maxMemo bounds the records a lockMemo keeps; past it the memo starts
-// over, so a table that grew and shrank does not keep its memory.
-const maxMemo = 4096
+// maxMemo and maxMemoBytes bound the records a lockMemo keeps and their
+// bytes (each record's counted twice: it is kept as read and decoded);
+// past either the memo starts over, so a table that grew and shrank, or
+// records left behind by reads racing a delete, do not keep their memory.
+const (
+	maxMemo      = 4096
+	maxMemoBytes = 4 << 20
+)
 
 // lockMemo remembers the decoded form of the lock records last read, keyed
 // by token, with the record's bytes: every request reads the whole lock
@@ -17,8 +22,9 @@ const maxMemo = 4096
 // else. Its records are shared, so their Owner and OwnerNS must not be
 // changed (no caller does). Safe for concurrent use.
 type lockMemo struct {
-	mu   sync.Mutex
-	recs map[string]memoRecord
+	mu    sync.Mutex
+	recs  map[string]memoRecord
+	bytes int // added by every insertion, as maxMemoBytes says, never lowered: a reset comes early, not late
 }
 
 type memoRecord struct {
@@ -40,10 +46,11 @@ func (m *lockMemo) decode(token []byte, v []byte) (lockRecord, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.recs == nil || len(m.recs) >= maxMemo {
-		m.recs = make(map[string]memoRecord)
+	if m.recs == nil || len(m.recs) >= maxMemo || m.bytes >= maxMemoBytes {
+		m.recs, m.bytes = make(map[string]memoRecord), 0
 	}
 	m.recs[rec.lock.Token] = memoRecord{raw: bytes.Clone(v), rec: rec}
+	m.bytes += 2 * (len(token) + len(v))
 	return rec, nil
 }
 

@@ -94,16 +94,18 @@ func (e *Engine) commitUndoable(ctx context.Context, path string, p plan) (*fail
 	return nil, nil
 }
 
-// GuardedStore is a Store that can check the names of a resource's stored
-// properties in the transaction that patches them: PatchPropsIf patches
-// only if guard(names) returns nil, and returns guard's error (wrapped)
-// otherwise, having changed nothing. With one, Apply checks
+// GuardedStore is a Store that can check a resource's stored properties in
+// the transaction that patches them: PatchPropsIf patches only if guard
+// returns nil, and returns guard's error (wrapped) otherwise, having
+// changed nothing. guard is given how many properties the resource holds
+// and a function returning their names, which it may call only while it
+// runs (the store may read them then). With one, Apply checks
 // Limits.MaxProps inside the commit instead of reading the properties
 // before it, which saves a read per PROPPATCH and leaves no gap between
 // the count and the write.
 type GuardedStore interface {
 	PatchPropsIf(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name,
-		guard func(stored []xml.Name) error) error
+		guard func(n int, names func() []xml.Name) error) error
 }
 
 // countRefusal carries a count failure out of a GuardedStore's guard.
@@ -126,8 +128,14 @@ func (e *Engine) commitGuarded(ctx context.Context, gs GuardedStore, path string
 		}
 		return nil, nil
 	}
-	err := gs.PatchPropsIf(ctx, path, p.set, p.remove, func(stored []xml.Name) error {
-		if f := e.countFailure(slices.Values(stored), ins); f != nil {
+	maxProps, sets := limit(e.Limits.MaxProps, DefaultMaxProps), len(p.set)
+	err := gs.PatchPropsIf(ctx, path, p.set, p.remove, func(n int, names func() []xml.Name) error {
+		// The resource ends with at most n + sets dead properties: within
+		// the limit, no name needs reading.
+		if n+sets <= maxProps {
+			return nil
+		}
+		if f := e.countFailure(slices.Values(names()), ins); f != nil {
 			return &countRefusal{f}
 		}
 		return nil

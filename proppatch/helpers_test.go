@@ -81,7 +81,7 @@ func (g guardedStore) Props(ctx context.Context, path string) (map[xml.Name][]by
 }
 
 func (g guardedStore) PatchPropsIf(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name,
-	guard func([]xml.Name) error) error {
+	guard func(int, func() []xml.Name) error) error {
 	g.mu.Lock()
 	err := g.propsErr // the read inside the transaction fails
 	names := slices.Collect(maps.Keys(g.props[path]))
@@ -89,7 +89,7 @@ func (g guardedStore) PatchPropsIf(ctx context.Context, path string, set map[xml
 	if err != nil {
 		return err
 	}
-	if err := guard(names); err != nil {
+	if err := guard(len(names), func() []xml.Name { return names }); err != nil {
 		return fmt.Errorf("refused: %w", err)
 	}
 	return g.memStore.PatchProps(ctx, path, set, remove)

@@ -28,20 +28,21 @@ func TestPatchPropsIf(t *testing.T) {
 	}
 	errFull := errors.New("full")
 	var seen []xml.Name
-	err = s.PatchPropsIf(ctx, "/f", map[xml.Name][]byte{b: []byte("<b/>")}, nil, func(stored []xml.Name) error {
-		seen = stored
+	count := -1
+	err = s.PatchPropsIf(ctx, "/f", map[xml.Name][]byte{b: []byte("<b/>")}, nil, func(n int, names func() []xml.Name) error {
+		count, seen = n, names()
 		return errFull
 	})
 	if !errors.Is(err, errFull) {
 		t.Fatalf("refused patch: %v, want the guard's error", err)
 	}
-	if !slices.Equal(seen, []xml.Name{a}) {
-		t.Fatalf("guard saw %v, want only /f's own [%v]", seen, a)
+	if count != 1 || !slices.Equal(seen, []xml.Name{a}) {
+		t.Fatalf("guard saw %d: %v, want only /f's own [%v]", count, seen, a)
 	}
 	if got, _ := s.Props(ctx, "/f"); len(got) != 1 {
 		t.Fatalf("a refused patch changed the properties: %v", got)
 	}
-	if err := s.PatchPropsIf(ctx, "/f", map[xml.Name][]byte{b: []byte("<b/>")}, []xml.Name{a}, func([]xml.Name) error { return nil }); err != nil {
+	if err := s.PatchPropsIf(ctx, "/f", map[xml.Name][]byte{b: []byte("<b/>")}, []xml.Name{a}, func(int, func() []xml.Name) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Props(ctx, "/f"); len(got) != 1 || got[b] == nil {

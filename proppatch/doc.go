@@ -52,7 +52,9 @@
 // commits in two steps, so serialising writers of one resource (a per-path
 // lock, or a Store that serialises PatchProps per resource and enforces its
 // own count) is the caller's job or the store's; the commit itself is atomic
-// either way.
+// either way. A Store that is a GuardedStore (storage/bolt is) counts in
+// the transaction of the commit when the update sets no live property: one
+// step, no read before it.
 //
 // # Security
 //

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"net/http"
 )
 
@@ -147,17 +149,18 @@ func (e *Engine) Apply(ctx context.Context, path string, u *Update) (*Result, er
 		ins = u.Instructions
 	}
 	f := e.check(ins)
-	if f == nil {
-		var err error
-		if f, err = e.checkCount(ctx, path, ins); err != nil {
-			return nil, err
-		}
+	if f != nil {
+		return newResult(ins, f), nil
 	}
-	if f == nil {
-		var err error
-		if f, err = e.commit(ctx, path, fold(ins, e.Live)); err != nil {
-			return nil, err
-		}
+	p := fold(ins, e.Live)
+	var err error
+	if gs, ok := e.Store.(GuardedStore); ok && len(p.live) == 0 {
+		f, err = e.commitGuarded(ctx, gs, path, p, ins)
+	} else if f, err = e.checkCount(ctx, path, ins); err == nil && f == nil {
+		f, err = e.commit(ctx, path, p)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return newResult(ins, f), nil
 }
@@ -246,11 +249,19 @@ func (e *Engine) checkCount(ctx context.Context, path string, ins []Instruction)
 	if err != nil {
 		return nil, fmt.Errorf("proppatch: reading the properties of %s: %w", path, err)
 	}
+	return e.countFailure(maps.Keys(stored), ins), nil
+}
+
+// countFailure is checkCount's verdict given the names of the stored
+// properties: the first set that takes the resource over Limits.MaxProps,
+// or nil.
+func (e *Engine) countFailure(stored iter.Seq[xml.Name], ins []Instruction) *failure {
+	maxProps := limit(e.Limits.MaxProps, DefaultMaxProps)
 	protected := e.Protected
 	if protected == nil {
 		protected = DefaultProtected
 	}
-	present := make(map[xml.Name]bool, len(stored))
+	present := make(map[xml.Name]bool)
 	for name := range stored {
 		if !protected(name) {
 			present[name] = true
@@ -272,14 +283,14 @@ func (e *Engine) checkCount(ctx context.Context, path string, ins []Instruction)
 		}
 	}
 	if len(present) <= threshold {
-		return nil, nil
+		return nil
 	}
 	return &failure{
 		index:  over,
 		status: http.StatusInsufficientStorage,
 		description: fmt.Sprintf("Setting %s would leave the resource with %d properties; this server keeps at most %d.",
 			clark(ins[over].Name), len(present), maxProps),
-	}, nil
+	}
 }
 
 // setsDead reports whether ins set any property bound for the Store.

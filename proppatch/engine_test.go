@@ -258,12 +258,18 @@ func TestApply(t *testing.T) {
 	for _, tt := range applyCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			runApplyCase(t, tt)
+			runApplyCase(t, tt, false)
+		})
+		t.Run(tt.name+"/guarded", func(t *testing.T) {
+			t.Parallel()
+			runApplyCase(t, tt, true)
 		})
 	}
 }
 
-func runApplyCase(t *testing.T, tt applyCase) {
+// runApplyCase runs tt on a memStore, or with guarded on the same store
+// as a proppatch.GuardedStore, where the count is checked in the commit.
+func runApplyCase(t *testing.T, tt applyCase, guarded bool) {
 	u, err := proppatch.Parse(strings.NewReader(tt.body))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
@@ -272,6 +278,10 @@ func runApplyCase(t *testing.T, tt applyCase) {
 	store.patchErr = tt.patchErr
 	log := &journal{}
 	e := &proppatch.Engine{Store: store, Limits: tt.limits}
+	if guarded {
+		// Without live properties the count is checked in the commit.
+		e.Store = guardedStore{memStore: store, noProps: tt.live == nil}
+	}
 	if tt.live != nil {
 		e.Live = tt.live(log)
 	}

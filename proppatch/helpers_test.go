@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -60,6 +61,38 @@ func (s *memStore) PatchProps(_ context.Context, path string, set map[xml.Name][
 	s.props[path] = m
 	s.patches++
 	return nil
+}
+
+// guardedStore is a memStore that is a proppatch.GuardedStore. With
+// noProps set, Props fails: the engine must not read before a guarded
+// commit.
+type guardedStore struct {
+	*memStore
+	noProps bool
+}
+
+var _ proppatch.GuardedStore = guardedStore{}
+
+func (g guardedStore) Props(ctx context.Context, path string) (map[xml.Name][]byte, error) {
+	if g.noProps {
+		return nil, errors.New("Props called before a guarded commit")
+	}
+	return g.memStore.Props(ctx, path)
+}
+
+func (g guardedStore) PatchPropsIf(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name,
+	guard func(int, func() []xml.Name) error) error {
+	g.mu.Lock()
+	err := g.propsErr // the read inside the transaction fails
+	names := slices.Collect(maps.Keys(g.props[path]))
+	g.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := guard(len(names), func() []xml.Name { return names }); err != nil {
+		return fmt.Errorf("refused: %w", err)
+	}
+	return g.memStore.PatchProps(ctx, path, set, remove)
 }
 
 // snapshot returns the properties of path as strings.

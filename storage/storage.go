@@ -230,7 +230,9 @@ func IsBelow(p, dir string) bool {
 	if dir == "/" {
 		return p != "/"
 	}
-	return strings.HasPrefix(p, dir+"/")
+	// Not HasPrefix(p, dir+"/"), which allocates: the lock checks of
+	// every request call this once per lock.
+	return len(p) > len(dir) && p[len(dir)] == '/' && strings.HasPrefix(p, dir)
 }
 
 // LockTable keeps the WebDAV locks durably, so they survive a restart

@@ -2,7 +2,10 @@ package dav
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/atomdav/atomdav/proppatch"
@@ -25,10 +28,63 @@ func checkOwner(owner []byte, ns map[string]string, max int64) error {
 	if size > max {
 		return errorf(http.StatusBadRequest, "DAV:owner takes %d bytes with its namespaces, over the limit of %d", size, max)
 	}
+	key := fragmentKey(owner, ns)
+	if fragmentsPassed.has(key) {
+		return nil
+	}
 	if err := proppatch.CheckFragment(owner, ns); err != nil {
 		return &Error{Status: http.StatusBadRequest, Err: fmt.Errorf("DAV:owner: %w", err)}
 	}
+	fragmentsPassed.add(key)
 	return nil
+}
+
+// fragmentsPassed remembers owners that passed proppatch.CheckFragment,
+// which parses them into a tree and was a sixth of a LOCK's cost: a
+// client sends the same owner with every LOCK. The check is a function of
+// the owner and its namespaces alone, so a remembered pass is the answer
+// the check would give; failures are not remembered. Owners are bounded by
+// the owner limit, and the set by maxFragments, so its memory is bounded.
+var fragmentsPassed fragmentSet
+
+// maxFragments bounds fragmentsPassed; it starts over when full.
+const maxFragments = 256
+
+// fragmentSet is a bounded set of keys, safe for concurrent use.
+type fragmentSet struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+}
+
+func (f *fragmentSet) has(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.keys[key]
+	return ok
+}
+
+func (f *fragmentSet) add(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.keys == nil || len(f.keys) >= maxFragments {
+		f.keys = make(map[string]struct{})
+	}
+	f.keys[key] = struct{}{}
+}
+
+// fragmentKey encodes owner and ns unambiguously: each string is preceded
+// by its length, the bindings sorted by prefix.
+func fragmentKey(owner []byte, ns map[string]string) string {
+	b := make([]byte, 0, len(owner)+64)
+	for _, prefix := range slices.Sorted(maps.Keys(ns)) {
+		b = appendField(appendField(b, prefix), ns[prefix])
+	}
+	b = append(b, '|')
+	return string(appendField(b, string(owner)))
+}
+
+func appendField(b []byte, s string) []byte {
+	return append(append(strconv.AppendInt(b, int64(len(s)), 10), ':'), s...)
 }
 
 // ownerChecks remembers, by lock token, whether a stored lock's owner XML

@@ -60,6 +60,9 @@ type Store struct {
 	// that a request on an unlocked share reads no lock table (see
 	// noLocks). Only the writer goroutine (and Open) changes it.
 	mayHaveLocks atomic.Bool
+	// memo keeps the lock records decoded, for the lock table read of
+	// every request.
+	memo lockMemo
 
 	mu     sync.RWMutex // guards closed; held for reading while sending on writes or reading db
 	closed bool

@@ -15,7 +15,7 @@ import (
 func (s *Store) LockCount(ctx context.Context) (int, error) {
 	n := 0
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
-		live, _, err := scanLocks(tx.Bucket(bucketLocks), time.Now().UnixNano())
+		live, _, err := s.memo.scan(tx.Bucket(bucketLocks), time.Now().UnixNano())
 		n = len(live)
 		return err
 	})

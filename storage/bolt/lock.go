@@ -38,13 +38,14 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.Lock
 	err := s.submit(ctx, func(b *bbolt.Bucket) error {
 		lb := locks(b)
 		now := time.Now().UnixNano()
-		live, expired, err := scanLocks(lb, now)
+		live, expired, err := s.memo.scan(lb, now)
 		if err != nil {
 			return err
 		}
 		if err := admit(l, live, lim); err != nil {
 			return refuse(err)
 		}
+		s.memo.forget(expired)
 		if err := deleteKeys(lb, expired); err != nil {
 			return err
 		}
@@ -93,7 +94,7 @@ func (s *Store) RefreshLock(ctx context.Context, token string, timeout time.Dura
 	err := s.submit(ctx, func(b *bbolt.Bucket) error {
 		lb := locks(b)
 		now := time.Now().UnixNano()
-		rec, err := liveLock(lb, token, now)
+		rec, err := s.memo.live(lb, token, now)
 		if err != nil {
 			return err
 		}
@@ -119,9 +120,10 @@ func (s *Store) DeleteLock(ctx context.Context, token string) error {
 	}
 	return s.submit(ctx, func(b *bbolt.Bucket) error {
 		lb := locks(b)
-		if _, err := liveLock(lb, token, time.Now().UnixNano()); err != nil {
+		if _, err := s.memo.live(lb, token, time.Now().UnixNano()); err != nil {
 			return err
 		}
+		s.memo.forget([][]byte{[]byte(token)})
 		return lb.Delete([]byte(token))
 	})
 }
@@ -140,13 +142,11 @@ func (s *Store) Locks(ctx context.Context, p string) ([]storage.Lock, error) {
 	}
 	var recs []lockRecord
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
-		live, _, err := scanLocks(tx.Bucket(bucketLocks), time.Now().UnixNano())
-		for _, rec := range live {
-			if r := rec.lock.Root; r == p || storage.IsBelow(p, r) || storage.IsBelow(r, p) {
+		return s.memo.each(tx.Bucket(bucketLocks), time.Now().UnixNano(), func(rec lockRecord, live bool) {
+			if r := rec.lock.Root; live && (r == p || storage.IsBelow(p, r) || storage.IsBelow(r, p)) {
 				recs = append(recs, rec)
 			}
-		}
-		return err
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
 		return err
 	}
 	under := func(lb *bbolt.Bucket) ([][]byte, error) {
-		live, expired, err := scanLocks(lb, time.Now().UnixNano())
+		live, expired, err := s.memo.scan(lb, time.Now().UnixNano())
 		for _, rec := range live {
 			if rec.lock.Root == p || storage.IsBelow(rec.lock.Root, p) {
 				expired = append(expired, []byte(rec.lock.Token))
@@ -194,6 +194,7 @@ func (s *Store) DeleteLocksUnder(ctx context.Context, p string) error {
 		if err != nil {
 			return err
 		}
+		s.memo.forget(keys)
 		return deleteKeys(locks(b), keys)
 	})
 }
@@ -231,32 +232,40 @@ func locks(b *bbolt.Bucket) *bbolt.Bucket {
 	return b.Tx().Bucket(bucketLocks)
 }
 
-// scanLocks decodes every lock of lb and splits them into the live ones and
+// scan decodes every lock of lb and splits them into the live ones and
 // the keys (copied) of those expired at now.
-func scanLocks(lb *bbolt.Bucket, now int64) (live []lockRecord, expired [][]byte, err error) {
-	err = lb.ForEach(func(k, v []byte) error {
-		rec, err := decodeLock(string(k), v)
-		if err != nil {
-			return err
-		}
-		if isLive(rec, now) {
+func (m *lockMemo) scan(lb *bbolt.Bucket, now int64) (live []lockRecord, expired [][]byte, err error) {
+	err = m.each(lb, now, func(rec lockRecord, isLive bool) {
+		if isLive {
 			live = append(live, rec)
 		} else {
-			expired = append(expired, bytes.Clone(k))
+			expired = append(expired, []byte(rec.lock.Token))
 		}
-		return nil
 	})
 	return live, expired, err
 }
 
-// liveLock reads the lock of token, refusing the write with
+// each decodes every lock of lb and calls fn with it and whether it is
+// live at now, stopping at the first damaged record.
+func (m *lockMemo) each(lb *bbolt.Bucket, now int64, fn func(rec lockRecord, live bool)) error {
+	return lb.ForEach(func(k, v []byte) error {
+		rec, err := m.decode(k, v)
+		if err != nil {
+			return err
+		}
+		fn(rec, isLive(rec, now))
+		return nil
+	})
+}
+
+// live reads the lock of token, refusing the write with
 // storage.ErrNoLock if it is absent or expired at now.
-func liveLock(lb *bbolt.Bucket, token string, now int64) (lockRecord, error) {
+func (m *lockMemo) live(lb *bbolt.Bucket, token string, now int64) (lockRecord, error) {
 	v := lb.Get([]byte(token))
 	if v == nil {
 		return lockRecord{}, refuse(fmt.Errorf("lock %q: %w", token, storage.ErrNoLock))
 	}
-	rec, err := decodeLock(token, v)
+	rec, err := m.decode([]byte(token), v)
 	if err != nil {
 		return rec, err
 	}

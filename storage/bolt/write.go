@@ -157,3 +157,35 @@ func deleteKeys(b *bbolt.Bucket, keys [][]byte) error {
 	}
 	return nil
 }
+
+// PatchPropsIf is PatchProps run only if guard returns nil; guard's error
+// is returned as it is (wrapped) and nothing is changed. guard is given
+// how many properties path holds and a function that returns their names
+// (decoded only if guard calls it). The read and the patch are one
+// transaction, so guard sees the state the patch applies to, and a refused
+// patch does not fail the rest of its commit group. guard runs on the
+// group-commit writer: it must be quick, must not call the Store, and may
+// call names only while it runs.
+func (s *Store) PatchPropsIf(ctx context.Context, path string, set map[xml.Name][]byte, remove []xml.Name,
+	guard func(n int, names func() []xml.Name) error) error {
+	puts, dels, err := patchKeys(path, set, remove)
+	if err != nil {
+		return err
+	}
+	own := ownPrefix(path)
+	return s.submit(ctx, func(b *bbolt.Bucket) error {
+		n := 0
+		scan(b, own, func(_, _ []byte) { n++ })
+		names := func() []xml.Name {
+			stored := make([]xml.Name, 0, n)
+			scan(b, own, func(k, _ []byte) {
+				stored = append(stored, splitName(k[len(own):]))
+			})
+			return stored
+		}
+		if err := guard(n, names); err != nil {
+			return refuse(err)
+		}
+		return putThenDelete(b, puts, dels)
+	})
+}

@@ -207,7 +207,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer, file, listing, multistatus or error, is of the type
 	// its Content-Type says: a browser must not sniff a text error or an
 	// XML body into HTML.
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = nosniff // by canonical key: no canonicalisation per request
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
@@ -220,6 +220,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, err)
 	}
 }
+
+// nosniff is the X-Content-Type-Options value, shared by every answer
+// (net/http only reads header values).
+var nosniff = []string{"nosniff"}
 
 // clientsDoing reports whether a 5xx answers what the client sent rather
 // than a failure of the server, so that OnError (an error log line) is not

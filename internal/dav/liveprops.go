@@ -2,7 +2,6 @@ package dav
 
 import (
 	"encoding/xml"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -116,7 +115,7 @@ func readContentLength(m member) (string, bool) {
 }
 
 func readLastModified(m member) (string, bool) {
-	return m.fi.ModTime().UTC().Format(http.TimeFormat), true
+	return httpDate(m.fi.ModTime()), true
 }
 
 func readContentType(m member) (string, bool) {
@@ -124,7 +123,8 @@ func readContentType(m member) (string, bool) {
 }
 
 func readCreationDate(m member) (string, bool) {
-	return m.fi.ModTime().UTC().Format(time.RFC3339), true
+	var buf [len(time.RFC3339)]byte
+	return string(appendRFC3339(buf[:0], m.fi.ModTime())), true
 }
 
 func readExecutable(m member) (string, bool) {

@@ -2,10 +2,16 @@
 
 package localfs
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
 // openNoSymlinks leaves the jail to the full check where openat2 is missing.
 func openNoSymlinks(string) (*os.File, bool, error) { return nil, false, nil }
 
 // noSymlinks leaves Real to the full evaluation where openat2 is missing.
 func noSymlinks(string, bool) bool { return false }
+
+// readDir is os.ReadDir where fstatat is not used (see read_linux.go).
+func readDir(local string) ([]fs.DirEntry, error) { return os.ReadDir(local) }

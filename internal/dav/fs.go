@@ -34,6 +34,9 @@ type FileSystem interface {
 	// Real is the name the resource lies at, symlinks inside the share
 	// resolved (the last one too when followLast).
 	Real(name string, followLast bool) (string, error)
+	// RealStat is Real(name, true) with, when it came at no extra cost,
+	// the Stat of the Real name (else nil).
+	RealStat(name string) (string, fs.FileInfo, error)
 
 	// Stat describes a resource, following a symlink within the jail.
 	Stat(ctx context.Context, name string) (fs.FileInfo, error)

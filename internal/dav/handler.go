@@ -2,6 +2,7 @@ package dav
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -247,13 +248,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		return statusOf(err), err
 	}
 	p := asked
-	if r.Method != "GET" && r.Method != "HEAD" { // handleGet learns it while opening
-		if p, err = h.realPath(asked, followsLast(r.Method)); err != nil {
-			return statusOf(err), err
-		}
-		if p != asked {
-			h = h.aliased(asked, p)
-		}
+	var fi fs.FileInfo // PROPFIND's, when resolving the name gave it (see realPathStat)
+	switch r.Method {
+	case "GET", "HEAD": // handleGet learns it while opening
+	case "PROPFIND":
+		p, fi, err = h.realPathStat(asked)
+	default:
+		p, err = h.realPath(asked, followsLast(r.Method))
+	}
+	if err != nil {
+		return statusOf(err), err
+	}
+	if p != asked {
+		h = h.aliased(asked, p)
 	}
 	if h.readOnly && isWrite(r.Method) {
 		return http.StatusForbidden, errors.New("read-only access")
@@ -270,7 +277,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	case "GET", "HEAD":
 		return h.handleGet(w, r, p)
 	case "PROPFIND":
-		return h.handlePropfind(w, r, p)
+		return h.handlePropfind(w, r, p, fi)
 	case "PROPPATCH":
 		return h.handleProppatch(w, r, p)
 	case "PUT":

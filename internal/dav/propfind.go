@@ -23,8 +23,9 @@ import (
 // defaults to Depth: infinity, reads dead properties one file at a time and
 // sniffs file content for getcontenttype. Here a folder's properties come
 // from one range read of the store, nothing opens a file, and the 207 is
-// streamed.
-func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+// streamed. fi is p's Stat when ServeHTTP had it from resolving p, else
+// nil.
+func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p string, fi fs.FileInfo) (int, error) {
 	depth, err := parseDepth(r.Header.Get("Depth"))
 	if err != nil {
 		return http.StatusBadRequest, err
@@ -46,9 +47,10 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	if n := len(body.names); n > h.cfg.MaxPropfindProps {
 		return http.StatusForbidden, tooManyProps(n, h.cfg.MaxPropfindProps)
 	}
-	fi, err := h.fs.Stat(r.Context(), p)
-	if err != nil {
-		return statusOf(err), err
+	if fi == nil {
+		if fi, err = h.fs.Stat(r.Context(), p); err != nil {
+			return statusOf(err), err
+		}
 	}
 	if body.kind != propName && slices.Contains(body.names, nameOCID) {
 		if h, err = h.withInstance(r.Context()); err != nil {

@@ -15,3 +15,6 @@ func noSymlinks(string, bool) bool { return false }
 
 // readDir is os.ReadDir where fstatat is not used (see read_linux.go).
 func readDir(local string) ([]fs.DirEntry, error) { return os.ReadDir(local) }
+
+// statNoSymlinks leaves RealStat to Real and Stat where openat2 is missing.
+func statNoSymlinks(string) (fs.FileInfo, bool) { return nil, false }

@@ -46,7 +46,8 @@ func readDir(local string) ([]fs.DirEntry, error) {
 }
 
 // dirInfo is one member listed by readDir: its fs.DirEntry and, unless
-// err says it vanished before its lstat, its fs.FileInfo.
+// err says it vanished before its lstat, its fs.FileInfo; and the
+// FileInfo of statNoSymlinks.
 type dirInfo struct {
 	name      string
 	size      int64
@@ -72,6 +73,12 @@ func (d *dirInfo) lstatAt(dirfd int, local, name string) {
 		d.err = &fs.PathError{Op: "lstat", Path: local + string(os.PathSeparator) + name, Err: err}
 		return
 	}
+	d.fill(name, &st)
+}
+
+// fill sets d from the stat st of the file named name.
+func (d *dirInfo) fill(name string, st *unix.Stat_t) {
+	d.name = name
 	d.size = int64(st.Size) // the field types differ between systems
 	d.sec, d.nsec = st.Mtim.Unix()
 	d.dev, d.ino = uint64(st.Dev), uint64(st.Ino)

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"encoding/xml"
+	"io/fs"
 	"strconv"
 
 	"github.com/atomdav/atomdav/proppatch"
@@ -20,8 +21,10 @@ type liveProp struct {
 	// or reports false when m has none (a collection's getcontentlength).
 	read func(m member) (string, bool)
 	// appendTo, where set, is read appending to b: the rows every
-	// member of a listing has, written without a string each.
-	appendTo func(b []byte, m *member) ([]byte, bool)
+	// member of a listing has, written without a string each. They read
+	// the FileInfo only, so the member itself is not passed (through a
+	// func value it would move to the heap, once per member).
+	appendTo func(b []byte, fi fs.FileInfo) ([]byte, bool)
 	// allprop: returned by allprop and propname, in table order (RFC 4918
 	// §9.1: the live properties defined there; others only by name).
 	allprop bool
@@ -113,33 +116,33 @@ func readResourceType(m member) (string, bool) {
 }
 
 // readVia is the read of a row from its appendTo.
-func readVia(f func([]byte, *member) ([]byte, bool)) func(member) (string, bool) {
+func readVia(f func([]byte, fs.FileInfo) ([]byte, bool)) func(member) (string, bool) {
 	return func(m member) (string, bool) {
-		b, ok := f(nil, &m)
+		b, ok := f(nil, m.fi)
 		return string(b), ok
 	}
 }
 
-func appendContentLength(b []byte, m *member) ([]byte, bool) {
-	return strconv.AppendInt(b, m.fi.Size(), 10), !m.fi.IsDir()
+func appendContentLength(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return strconv.AppendInt(b, fi.Size(), 10), !fi.IsDir()
 }
 
-func appendLastModified(b []byte, m *member) ([]byte, bool) {
-	return appendHTTPDate(b, m.fi.ModTime()), true
+func appendLastModified(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return appendHTTPDate(b, fi.ModTime()), true
 }
 
 // appendETagProp is getetag's value: the ETag, which holds nothing to
 // escape (quotes and hex digits).
-func appendETagProp(b []byte, m *member) ([]byte, bool) {
-	return appendETag(b, m.fi), true
+func appendETagProp(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return appendETag(b, fi), true
 }
 
 func readContentType(m member) (string, bool) {
 	return escape(contentType(m.fi.Name())), !m.fi.IsDir()
 }
 
-func appendCreationDate(b []byte, m *member) ([]byte, bool) {
-	return appendRFC3339(b, m.fi.ModTime()), true
+func appendCreationDate(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return appendRFC3339(b, fi.ModTime()), true
 }
 
 func readExecutable(m member) (string, bool) {

@@ -263,14 +263,14 @@ func (m member) live(n xml.Name) (string, bool) {
 // writeLive writes the live property p of mem, if it has one, through
 // p.appendTo into m's scratch buffer where the row has one (no string
 // per property per member), else through p.read.
-func (m *multistatus) writeLive(p *liveProp, mem *member) {
+func (m *multistatus) writeLive(p *liveProp, mem member) {
 	if p.appendTo == nil {
-		if v, ok := p.read(*mem); ok {
+		if v, ok := p.read(mem); ok {
 			writeValue(m.bw, p.name, v, m.ns)
 		}
 		return
 	}
-	b, ok := p.appendTo(m.scratch[:0], mem)
+	b, ok := p.appendTo(m.scratch[:0], mem.fi)
 	m.scratch = b
 	if ok {
 		writeStart(m.bw, p.name, m.ns, ">")
@@ -363,7 +363,7 @@ func (m *multistatus) allprop(body *propfindBody, mem member) {
 		if !liveProps[i].allprop {
 			break // the allprop rows come first
 		}
-		m.writeLive(&liveProps[i], &mem)
+		m.writeLive(&liveProps[i], mem)
 	}
 	for _, n := range deadNames(dead) {
 		m.bw.Write(dead[n])

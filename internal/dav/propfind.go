@@ -98,7 +98,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 		return mw.response(body, h.member(p, fi, props, &locks))
 	}
-	folder, err := h.props.FolderProps(r.Context(), p)
+	folder, err := h.folderProps(r.Context(), p, body)
 	if err != nil {
 		return err
 	}
@@ -131,6 +131,34 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 	}
 	return nil
+}
+
+// folderPropsExcept is the store's FolderProps leaving out a namespace,
+// where the store has it (storage/bolt).
+type folderPropsExcept interface {
+	FolderPropsExcept(ctx context.Context, dir, space string) (map[string]map[xml.Name][]byte, error)
+}
+
+// folderProps reads the dead properties of the folder p and its members
+// for body: without the server's reserved records (contentNS) unless
+// body asks for a property read from them, so a listing that reports
+// none (allprop, most clients' lists) does not copy one per file.
+func (h *Handler) folderProps(ctx context.Context, p string, body *propfindBody) (map[string]map[xml.Name][]byte, error) {
+	if s, ok := h.props.(folderPropsExcept); ok && !body.readsContent() {
+		return s.FolderPropsExcept(ctx, p, contentNS)
+	}
+	return h.props.FolderProps(ctx, p)
+}
+
+// readsContent reports whether the answer to b includes a property read
+// from a file's content record: oc:checksums, oc:fileid, oc:id. propname
+// lists no reserved name, and allprop none of these unless included.
+func (b *propfindBody) readsContent() bool {
+	if b.kind == propName {
+		return false
+	}
+	return slices.Contains(b.names, nameOCChecksums) || slices.Contains(b.names, nameOCFileID) ||
+		slices.Contains(b.names, nameOCID)
 }
 
 // propfindMember writes the answer for child, a member of the folder p
@@ -443,6 +471,9 @@ func (m *multistatus) abort(err error) error {
 // responses are stable, leaving out a dead copy of a live property (see
 // liveProp), which the live value answers for.
 func deadNames(dead map[xml.Name][]byte) []xml.Name {
+	if len(dead) == 0 {
+		return nil
+	}
 	var names []xml.Name // nil, no allocation, for a file with only its content record
 	for n := range dead {
 		if !isLive(n) && !reserved(n) {

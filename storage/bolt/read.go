@@ -34,6 +34,24 @@ func (s *Store) Props(ctx context.Context, path string) (map[xml.Name][]byte, er
 // FolderProps returns, in one read transaction, the properties of dir and of
 // its direct children, keyed by resource path.
 func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml.Name][]byte, error) {
+	return s.folderProps(ctx, dir, nil)
+}
+
+// FolderPropsExcept is FolderProps leaving out the properties in the
+// namespace space: a listing that reports none of them (the server's
+// reserved records, see internal/dav) need not copy them, nor make a map
+// for a member that has no other.
+func (s *Store) FolderPropsExcept(ctx context.Context, dir, space string) (map[string]map[xml.Name][]byte, error) {
+	skip := []byte(space)
+	return s.folderProps(ctx, dir, func(name []byte) bool {
+		i := bytes.LastIndexByte(name, 0)
+		return i >= 0 && bytes.Equal(name[:i], skip)
+	})
+}
+
+// folderProps is FolderProps leaving out the properties whose encoded
+// name (namespace, NUL, local name) skip reports; nil skips none.
+func (s *Store) folderProps(ctx context.Context, dir string, skip func(name []byte) bool) (map[string]map[xml.Name][]byte, error) {
 	if !storage.ValidPath(dir) {
 		return nil, fmt.Errorf("%w: %q", storage.ErrInvalidPath, dir)
 	}
@@ -47,6 +65,9 @@ func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml
 		if dir != "/" { // the root's own keys lie inside its children's range
 			own := ownPrefix(dir)
 			scan(b, own, func(k, v []byte) {
+				if skip != nil && skip(k[len(own):]) {
+					return
+				}
 				if out[dir] == nil {
 					out[dir] = make(map[xml.Name][]byte)
 				}
@@ -57,6 +78,9 @@ func (s *Store) FolderProps(ctx context.Context, dir string) (map[string]map[xml
 		scan(b, children, func(k, v []byte) {
 			tail := k[len(children):]
 			i := bytes.IndexByte(tail, 0)
+			if skip != nil && skip(tail[i+1:]) {
+				return
+			}
 			if cur == nil || !bytes.Equal(tail[:i], base) {
 				base = append(base[:0], tail[:i]...)
 				p := childPath(dir, string(base))

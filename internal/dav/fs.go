@@ -43,7 +43,7 @@ type FileSystem interface {
 	// ReadDir lists a collection's members, reserved names included.
 	ReadDir(name string) ([]fs.DirEntry, error)
 	// OpenReal opens a resource for reading and returns its Real name.
-	OpenReal(name string) (*os.File, string, error)
+	OpenReal(name string) (localfs.File, string, error)
 	// Usage reports the bytes available to the server and in use on the
 	// file system holding the share (RFC 4331 quota).
 	Usage() (avail, used uint64, err error)

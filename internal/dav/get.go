@@ -4,12 +4,13 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/atomdav/atomdav/storage/localfs"
 )
 
-// handleGet serves a file with http.ServeContent over its *os.File
+// handleGet serves a file with http.ServeContent over the open file
 // (ranges, conditional GET, sendfile), with the ETag and Content-Type that
 // PROPFIND reports, and a collection with a listing. It replaces
 // x/net/webdav's GET, which cannot serve a per-user view and sniffs
@@ -64,9 +65,9 @@ func plainGet(r *http.Request) bool {
 // (unless the time is unknown), Accept-Ranges, Content-Length, 200, and
 // for GET the first fi.Size() bytes of f, which is at its start. Copying
 // through io.CopyN keeps the sendfile path of net/http (a LimitedReader
-// of an *os.File) and never sends more than Content-Length says, should
+// of a syscall.Conn, which the file is on Linux) and never sends more than Content-Length says, should
 // the file grow meanwhile.
-func serveWhole(w http.ResponseWriter, r *http.Request, fi fs.FileInfo, f *os.File) error {
+func serveWhole(w http.ResponseWriter, r *http.Request, fi fs.FileInfo, f localfs.File) error {
 	hdr := w.Header()
 	if mt := fi.ModTime(); !mt.IsZero() && mt.Unix() != 0 {
 		hdr["Last-Modified"] = []string{httpDate(mt)}

@@ -19,24 +19,33 @@ var noOpenat2 atomic.Bool
 // inside the root. decided is false when the jail needs the full check: a
 // symlink on the way, or no openat2.
 func openNoSymlinks(local string) (file *os.File, decided bool, err error) {
+	fd, decided, err := openat2NoSymlinks(local)
+	if !decided || err != nil {
+		return nil, decided, err
+	}
+	return os.NewFile(uintptr(fd), local), true, nil
+}
+
+// openat2NoSymlinks is openNoSymlinks giving the bare descriptor.
+func openat2NoSymlinks(local string) (fd int, decided bool, err error) {
 	if noOpenat2.Load() {
-		return nil, false, nil
+		return -1, false, nil
 	}
 	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK, Resolve: unix.RESOLVE_NO_SYMLINKS}
 	for {
 		fd, err := unix.Openat2(unix.AT_FDCWD, local, &how)
 		switch err {
 		case nil:
-			return os.NewFile(uintptr(fd), local), true, nil
+			return fd, true, nil
 		case unix.EINTR:
 			continue
 		case unix.ENOSYS:
 			noOpenat2.Store(true)
-			return nil, false, nil
+			return -1, false, nil
 		case unix.ELOOP, unix.EXDEV, unix.EAGAIN, unix.EPERM, unix.E2BIG, unix.EINVAL:
-			return nil, false, nil // a symlink, or openat2 refused: check in full
+			return -1, false, nil // a symlink, or openat2 refused: check in full
 		}
-		return nil, true, &fs.PathError{Op: "open", Path: local, Err: err}
+		return -1, true, &fs.PathError{Op: "open", Path: local, Err: err}
 	}
 }
 

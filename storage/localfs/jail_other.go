@@ -18,3 +18,7 @@ func readDir(local string) ([]fs.DirEntry, error) { return os.ReadDir(local) }
 
 // statNoSymlinks leaves RealStat to Real and Stat where openat2 is missing.
 func statNoSymlinks(string) (fs.FileInfo, bool) { return nil, false }
+
+// openFileNoSymlinks leaves OpenReal to the full check where openat2 is
+// missing.
+func openFileNoSymlinks(string) (File, bool, error) { return nil, false, nil }

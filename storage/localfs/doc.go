@@ -31,7 +31,10 @@
 // with no window between; with a symlink on the way, or without openat2,
 // it gives no FileInfo and the caller stats through the jail. ReadDir
 // lstats members relative to the open folder (fstatat, Linux), never
-// following a member's symlink. A view of the share
+// following a member's symlink. OpenReal's file is, on Linux, a bare
+// descriptor opened O_NONBLOCK and never polled: a FIFO left in the share
+// answers a read with EAGAIN rather than holding the request until a
+// writer comes. A view of the share
 // whose "/" is a folder of it jails itself with Real; CopyBeneath does
 // not copy a member whose symlink leads out of that folder.
 //

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"path"
 )
@@ -59,6 +60,20 @@ func (h *Handler) realPath(p string, followLast bool) (string, error) {
 		return real, nil
 	}
 	return real, h.checkBeneath(real)
+}
+
+// realPathStat is realPath(p, true) and, where resolving the name gave
+// it at no extra cost (no symlink on the way), the resource's Stat; else
+// fi is nil and the caller stats.
+func (h *Handler) realPathStat(p string) (string, fs.FileInfo, error) {
+	real, fi, err := h.fs.RealStat(p)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case real == p:
+		return real, fi, nil
+	}
+	return real, nil, h.checkBeneath(real)
 }
 
 // checkBeneath refuses (403) the Real name real unless it lies in the

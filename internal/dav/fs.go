@@ -34,13 +34,16 @@ type FileSystem interface {
 	// Real is the name the resource lies at, symlinks inside the share
 	// resolved (the last one too when followLast).
 	Real(name string, followLast bool) (string, error)
+	// RealStat is Real(name, true) with, when it came at no extra cost,
+	// the Stat of the Real name (else nil).
+	RealStat(name string) (string, fs.FileInfo, error)
 
 	// Stat describes a resource, following a symlink within the jail.
 	Stat(ctx context.Context, name string) (fs.FileInfo, error)
 	// ReadDir lists a collection's members, reserved names included.
 	ReadDir(name string) ([]fs.DirEntry, error)
 	// OpenReal opens a resource for reading and returns its Real name.
-	OpenReal(name string) (*os.File, string, error)
+	OpenReal(name string) (localfs.File, string, error)
 	// Usage reports the bytes available to the server and in use on the
 	// file system holding the share (RFC 4331 quota).
 	Usage() (avail, used uint64, err error)

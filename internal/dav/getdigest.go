@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"os"
 
 	"github.com/atomdav/atomdav/storage/localfs"
 )
@@ -19,7 +18,7 @@ import (
 // is back for a file that changed behind the server's back, and the next
 // request for it reads nothing (a HEAD must not cost a read of the file
 // each time). f is read from the start and left there.
-func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f *os.File, fi fs.FileInfo, want string) error {
+func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f localfs.File, fi fs.FileInfo, want string) error {
 	a, ok := wantDigest(want)
 	if !ok {
 		return nil
@@ -41,7 +40,7 @@ func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f
 // hashFile reads f, the file fi describes at p, and computes the
 // configured digests and a's; when the file did not change while it was
 // read it records them, under p's path lock (a PUT may be replacing it).
-func (h *Handler) hashFile(r *http.Request, p string, f *os.File, fi fs.FileInfo, a algo) (digests, error) {
+func (h *Handler) hashFile(r *http.Request, p string, f localfs.File, fi fs.FileInfo, a algo) (digests, error) {
 	set := h.sums
 	set.add(a)
 	_, sums, err := copyHashing(io.Discard, f, set)

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
@@ -207,7 +208,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer, file, listing, multistatus or error, is of the type
 	// its Content-Type says: a browser must not sniff a text error or an
 	// XML body into HTML.
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header()["X-Content-Type-Options"] = nosniff // by canonical key: no canonicalisation per request
 	status, err := h.serve(w, r)
 	// A server failure is a 5xx, or an error from a handler that answered
 	// itself (status 0) and had to cut a streamed body short; a client that
@@ -220,6 +221,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, err)
 	}
 }
+
+// nosniff is the X-Content-Type-Options value, shared by every answer
+// (net/http only reads header values).
+var nosniff = []string{"nosniff"}
 
 // clientsDoing reports whether a 5xx answers what the client sent rather
 // than a failure of the server, so that OnError (an error log line) is not
@@ -243,13 +248,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		return statusOf(err), err
 	}
 	p := asked
-	if r.Method != "GET" && r.Method != "HEAD" { // handleGet learns it while opening
-		if p, err = h.realPath(asked, followsLast(r.Method)); err != nil {
-			return statusOf(err), err
-		}
-		if p != asked {
-			h = h.aliased(asked, p)
-		}
+	var fi fs.FileInfo // PROPFIND's, when resolving the name gave it (see realPathStat)
+	switch r.Method {
+	case "GET", "HEAD": // handleGet learns it while opening
+	case "PROPFIND":
+		p, fi, err = h.realPathStat(asked)
+	default:
+		p, err = h.realPath(asked, followsLast(r.Method))
+	}
+	if err != nil {
+		return statusOf(err), err
+	}
+	if p != asked {
+		h = h.aliased(asked, p)
 	}
 	if h.readOnly && isWrite(r.Method) {
 		return http.StatusForbidden, errors.New("read-only access")
@@ -266,7 +277,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	case "GET", "HEAD":
 		return h.handleGet(w, r, p)
 	case "PROPFIND":
-		return h.handlePropfind(w, r, p)
+		return h.handlePropfind(w, r, p, fi)
 	case "PROPPATCH":
 		return h.handleProppatch(w, r, p)
 	case "PUT":

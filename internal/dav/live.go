@@ -43,11 +43,16 @@ const supportedLock = `<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:
 // etag is the strong entity tag of a file or collection. It is the formula
 // x/net/webdav uses for GET, so PROPFIND's getetag and GET's ETag agree.
 func etag(fi fs.FileInfo) string {
-	b := make([]byte, 0, 32)
+	var buf [40]byte
+	return string(appendETag(buf[:0], fi))
+}
+
+// appendETag appends etag(fi).
+func appendETag(b []byte, fi fs.FileInfo) []byte {
 	b = append(b, '"')
 	b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 16)
 	b = strconv.AppendInt(b, fi.Size(), 16)
-	return string(append(b, '"'))
+	return append(b, '"')
 }
 
 // contentType guesses by extension only: PROPFIND never opens a file.

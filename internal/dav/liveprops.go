@@ -2,9 +2,8 @@ package dav
 
 import (
 	"encoding/xml"
-	"net/http"
+	"io/fs"
 	"strconv"
-	"time"
 
 	"github.com/atomdav/atomdav/proppatch"
 )
@@ -21,6 +20,11 @@ type liveProp struct {
 	// read renders the property of m as the inner XML of its element,
 	// or reports false when m has none (a collection's getcontentlength).
 	read func(m member) (string, bool)
+	// appendTo, where set, is read appending to b: the rows every
+	// member of a listing has, written without a string each. They read
+	// the FileInfo only, so the member itself is not passed (through a
+	// func value it would move to the heap, once per member).
+	appendTo func(b []byte, fi fs.FileInfo) ([]byte, bool)
 	// allprop: returned by allprop and propname, in table order (RFC 4918
 	// §9.1: the live properties defined there; others only by name).
 	allprop bool
@@ -34,15 +38,15 @@ type liveProp struct {
 // writes them.
 var liveProps = []liveProp{
 	{name: nameResourceType, read: readResourceType, allprop: true},
-	{name: nameContentLength, read: readContentLength, allprop: true},
-	{name: nameLastModified, read: readLastModified, allprop: true},
-	{name: nameETag, read: func(m member) (string, bool) { return escape(etag(m.fi)), true }, allprop: true},
+	{name: nameContentLength, read: readVia(appendContentLength), appendTo: appendContentLength, allprop: true},
+	{name: nameLastModified, read: readVia(appendLastModified), appendTo: appendLastModified, allprop: true},
+	{name: nameETag, read: readVia(appendETagProp), appendTo: appendETagProp, allprop: true},
 	{name: nameContentType, read: readContentType, allprop: true},
-	{name: nameCreationDate, read: readCreationDate, allprop: true},
+	{name: nameCreationDate, read: readVia(appendCreationDate), appendTo: appendCreationDate, allprop: true},
 	{name: nameSupportedLock, read: func(member) (string, bool) { return supportedLock, true }, allprop: true},
 	{name: nameLockDiscovery, read: func(m member) (string, bool) { return m.discovery, true }, allprop: true},
 	// Windows' Mini-Redirector sets it after every upload (Explorer).
-	{name: nameWin32Modified, read: readLastModified, settable: true},
+	{name: nameWin32Modified, read: readVia(appendLastModified), appendTo: appendLastModified, settable: true},
 	// Apache's executable, which davfs2's chmod +x sets, and the DAV:
 	// spelling KIO (Dolphin) asks for.
 	{name: nameExecutable, read: readExecutable, settable: true},
@@ -111,20 +115,34 @@ func readResourceType(m member) (string, bool) {
 	return "", true
 }
 
-func readContentLength(m member) (string, bool) {
-	return strconv.FormatInt(m.fi.Size(), 10), !m.fi.IsDir()
+// readVia is the read of a row from its appendTo.
+func readVia(f func([]byte, fs.FileInfo) ([]byte, bool)) func(member) (string, bool) {
+	return func(m member) (string, bool) {
+		b, ok := f(nil, m.fi)
+		return string(b), ok
+	}
 }
 
-func readLastModified(m member) (string, bool) {
-	return m.fi.ModTime().UTC().Format(http.TimeFormat), true
+func appendContentLength(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return strconv.AppendInt(b, fi.Size(), 10), !fi.IsDir()
+}
+
+func appendLastModified(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return appendHTTPDate(b, fi.ModTime()), true
+}
+
+// appendETagProp is getetag's value: the ETag, which holds nothing to
+// escape (quotes and hex digits).
+func appendETagProp(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return appendETag(b, fi), true
 }
 
 func readContentType(m member) (string, bool) {
 	return escape(contentType(m.fi.Name())), !m.fi.IsDir()
 }
 
-func readCreationDate(m member) (string, bool) {
-	return m.fi.ModTime().UTC().Format(time.RFC3339), true
+func appendCreationDate(b []byte, fi fs.FileInfo) ([]byte, bool) {
+	return appendRFC3339(b, fi.ModTime()), true
 }
 
 func readExecutable(m member) (string, bool) {

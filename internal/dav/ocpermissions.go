@@ -19,12 +19,14 @@ func (h *Handler) ocPermissions(p string, isDir bool) string {
 	if h.readOnly {
 		return ""
 	}
-	perms := "DNV"
-	if p == h.root || p == "/" {
-		perms = ""
+	root := p == h.root || p == "/"
+	switch { // constants: no string built per member listed
+	case root && isDir:
+		return "CK"
+	case root:
+		return "W"
+	case isDir:
+		return "DNVCK"
 	}
-	if isDir {
-		return perms + "CK"
-	}
-	return perms + "W"
+	return "DNVW"
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,8 +23,9 @@ import (
 // defaults to Depth: infinity, reads dead properties one file at a time and
 // sniffs file content for getcontenttype. Here a folder's properties come
 // from one range read of the store, nothing opens a file, and the 207 is
-// streamed.
-func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p string) (int, error) {
+// streamed. fi is p's Stat when ServeHTTP had it from resolving p, else
+// nil.
+func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p string, fi fs.FileInfo) (int, error) {
 	depth, err := parseDepth(r.Header.Get("Depth"))
 	if err != nil {
 		return http.StatusBadRequest, err
@@ -47,9 +47,10 @@ func (h *Handler) handlePropfind(w http.ResponseWriter, r *http.Request, p strin
 	if n := len(body.names); n > h.cfg.MaxPropfindProps {
 		return http.StatusForbidden, tooManyProps(n, h.cfg.MaxPropfindProps)
 	}
-	fi, err := h.fs.Stat(r.Context(), p)
-	if err != nil {
-		return statusOf(err), err
+	if fi == nil {
+		if fi, err = h.fs.Stat(r.Context(), p); err != nil {
+			return statusOf(err), err
+		}
 	}
 	if body.kind != propName && slices.Contains(body.names, nameOCID) {
 		if h, err = h.withInstance(r.Context()); err != nil {
@@ -97,7 +98,7 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 		return mw.response(body, h.member(p, fi, props, &locks))
 	}
-	folder, err := h.props.FolderProps(r.Context(), p)
+	folder, err := h.folderProps(r.Context(), p, body)
 	if err != nil {
 		return err
 	}
@@ -130,6 +131,34 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 		}
 	}
 	return nil
+}
+
+// folderPropsExcept is the store's FolderProps leaving out a namespace,
+// where the store has it (storage/bolt).
+type folderPropsExcept interface {
+	FolderPropsExcept(ctx context.Context, dir, space string) (map[string]map[xml.Name][]byte, error)
+}
+
+// folderProps reads the dead properties of the folder p and its members
+// for body: without the server's reserved records (contentNS) unless
+// body asks for a property read from them, so a listing that reports
+// none (allprop, most clients' lists) does not copy one per file.
+func (h *Handler) folderProps(ctx context.Context, p string, body *propfindBody) (map[string]map[xml.Name][]byte, error) {
+	if s, ok := h.props.(folderPropsExcept); ok && !body.readsContent() {
+		return s.FolderPropsExcept(ctx, p, contentNS)
+	}
+	return h.props.FolderProps(ctx, p)
+}
+
+// readsContent reports whether the answer to b includes a property read
+// from a file's content record: oc:checksums, oc:fileid, oc:id. propname
+// lists no reserved name, and allprop none of these unless included.
+func (b *propfindBody) readsContent() bool {
+	if b.kind == propName {
+		return false
+	}
+	return slices.Contains(b.names, nameOCChecksums) || slices.Contains(b.names, nameOCFileID) ||
+		slices.Contains(b.names, nameOCID)
 }
 
 // propfindMember writes the answer for child, a member of the folder p
@@ -259,16 +288,40 @@ func (m member) live(n xml.Name) (string, bool) {
 	return "", false
 }
 
+// writeLive writes the live property p of mem, if it has one, through
+// p.appendTo into m's scratch buffer where the row has one (no string
+// per property per member), else through p.read.
+func (m *multistatus) writeLive(p *liveProp, mem member) {
+	if p.appendTo == nil {
+		if v, ok := p.read(mem); ok {
+			writeValue(m.bw, p.name, v, m.ns)
+		}
+		return
+	}
+	b, ok := p.appendTo(m.scratch[:0], mem.fi)
+	m.scratch = b
+	if ok {
+		writeStart(m.bw, p.name, m.ns, ">")
+		m.bw.Write(b)
+		writeEnd(m.bw, p.name, m.ns)
+	}
+}
+
 // multistatus streams a 207 body.
 type multistatus struct {
 	w       http.ResponseWriter
 	bw      *bufio.Writer
+	scratch []byte // for writeLive
 	started bool
 	// decls declares on the root the prefixes of ns, the namespaces of
 	// the names a PROPFIND asked for (see propfindBody.declare).
 	decls string
 	ns    map[string]string
 }
+
+// xmlContentType is the Content-Type of a 207, shared by every answer
+// (net/http only reads header values).
+var xmlContentType = []string{"application/xml; charset=utf-8"}
 
 // multistatusBuffers pools the multistatus write buffers: a fresh 32 KiB
 // buffer per request was a tenth of the CPU of a small PROPFIND (allocating
@@ -293,7 +346,7 @@ func (m *multistatus) begin() {
 		return
 	}
 	m.started = true
-	m.w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	m.w.Header()["Content-Type"] = xmlContentType // by canonical key: no canonicalisation
 	m.w.WriteHeader(http.StatusMultiStatus)
 	m.bw.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\"")
 	m.bw.WriteString(m.decls)
@@ -338,13 +391,11 @@ func (m *multistatus) propnames(mem member) {
 func (m *multistatus) allprop(body *propfindBody, mem member) {
 	dead := mem.dead
 	m.bw.WriteString("<D:propstat><D:prop>")
-	for _, p := range liveProps {
-		if !p.allprop {
+	for i := range liveProps {
+		if !liveProps[i].allprop {
 			break // the allprop rows come first
 		}
-		if v, ok := p.read(mem); ok {
-			writeValue(m.bw, p.name, v, m.ns)
-		}
+		m.writeLive(&liveProps[i], mem)
 	}
 	for _, n := range deadNames(dead) {
 		m.bw.Write(dead[n])
@@ -424,17 +475,20 @@ func (m *multistatus) abort(err error) error {
 // responses are stable, leaving out a dead copy of a live property (see
 // liveProp), which the live value answers for.
 func deadNames(dead map[xml.Name][]byte) []xml.Name {
-	names := make([]xml.Name, 0, len(dead))
+	if len(dead) == 0 {
+		return nil
+	}
+	var names []xml.Name // nil, no allocation, for a file with only its content record
 	for n := range dead {
 		if !isLive(n) && !reserved(n) {
 			names = append(names, n)
 		}
 	}
-	sort.Slice(names, func(i, j int) bool {
-		if names[i].Space != names[j].Space {
-			return names[i].Space < names[j].Space
+	slices.SortFunc(names, func(a, b xml.Name) int {
+		if c := strings.Compare(a.Space, b.Space); c != 0 {
+			return c
 		}
-		return names[i].Local < names[j].Local
+		return strings.Compare(a.Local, b.Local)
 	})
 	return names
 }
@@ -447,32 +501,70 @@ func isAllpropLive(n xml.Name) bool {
 
 // writeEmpty writes <name/> with its namespace declared.
 func writeEmpty(w io.StringWriter, n xml.Name, ns map[string]string) {
-	open, _ := tag(n, ns)
-	w.WriteString(strings.TrimSuffix(open, ">") + "/>")
+	writeStart(w, n, ns, "/>")
 }
 
 // writeValue writes a live property; inner is already escaped XML.
 func writeValue(w io.StringWriter, n xml.Name, inner string, ns map[string]string) {
-	open, end := tag(n, ns)
-	w.WriteString(open)
+	writeStart(w, n, ns, ">")
 	w.WriteString(inner)
-	w.WriteString(end)
+	writeEnd(w, n, ns)
 }
 
-// tag returns the start and end tags for a property name: with the prefix
-// ns gives its namespace (declared on the root), else declaring it.
-func tag(n xml.Name, ns map[string]string) (string, string) {
+// writeStart writes the start tag of a property name, ended by closing
+// (">", or "/>" for an empty element): with the prefix ns gives its
+// namespace (declared on the root), else declaring it. It writes the
+// pieces one by one rather than concatenated, which was two allocations
+// for every property of every member listed.
+func writeStart(w io.StringWriter, n xml.Name, ns map[string]string, closing string) {
 	local := escape(n.Local)
 	switch n.Space {
 	case "DAV:":
-		return "<D:" + local + ">", "</D:" + local + ">"
+		w.WriteString("<D:")
+		w.WriteString(local)
 	case "":
-		return "<" + local + " xmlns=\"\">", "</" + local + ">"
+		w.WriteString("<")
+		w.WriteString(local)
+		w.WriteString(" xmlns=\"\"")
 	case nsXML:
-		return "<xml:" + local + ">", "</xml:" + local + ">"
+		w.WriteString("<xml:")
+		w.WriteString(local)
+	default:
+		if p, ok := ns[n.Space]; ok {
+			w.WriteString("<")
+			w.WriteString(p)
+			w.WriteString(":")
+			w.WriteString(local)
+		} else {
+			w.WriteString("<ns0:")
+			w.WriteString(local)
+			w.WriteString(" xmlns:ns0=\"")
+			w.WriteString(attrEscaper.Replace(n.Space))
+			w.WriteString("\"")
+		}
 	}
-	if p, ok := ns[n.Space]; ok {
-		return "<" + p + ":" + local + ">", "</" + p + ":" + local + ">"
+	w.WriteString(closing)
+}
+
+// writeEnd writes the end tag matching writeStart's.
+func writeEnd(w io.StringWriter, n xml.Name, ns map[string]string) {
+	local := escape(n.Local)
+	switch n.Space {
+	case "DAV:":
+		w.WriteString("</D:")
+	case "":
+		w.WriteString("</")
+	case nsXML:
+		w.WriteString("</xml:")
+	default:
+		if p, ok := ns[n.Space]; ok {
+			w.WriteString("</")
+			w.WriteString(p)
+			w.WriteString(":")
+		} else {
+			w.WriteString("</ns0:")
+		}
 	}
-	return "<ns0:" + local + " xmlns:ns0=\"" + attrEscaper.Replace(n.Space) + "\">", "</ns0:" + local + ">"
+	w.WriteString(local)
+	w.WriteString(">")
 }

@@ -36,6 +36,13 @@ func (s downStore) FolderProps(ctx context.Context, dir string) (map[string]map[
 	return s.Store.FolderProps(ctx, dir)
 }
 
+func (s downStore) FolderPropsExcept(ctx context.Context, dir, space string) (map[string]map[xml.Name][]byte, error) {
+	if s.down[dir] {
+		return nil, storage.ErrUnavailable
+	}
+	return s.Store.FolderPropsExcept(ctx, dir, space)
+}
+
 // TestPropfindStoreDown: a store that fails before the 207 has started
 // gives the request the error's status (503) rather than an empty 200; one
 // that fails mid-stream cuts the body short (the client sees malformed XML,

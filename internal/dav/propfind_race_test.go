@@ -30,6 +30,13 @@ func (s movingStore) FolderProps(ctx context.Context, dir string) (map[string]ma
 	return s.Store.FolderProps(ctx, dir)
 }
 
+func (s movingStore) FolderPropsExcept(ctx context.Context, dir, space string) (map[string]map[xml.Name][]byte, error) {
+	if dir == s.at {
+		s.change()
+	}
+	return s.Store.FolderPropsExcept(ctx, dir, space)
+}
+
 // TestPropfindFolderMovedMeanwhile: a folder moved away, removed or
 // replaced by a file while a PROPFIND lists it answers a 404 (Depth 1), or
 // a complete 207 without it (deeper in Depth: infinity): never a body cut

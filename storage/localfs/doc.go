@@ -25,7 +25,16 @@
 // reach by several (alink/x is a/x when alink -> a), so that callers key
 // locks and properties by it, and refuses names leading out as the jail
 // does; a name with no symlink on the way costs it one openat2, and
-// OpenReal learns it while opening at no extra cost. A view of the share
+// OpenReal learns it while opening at no extra cost. RealStat adds the
+// Stat of that name from an fstat of what the same openat2 (O_PATH,
+// RESOLVE_NO_SYMLINKS) opened, so the kernel checks and stats one file
+// with no window between; with a symlink on the way, or without openat2,
+// it gives no FileInfo and the caller stats through the jail. ReadDir
+// lstats members relative to the open folder (fstatat, Linux), never
+// following a member's symlink. OpenReal's file is, on Linux, a bare
+// descriptor opened O_NONBLOCK and never polled: a FIFO left in the share
+// answers a read with EAGAIN rather than holding the request until a
+// writer comes. A view of the share
 // whose "/" is a folder of it jails itself with Real; CopyBeneath does
 // not copy a member whose symlink leads out of that folder.
 //

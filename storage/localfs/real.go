@@ -43,6 +43,26 @@ func (f *FS) Real(name string, followLast bool) (string, error) {
 	return rel, nil
 }
 
+// RealStat is Real(name, true) and, where it comes at no extra walk, the
+// Stat of that Real name: fi is nil when it did not (a symlink on the
+// way, a missing name, no openat2), and the caller calls Stat. Where no
+// symlink lies on the way it is one openat2 that the kernel refuses at
+// the first symlink, an fstat of what it opened and a close: three system
+// calls whatever the depth, where Real then Stat made two and one lstat
+// per component, and the kernel looked the path up twice.
+func (f *FS) RealStat(name string) (string, fs.FileInfo, error) {
+	name, err := cleanName(name)
+	if err != nil {
+		return "", nil, err
+	}
+	local := f.join(name)
+	if fi, ok := statNoSymlinks(local); ok {
+		return name, fi, nil
+	}
+	real, err := f.Real(name, true)
+	return real, nil, err
+}
+
 // inside is the slash path of the local path real (symlinks evaluated)
 // relative to the root, and whether it lies in the root at all.
 func (f *FS) inside(real string) (string, bool) {

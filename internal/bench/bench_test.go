@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/net/webdav"
 )
 
 // tiny shrinks every fixture so a scenario runs in a fraction of a second.
@@ -20,10 +18,12 @@ func tiny(url string) Config {
 		Files: 40, SmallFiles: 20, Clients: 3, Timeout: 10 * time.Second}
 }
 
-// davServer serves an in-memory share with golang.org/x/net/webdav.
+// davServer serves an in-memory share with NewStub, the stub Compare
+// measures (golang.org/x/net/webdav), so TestScenarios also checks that
+// the stub answers every scenario.
 func davServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
-	var h http.Handler = &webdav.Handler{FileSystem: webdav.NewMemFS(), LockSystem: webdav.NewMemLS()}
+	h := NewStub()
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -32,8 +32,9 @@ func davServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Ser
 	return srv
 }
 
-// TestScenarios runs every scenario against x/net/webdav: the instrument
-// itself must see no errors from a server that does what it asks.
+// TestScenarios runs every scenario against the stub (x/net/webdav): the
+// instrument itself must see no errors from a server that does what it
+// asks, and the stub must answer every scenario as the others do.
 func TestScenarios(t *testing.T) {
 	srv := davServer(t, nil)
 	b, err := New(tiny(srv.URL + "/"))

@@ -222,8 +222,8 @@ memory file system (dead properties in a map) and memory lock system, on
 net/http, with no disk, no fsync, no authentication and no log — the
 cost of net/http and a minimal WebDAV handler. It is not a floor for
 get-large (it writes from memory with write(2) where the others use
-sendfile) nor for propfind-d1 (x/net/webdav encodes with encoding/xml and
-sniffs every member's content type).
+sendfile) nor for PROPFIND (x/net/webdav decodes and encodes with
+encoding/xml, and sniffs every member's content type).
 `
 
 // durabilityNote is what each side promises when it answers, as seen with

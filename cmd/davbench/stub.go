@@ -21,9 +21,9 @@ func runStub(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: davbench stub [-addr host:port]
 
-Serves an in-memory WebDAV share (golang.org/x/net/webdav's memory file and
-lock systems: no disk, no durability, no authentication) until interrupted:
-the net/http floor davbench compare measures beside atomdav and Apache.
+Serves an in-memory WebDAV share (a minimal handler: no disk, no
+durability, no authentication, no If header) until interrupted: the
+net/http floor davbench compare measures beside atomdav and Apache.
 Everything uploaded stays in memory; listen on loopback only.
 
 flags:

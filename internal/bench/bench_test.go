@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/webdav"
 )
 
 // tiny shrinks every fixture so a scenario runs in a fraction of a second.
@@ -18,12 +20,10 @@ func tiny(url string) Config {
 		Files: 40, SmallFiles: 20, Clients: 3, Timeout: 10 * time.Second}
 }
 
-// davServer serves an in-memory share with NewStub, the stub Compare
-// measures (golang.org/x/net/webdav), so TestScenarios also checks that
-// the stub answers every scenario.
+// davServer serves an in-memory share with golang.org/x/net/webdav.
 func davServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
-	h := NewStub()
+	var h http.Handler = &webdav.Handler{FileSystem: webdav.NewMemFS(), LockSystem: webdav.NewMemLS()}
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -32,12 +32,20 @@ func davServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Ser
 	return srv
 }
 
-// TestScenarios runs every scenario against the stub (x/net/webdav): the
-// instrument itself must see no errors from a server that does what it
-// asks, and the stub must answer every scenario as the others do.
+// TestScenarios runs every scenario against x/net/webdav, then against
+// the stub Compare measures: the instrument itself must see no errors
+// from a server that does what it asks, and the stub must answer every
+// scenario as a real WebDAV server does.
 func TestScenarios(t *testing.T) {
-	srv := davServer(t, nil)
-	b, err := New(tiny(srv.URL + "/"))
+	stub := httptest.NewServer(NewStub())
+	t.Cleanup(stub.Close)
+	for _, srv := range []*httptest.Server{davServer(t, nil), stub} {
+		runScenarios(t, srv.URL)
+	}
+}
+
+func runScenarios(t *testing.T, url string) {
+	b, err := New(tiny(url + "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +67,7 @@ func TestScenarios(t *testing.T) {
 	if err := b.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("PROPFIND", srv.URL+"/", nil)
+	req, _ := http.NewRequest("PROPFIND", url+"/", nil)
 	req.Header.Set("Depth", "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -70,8 +78,8 @@ func TestScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(body), "davbench-") {
-		t.Errorf("the run folder is left after Close:\n%s", body)
+	if resp.StatusCode != http.StatusMultiStatus || strings.Contains(string(body), "davbench-") {
+		t.Errorf("%s: PROPFIND / after Close: %d, want 207 without the run folder:\n%s", url, resp.StatusCode, body)
 	}
 }
 

@@ -217,13 +217,12 @@ func (c *Comparison) notes(w io.Writer) {
 
 // stubNote says what the third column measures.
 const stubNote = `
-The stub is ` + "`davbench stub`" + `: golang.org/x/net/webdav's Handler over its
-memory file system (dead properties in a map) and memory lock system, on
-net/http, with no disk, no fsync, no authentication and no log — the
-cost of net/http and a minimal WebDAV handler. It is not a floor for
-get-large (it writes from memory with write(2) where the others use
-sendfile) nor for PROPFIND (x/net/webdav decodes and encodes with
-encoding/xml, and sniffs every member's content type).
+The stub is ` + "`davbench stub`" + `: a minimal WebDAV handler on net/http over a
+tree in memory behind one lock (dead properties kept as text, locks in the
+tree), with no disk, no fsync, no authentication, no log and no If header:
+net/http's cost plus the least WebDAV work davbench's requests need. It is
+not a floor for get-large, which it writes from memory with write(2) where
+the others use sendfile.
 `
 
 // durabilityNote is what each side promises when it answers, as seen with

@@ -127,10 +127,12 @@ clean:
 
 .PHONY: bench-compare davbench-smoke
 
-# bench-compare measures atomdav against Apache httpd's mod_dav side by
-# side (davbench compare: both on loopback, shares on one disk, every
-# scenario alternating for 3 rounds) and prints a Markdown table of medians
-# and ratios. It installs Apache when it can (root with apt-get), else says
+# bench-compare measures atomdav against Apache httpd's mod_dav and the
+# in-memory net/http stub (davbench stub) side by side (davbench compare: all
+# on loopback, shares on one disk, every scenario alternating for 3 rounds)
+# and prints Markdown tables of medians on stdout, progress on stderr:
+# server CPU per operation against issue 15's targets, then throughput and
+# ratios (make -s bench-compare >bench.md keeps just the tables). It installs Apache when it can (root with apt-get), else says
 # what to install. Tune it with BENCH_FLAGS, e.g. BENCH_FLAGS="-rounds 5 -d 30s".
 BENCH_FLAGS ?= -rounds 3 -d 10s
 bench-compare: build

@@ -6,13 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/atomdav/atomdav/internal/bench"
 )
 
-// runCompare is `davbench compare`: atomdav against Apache mod_dav.
+// runCompare is `davbench compare`: atomdav against Apache mod_dav and
+// the in-memory stub.
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("davbench compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -21,6 +23,8 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	atomdavArgs := fs.String("atomdav-args", "", "extra `atomdav serve` flags, space-separated")
 	fs.StringVar(&cc.Atomdav, "atomdav", "bin/atomdav", "the atomdav binary")
 	fs.StringVar(&cc.Apache, "apache", "", "the apache2 binary (default: apache2 on PATH, else "+bench.DebianApache+")")
+	self, _ := os.Executable()
+	fs.StringVar(&cc.Stub, "stub", self, "the davbench binary that serves the in-memory stub (`davbench stub`); empty for no stub column")
 	fs.StringVar(&cc.Modules, "apache-modules", bench.DebianModules, "Apache's modules folder")
 	fs.StringVar(&cc.Dir, "dir", "", "folder for both shares, on the disk to measure (default: the system temp folder)")
 	fs.IntVar(&cc.Rounds, "rounds", 3, "alternating rounds per scenario")
@@ -34,8 +38,10 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 Starts Apache httpd (mod_dav, mod_dav_fs; Debian package apache2) and atomdav
 (--anonymous, durable defaults) on loopback ports with their shares in one
-temporary folder, runs every scenario on each in alternation for -rounds
-rounds, and prints a Markdown table of the medians and atomdav/Apache ratios.
+temporary folder, and the in-memory stub (davbench stub: the net/http
+floor), runs every scenario on each in alternation for -rounds rounds, and
+prints Markdown tables of the medians: each server's CPU time per
+operation against issue 15's targets, then throughput and its ratios.
 
 flags:
 `)

@@ -1,8 +1,9 @@
 // Command davbench is a WebDAV load generator: it creates its fixtures
 // through the server in a fresh folder under -url, runs the named
 // scenarios and prints one line of throughput and latency each.
-// `davbench compare` measures atomdav against Apache httpd's mod_dav side
-// by side. See internal/bench and `davbench -h`.
+// `davbench compare` measures atomdav against Apache httpd's mod_dav and
+// the in-memory stub side by side; `davbench stub` serves that stub. See
+// internal/bench and `davbench -h`.
 package main
 
 import (

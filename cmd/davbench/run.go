@@ -27,6 +27,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "compare" {
 		return runCompare(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "stub" {
+		return runStub(ctx, args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("davbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg bench.Config
@@ -116,7 +119,8 @@ func scenarioList(s string) ([]string, error) {
 func usage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprint(w, `usage: davbench -url URL [-scenario NAME|all] [-c N] [-d DURATION] [-json] [-user U -pass P]
-       davbench compare [flags]   (atomdav against Apache mod_dav; davbench compare -h)
+       davbench compare [flags]   (atomdav against Apache mod_dav and the stub; davbench compare -h)
+       davbench stub [-addr A]    (an in-memory WebDAV server: the net/http floor)
 
 Creates its fixtures through the server (MKCOL, PUT, PROPPATCH) in a fresh
 folder under URL, deletes them afterwards, and prints per scenario: ops/s,

@@ -32,11 +32,20 @@ func davServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Ser
 	return srv
 }
 
-// TestScenarios runs every scenario against x/net/webdav: the instrument
-// itself must see no errors from a server that does what it asks.
+// TestScenarios runs every scenario against x/net/webdav, then against
+// the stub Compare measures: the instrument itself must see no errors
+// from a server that does what it asks, and the stub must answer every
+// scenario as a real WebDAV server does.
 func TestScenarios(t *testing.T) {
-	srv := davServer(t, nil)
-	b, err := New(tiny(srv.URL + "/"))
+	stub := httptest.NewServer(NewStub())
+	t.Cleanup(stub.Close)
+	for _, srv := range []*httptest.Server{davServer(t, nil), stub} {
+		runScenarios(t, srv.URL)
+	}
+}
+
+func runScenarios(t *testing.T, url string) {
+	b, err := New(tiny(url + "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +67,7 @@ func TestScenarios(t *testing.T) {
 	if err := b.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("PROPFIND", srv.URL+"/", nil)
+	req, _ := http.NewRequest("PROPFIND", url+"/", nil)
 	req.Header.Set("Depth", "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -69,8 +78,8 @@ func TestScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(body), "davbench-") {
-		t.Errorf("the run folder is left after Close:\n%s", body)
+	if resp.StatusCode != http.StatusMultiStatus || strings.Contains(string(body), "davbench-") {
+		t.Errorf("%s: PROPFIND / after Close: %d, want 207 without the run folder:\n%s", url, resp.StatusCode, body)
 	}
 }
 

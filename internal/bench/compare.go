@@ -18,13 +18,16 @@ type CompareConfig struct {
 	AtomdavArgs []string // extra `atomdav serve` flags
 	Apache      string   // the apache2 binary; "": apache2 on PATH, else DebianApache
 	Modules     string   // Apache's modules folder; "": DebianModules
-	Dir         string   // where the temporary folder goes; "": os.TempDir(). Both shares live in it, on one disk.
-	Rounds      int      // runs of each scenario on each server, alternating; at least 1
-	Scenarios   []string // "": every scenario
-	Bench       Config   // duration, sizes and clients of every run; its URL is ignored
-	NoSync      bool     // skip the sync(2) before each run that keeps one server's writeback out of the other's run
-	Keep        bool     // keep the temporary folder
-	Log         io.Writer
+	// Stub is the davbench binary whose `davbench stub` subcommand serves
+	// the in-memory share measured as the net/http floor; "": no stub.
+	Stub      string
+	Dir       string   // where the temporary folder goes; "": os.TempDir(). Both shares live in it, on one disk.
+	Rounds    int      // runs of each scenario on each server, alternating; at least 1
+	Scenarios []string // "": every scenario
+	Bench     Config   // duration, sizes and clients of every run; its URL is ignored
+	NoSync    bool     // skip the sync(2) before each run that keeps one server's writeback out of the other's run
+	Keep      bool     // keep the temporary folder
+	Log       io.Writer
 }
 
 // Targets are issue 7's goals: the least atomdav/Apache ratio of median
@@ -34,20 +37,35 @@ var Targets = map[string]float64{
 	"get-small": 1.0, "put-small": 1.0, "get-large": 1.0, "put-large": 1.0, "mixed": 1.0,
 }
 
-// The two sides of a comparison, in the order each round runs them.
+// CPUTargets are issue 15's goals: the most server CPU time per
+// operation atomdav may take, with the durable defaults. get-large's is
+// per GiB, scaled to the file's size by Comparison.CPUTarget.
+var CPUTargets = map[string]time.Duration{
+	"get-small": 38 * time.Microsecond, "propfind-dead": 55 * time.Microsecond,
+	"proppatch": 100 * time.Microsecond, "lock-unlock": 100 * time.Microsecond,
+	"put-small": 150 * time.Microsecond, "mixed": 150 * time.Microsecond,
+	"propfind-d1": 45 * time.Millisecond, "get-large": 140 * time.Millisecond,
+}
+
+// The sides of a comparison, in the order each round runs them.
 const (
 	SideAtomdav = iota
 	SideApache
+	SideStub
+	nSides
 )
+
+// sideNames are the sides' names in tables and logs.
+var sideNames = [nSides]string{"atomdav", "Apache", "stub"}
 
 // Comparison is what Compare measured.
 type Comparison struct {
 	Rounds    int
 	Scenarios []string
-	Results   map[string][2][]Result // per scenario, per side, one per round
+	Results   map[string][nSides][]Result // per scenario, per side, one per round; none for a side not run
 	// CPU is the CPU time each server process (with Apache's workers) used
 	// during each run; empty where /proc cannot tell.
-	CPU     map[string][2][]time.Duration
+	CPU     map[string][nSides][]time.Duration
 	Machine Machine
 	Config  Config
 	// AtomdavArgs are the extra `atomdav serve` flags the run used; the
@@ -93,7 +111,7 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil { // Apache's workers may run as another user
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	var sv [2]*server
+	var sv [nSides]*server
 	defer func() {
 		for _, s := range sv {
 			if s != nil {
@@ -107,11 +125,24 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 	if sv[SideApache], err = startApache(ctx, apache, cc.Modules, tmp); err != nil {
 		return nil, err
 	}
-	cmp := &Comparison{Rounds: cc.Rounds, Scenarios: cc.Scenarios, Results: map[string][2][]Result{}, CPU: map[string][2][]time.Duration{},
+	if cc.Stub != "" {
+		if sv[SideStub], err = startStub(ctx, cc.Stub, tmp); err != nil {
+			return nil, err
+		}
+	}
+	cmp := &Comparison{Rounds: cc.Rounds, Scenarios: cc.Scenarios, Results: map[string][nSides][]Result{}, CPU: map[string][nSides][]time.Duration{},
 		Machine: describeMachine(tmp, cc.Atomdav, apache), Config: cc.Bench.withDefaults(), AtomdavArgs: cc.AtomdavArgs}
-	fmt.Fprintf(cc.Log, "atomdav at %s, Apache at %s, in %s\n", sv[SideAtomdav].url, sv[SideApache].url, tmp)
-	var benches [2]*Bench
+	for _, s := range sv {
+		if s != nil {
+			fmt.Fprintf(cc.Log, "%s at %s\n", s.name, s.url)
+		}
+	}
+	fmt.Fprintf(cc.Log, "in %s\n", tmp)
+	var benches [nSides]*Bench
 	for i, s := range sv {
+		if s == nil {
+			continue
+		}
 		cfg := cc.Bench
 		cfg.URL = s.url
 		if benches[i], err = New(cfg); err != nil {
@@ -131,8 +162,8 @@ func Compare(ctx context.Context, cc CompareConfig) (*Comparison, error) {
 
 // compareOne prepares one scenario on both servers and runs it round by
 // round, atomdav first, measuring each server's CPU time during each run.
-func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2]*Bench, name string) (res [2][]Result, cpu [2][]time.Duration, err error) {
-	var prep [2]*Prepared
+func compareOne(ctx context.Context, cc CompareConfig, sv [nSides]*server, benches [nSides]*Bench, name string) (res [nSides][]Result, cpu [nSides][]time.Duration, err error) {
+	var prep [nSides]*Prepared
 	defer func() {
 		for _, p := range prep {
 			if p != nil {
@@ -141,6 +172,9 @@ func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2
 		}
 	}()
 	for i, b := range benches {
+		if b == nil {
+			continue
+		}
 		t0 := time.Now()
 		p, err := b.Prepare(ctx, name)
 		if err != nil {
@@ -151,6 +185,9 @@ func compareOne(ctx context.Context, cc CompareConfig, sv [2]*server, benches [2
 	}
 	for round := range cc.Rounds {
 		for i, p := range prep {
+			if p == nil {
+				continue
+			}
 			if !cc.NoSync {
 				syncDisks()
 			}
@@ -182,6 +219,14 @@ func startAtomdav(ctx context.Context, cc CompareConfig, tmp string) (*server, e
 	return startServer(ctx, "atomdav", filepath.Join(dir, "atomdav.log"), func(addr string) (*exec.Cmd, error) {
 		args := append([]string{"serve", files, "--addr", addr, "--anonymous", "--log-level", "warn"}, cc.AtomdavArgs...)
 		return exec.CommandContext(ctx, cc.Atomdav, args...), nil
+	})
+}
+
+// startStub starts `davbench stub` in a process of its own, so /proc tells its
+// CPU time apart from the client's.
+func startStub(ctx context.Context, bin, tmp string) (*server, error) {
+	return startServer(ctx, "stub", filepath.Join(tmp, "stub.log"), func(addr string) (*exec.Cmd, error) {
+		return exec.CommandContext(ctx, bin, "stub", "-addr", addr), nil
 	})
 }
 

@@ -2,8 +2,10 @@
 // its fixtures through the server under test (MKCOL, PUT, PROPPATCH) in a
 // fresh folder, runs one named scenario with N clients for a bounded time
 // and number of operations, and reports throughput and latency; and the
-// side-by-side comparison of atomdav with Apache httpd's mod_dav that
-// `make bench-compare` runs.
+// side-by-side comparison that `make bench-compare` runs of atomdav,
+// Apache httpd's mod_dav and an in-memory net/http stub (NewStub, the Go
+// floor), whose primary figure is each server process's CPU time per
+// operation.
 //
 // The scenarios are those of issue 7: get-large, put-large, get-small,
 // put-small, propfind-d1, proppatch, propfind-dead, lock-unlock and mixed;
@@ -23,6 +25,8 @@
 //
 // # Security
 //
-// It talks only to the URL it is given, and Compare starts both servers on
-// loopback addresses in a temporary folder it removes afterwards.
+// It talks only to the URL it is given, and Compare starts its servers on
+// loopback addresses in a temporary folder it removes afterwards. The stub
+// has no authentication and keeps every upload in memory: it is for
+// loopback benchmarks, never a share.
 package bench

@@ -8,8 +8,16 @@ TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql
 
 .PHONY: build run test deps lint litmus bench crashtest clean pg fuzz rclone-current
 
+# VERSION and COMMIT are what `atomdav version` prints: the nearest tag,
+# the commits since and the commit (git describe, "dirty" for uncommitted
+# changes), and the commit itself (set here too: a go command configured
+# with -buildvcs=false stamps none).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/atomdav/atomdav/internal/cli.version=$(VERSION) -X github.com/atomdav/atomdav/internal/cli.commit=$(COMMIT)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/atomdav
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/atomdav
 
 run:
 	mkdir -p files

@@ -96,7 +96,38 @@ func TestCLIVersion(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("atomdav version: exit status %d\nstderr: %s", code, stderr)
 	}
-	if !regexp.MustCompile(`^atomdav \S+\n$`).MatchString(stdout) {
-		t.Errorf("atomdav version printed %q, want \"atomdav <version>\\n\"", stdout)
+	if !regexp.MustCompile(`^atomdav \S+ \((\S+, )?go1\.\S+\)\n$`).MatchString(stdout) {
+		t.Errorf("atomdav version printed %q, want \"atomdav <version> ([<commit>, ]<go release>)\\n\"", stdout)
+	}
+}
+
+// TestMakeBuildVersion: the binary `make build` makes reports the
+// checkout it was built from, as git describes it, and its commit, not
+// "devel" (which only a plain go build outside make prints).
+func TestMakeBuildVersion(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"make", "git"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s (Debian package %s)", tool, tool)
+		}
+	}
+	git := func(args ...string) string {
+		out, err := exec.Command("git", append([]string{"-C", "../.."}, args...)...).Output()
+		if err != nil {
+			t.Skipf("not a git checkout: git %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	describe, head := git("describe", "--tags", "--always", "--dirty"), git("rev-parse", "--short=12", "HEAD")
+	bin := filepath.Join(t.TempDir(), "atomdav")
+	if out, err := exec.Command("make", "-s", "-C", "../..", "build", "BIN="+bin).CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "atomdav " + describe + " (" + head + ", "; !strings.HasPrefix(string(out), want) {
+		t.Errorf("the make-built binary says %q, want it to begin %q", out, want)
 	}
 }

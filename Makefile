@@ -20,8 +20,9 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/atomdav
 
 run:
-	mkdir -p files
-	$(GO) run ./cmd/atomdav serve ./files --addr $(ADDR) --anonymous
+	@mkdir -p files
+	@echo "building atomdav and serving ./files at http://$(ADDR)/ to anyone who can reach it (the first build fetches modules: a minute or so)"
+	@$(GO) run ./cmd/atomdav serve ./files --addr $(ADDR) --anonymous
 
 # test installs the real clients when it can (root with apt-get), then runs
 # every test; tests whose client is missing skip, naming the package

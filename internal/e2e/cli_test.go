@@ -131,3 +131,26 @@ func TestMakeBuildVersion(t *testing.T) {
 		t.Errorf("the make-built binary says %q, want it to begin %q", out, want)
 	}
 }
+
+// TestServeSaysWhoMayUse: the line atomdav logs on start names the URL
+// it serves and who may use it, so that a share left open to anyone is
+// plain to see.
+func TestServeSaysWhoMayUse(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, t.TempDir())
+	want := []string{"msg=serving", "addr=" + s.URL + "/", `access="anonymous read-write, no login"`}
+	for range 100 {
+		log := s.proc.Log()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(log, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // the line may follow the first connection
+	}
+	t.Errorf("the start-up log does not say %q:\n%s", want, s.proc.Log())
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/atomdav/atomdav/internal/config"
@@ -130,7 +131,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.cfg.Store != "" {
 		go s.recoverShared(ctx)
 	}
-	s.log.Info("serving", "root", s.cfg.Root, "addr", s.scheme()+"://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "state", s.cfg.State)
+	s.log.Info("serving", "root", s.cfg.Root, "addr", s.scheme()+"://"+s.ln.Addr().String()+s.cfg.Prefix+"/", "access", accessMode(s.cfg), "state", s.cfg.State)
 	s.notify("READY=1")
 	var serveErr error
 	select {
@@ -264,4 +265,32 @@ func checkWritable(root string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// accessMode says in a few words who may use the server, for the line
+// it logs on start: anonymous access (and whether it may write), the
+// number of users and how they log in.
+func accessMode(cfg config.Config) string {
+	var parts []string
+	if cfg.Anonymous {
+		if cfg.AnonymousReadOnly {
+			parts = append(parts, "anonymous read-only")
+		} else {
+			parts = append(parts, "anonymous read-write")
+		}
+	}
+	switch n := len(cfg.Users); {
+	case n == 1:
+		parts = append(parts, "1 user")
+	case n > 1:
+		parts = append(parts, fmt.Sprintf("%d users", n))
+	}
+	mode := strings.Join(parts, " and ")
+	switch {
+	case len(cfg.Users) == 0:
+		return mode + ", no login"
+	case cfg.AuthHeader != "":
+		return mode + ", logging in with Basic or named by a trusted proxy's " + cfg.AuthHeader
+	}
+	return mode + ", logging in with Basic"
 }

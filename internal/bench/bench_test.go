@@ -125,16 +125,14 @@ func TestBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close(context.Background())
-	start := time.Now()
+	// Without the count bound the scenario would run its minute and
+	// count far more than 25 operations.
 	r, err := b.RunScenario(context.Background(), "get-small")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if r.Ops+r.Errors != 25 {
 		t.Errorf("ran %d operations, want the -n bound of 25", r.Ops+r.Errors)
-	}
-	if time.Since(start) > 20*time.Second {
-		t.Errorf("took %v despite the count bound", time.Since(start))
 	}
 }
 

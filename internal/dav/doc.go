@@ -111,7 +111,8 @@
 // any name in it is 403 cannot-modify-protected-property, like
 // oc:checksums, oc:fileid and oc:id, which are live. A GET with
 // Want-Repr-Digest costs one read of the file and at most one store
-// write, and only when the file's record does not fit it.
+// write, and only when the file's record does not fit it; that read holds
+// an upload slot (none free: no Repr-Digest) and ends with the request.
 //
 // What one request makes the server read or write is bounded by options,
 // not only by its size: an If header of more than Config.MaxIfConditions

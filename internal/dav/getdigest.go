@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/xml"
 	"io"
@@ -29,6 +30,15 @@ func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f
 	}
 	sums, valid := validSums(props, fi)
 	if !valid || sums[a] == nil {
+		// Hashing reads the whole file for a request of a few bytes: it
+		// holds an upload slot (max-uploads, max-uploads-per-user bound
+		// it, as they bound the bodies being hashed), and without one the
+		// answer goes without Repr-Digest, which RFC 9530 §4 allows.
+		release, err := h.uploads.take(h.principal)
+		if err != nil {
+			return nil
+		}
+		defer release()
 		if sums, err = h.hashFile(r, p, f, fi, a); err != nil {
 			return err
 		}
@@ -43,7 +53,7 @@ func (h *Handler) reprDigest(w http.ResponseWriter, r *http.Request, p string, f
 func (h *Handler) hashFile(r *http.Request, p string, f localfs.File, fi fs.FileInfo, a algo) (digests, error) {
 	set := h.sums
 	set.add(a)
-	_, sums, err := copyHashing(io.Discard, f, set)
+	_, sums, err := copyHashing(io.Discard, ctxReader{r.Context(), f}, set)
 	if err != nil {
 		return sums, err
 	}
@@ -82,4 +92,18 @@ func (h *Handler) recordSums(r *http.Request, p string, st localfs.Stamp, sums d
 	}
 	rec := contentRecord{id: reportedID(props, fi), st: st, sums: sums}
 	return h.props.PatchProps(r.Context(), p, map[xml.Name][]byte{nameContent: rec.encode()}, nil)
+}
+
+// ctxReader ends a read of r once ctx is done: a client that goes away
+// stops the hashing of a file it asked a digest of.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

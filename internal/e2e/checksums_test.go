@@ -372,3 +372,29 @@ func TestFileIDsAcrossInstances(t *testing.T) {
 		t.Errorf("after a MOVE through the other instance: id %s, want %s", id, idA)
 	}
 }
+
+// TestReprDigestBounded: hashing a file for Want-Repr-Digest reads all of
+// it for a request of a few bytes, so it takes an upload slot: with the
+// only one held by a slow PUT, a HEAD asking a digest of a file the server
+// has none for is answered without Repr-Digest (RFC 9530 allows it), not
+// hashed; once the PUT ends, the same HEAD gets it.
+func TestReprDigestBounded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir, "--max-uploads", "1")
+	if err := os.WriteFile(filepath.Join(dir, "local.bin"), []byte("written behind the server's back"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	slow := holdUpload(t, s, "/slow", dir, 1)
+	r := s.do(t, "HEAD", "/local.bin", "", "Want-Repr-Digest", "sha-256=1")
+	want(t, r, http.StatusOK, "HEAD with Want-Repr-Digest while the only slot is held")
+	if d := r.Header.Get("Repr-Digest"); d != "" {
+		t.Errorf("hashed the file without a slot: Repr-Digest %q", d)
+	}
+	want(t, slow.finish(t, "defghij"), http.StatusCreated, "the slow PUT")
+	sum := sha256.Sum256([]byte("written behind the server's back"))
+	r = s.do(t, "HEAD", "/local.bin", "", "Want-Repr-Digest", "sha-256=1")
+	if d, w := r.Header.Get("Repr-Digest"), "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":"; d != w {
+		t.Errorf("HEAD once the slot is free: Repr-Digest %q, want %q", d, w)
+	}
+}

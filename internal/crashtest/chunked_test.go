@@ -177,14 +177,8 @@ func (h *harness) checkChunked(l *life, r *resource) {
 		return
 	}
 	h.chunkedRead++
-	x := h.do(context.Background(), l, "GET", r.path, nil)
-	if x.err != nil || x.status != http.StatusOK {
-		h.violLocked(l, "read-failed", fmt.Sprintf("GET %s: %d %v", r.path, x.status, x.err), r.path)
-		return
-	}
-	id, ver, err := parseContent(x.body)
-	if err != nil {
-		h.violLocked(l, "torn-assembly", fmt.Sprintf("%s: %v", r.path, err), r.path)
+	_, id, ver, ok := h.readContent(l, r.path, "torn-assembly")
+	if !ok {
 		return
 	}
 	if want := "c-" + strings.TrimPrefix(r.path, "/c/c"); id != want {

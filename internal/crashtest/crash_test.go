@@ -990,24 +990,35 @@ func (h *harness) checkResource(l *life, r *resource) {
 	}
 }
 
-// checkFile reads a file and checks its content and its id property; for a
-// stable file also that its props and content are allowed by the model.
-func (h *harness) checkFile(l *life, r *resource, seen map[string]string) {
-	x := h.do(context.Background(), l, "GET", r.path, nil)
+// readContent GETs the file at p and parses its content, reporting a
+// failed read, or content that does not parse (as torn, a violation of
+// that kind), as a violation.
+func (h *harness) readContent(l *life, p, torn string) (body []byte, id, ver string, ok bool) {
+	x := h.do(context.Background(), l, "GET", p, nil)
 	if x.err != nil || x.status != http.StatusOK {
-		h.violLocked(l, "read-failed", fmt.Sprintf("GET %s: %d %v", r.path, x.status, x.err), r.path)
-		return
+		h.violLocked(l, "read-failed", fmt.Sprintf("GET %s: %d %v", p, x.status, x.err), p)
+		return nil, "", "", false
 	}
 	id, ver, err := parseContent(x.body)
 	if err != nil {
-		h.violLocked(l, "torn-content", fmt.Sprintf("%s: %v", r.path, err), r.path)
+		h.violLocked(l, torn, fmt.Sprintf("%s: %v", p, err), p)
+		return nil, "", "", false
+	}
+	return x.body, id, ver, true
+}
+
+// checkFile reads a file and checks its content and its id property; for a
+// stable file also that its props and content are allowed by the model.
+func (h *harness) checkFile(l *life, r *resource, seen map[string]string) {
+	body, id, ver, ok := h.readContent(l, r.path, "torn-content")
+	if !ok {
 		return
 	}
 	if other, dup := seen[id]; dup {
 		h.violLocked(l, "duplicate-identity", fmt.Sprintf("content id %s in both %s and %s", id, other, r.path), id, other, r.path)
 	}
 	seen[id] = r.path
-	h.checkChecksums(l, r, x.body)
+	h.checkChecksums(l, r, body)
 	propID, hasID := r.props["id"]
 	if hasID && propID != id {
 		h.violLocked(l, "misplaced-prop", fmt.Sprintf("%s: content id %s, urn:crash:id %s", r.path, id, propID), r.path, id, propID)

@@ -86,8 +86,9 @@ type Table struct {
 	// rules is deduplicated, NFC, most segments first: the first that
 	// matches a path is its longest matching prefix.
 	rules []rule
-	// hasWrite tells whether a rule grants Write.
-	hasWrite bool
+	// hasWrite tells whether a rule grants Write, hasNone whether one
+	// is None.
+	hasWrite, hasNone bool
 }
 
 type rule struct {
@@ -116,6 +117,7 @@ func Compile(top []Rule, root string, own []Rule) *Table {
 		}
 		t.rules = append(t.rules, rule{path: p, segs: segments(p), level: l})
 		t.hasWrite = t.hasWrite || l == Write
+		t.hasNone = t.hasNone || l == None
 	}
 	for _, r := range own {
 		add(path.Join(root, r.Path), r.Level)
@@ -163,6 +165,9 @@ func (t *Table) Restricted(p string, need Level) bool {
 // Grants reports whether some rule grants Write: a view whose default is
 // read-only may still write there.
 func (t *Table) Grants() bool { return t != nil && t.hasWrite }
+
+// Hides reports whether some rule is None: some path is hidden.
+func (t *Table) Hides() bool { return t != nil && t.hasNone }
 
 // under reports whether the clean path p is prefix or lies below it, by
 // whole segments, without regard to case.

@@ -69,6 +69,9 @@ func TestLevel(t *testing.T) {
 	if !tb.Grants() || Compile([]Rule{{"/", Read}}, "/", nil).Grants() {
 		t.Error("Grants is wrong")
 	}
+	if !tb.Hides() || Compile([]Rule{{"/", Read}}, "/", nil).Hides() || (*Table)(nil).Hides() {
+		t.Error("Hides is wrong")
+	}
 }
 
 func TestLevelUnicode(t *testing.T) {

@@ -87,6 +87,11 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if nested {
 		return http.StatusForbidden, errors.New("the destination is the source or inside it, or contains it, through a symlink")
 	}
+	if !req.move && req.infinite {
+		if st, err := h.checkLinks(r.Context(), req.src); st != 0 {
+			return st, err
+		}
+	}
 	sc := scope{touched: withParent(req.dst), trees: []string{req.dst}}
 	if req.move {
 		sc.touched = append(sc.touched, withParent(req.src)...)

@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -96,6 +97,57 @@ func absent(method, p string) error {
 func (h *Handler) checkTree(asked, p string, need access.Level) (int, error) {
 	if h.rules.Restricted(p, need) || asked != p && h.rules.Restricted(asked, need) {
 		return http.StatusForbidden, errCrossesRule
+	}
+	return 0, nil
+}
+
+// checkLinks refuses (403) a COPY of the collection p (held by the path
+// lock) when a symlink inside it leads to a path the rules hide, or to a
+// folder holding one: the copy follows symlinks and would make a
+// readable copy of it. It walks the tree only where some rule is None,
+// each folder once.
+func (h *Handler) checkLinks(ctx context.Context, p string) (int, error) {
+	if !h.rules.Hides() {
+		return 0, nil
+	}
+	seen := map[string]bool{}
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		if seen[dir] || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		seen[dir] = true
+		entries, err := h.fs.ReadDir(dir)
+		if err != nil {
+			return nil // not a folder, or gone: the copy reports it
+		}
+		for _, e := range entries {
+			child := path.Join(dir, e.Name())
+			switch {
+			case e.Type()&fs.ModeSymlink != 0:
+				real, err := h.realPath(child, true)
+				if err != nil {
+					continue // leading out or nowhere: the copy fails it
+				}
+				if !h.mayRead(real) || h.rules.Restricted(real, access.Read) {
+					return errCrossesRule
+				}
+				if err := walk(real); err != nil {
+					return err
+				}
+			case e.IsDir():
+				if err := walk(child); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(p); err != nil {
+		if errors.Is(err, errCrossesRule) {
+			return http.StatusForbidden, err
+		}
+		return statusOf(err), err
 	}
 	return 0, nil
 }

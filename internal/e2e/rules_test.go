@@ -237,6 +237,16 @@ func TestRulesCopyMove(t *testing.T) {
 	as(t, s, "alice", 200, "LOCK", "/mixed", rulesLockBody, "Depth", "0")
 	as(t, s, "alice", 201, "MOVE", "/rw/ro-copy", "", d("/rw/ro-moved")...)
 	as(t, s, "alice", 204, "DELETE", "/rw/ro-moved", "")
+
+	// The copy of a folder follows its symlinks: /rw/link leads to
+	// /private, which must not be copied where alice could read it.
+	as(t, s, "alice", 403, "COPY", "/rw", "", d("/rw-copy")...)
+	if exists(dir, "rw-copy") {
+		t.Error("a refused COPY of a folder with a symlink to a none path made its destination")
+	}
+	as(t, s, "alice", 204, "DELETE", "/rw/link", "") // the link, not /private
+	fileIs(t, dir, "private/s.txt", "secret")
+	as(t, s, "alice", 201, "COPY", "/rw", "", d("/rw-copy")...)
 }
 
 // TestRulesListings: what a principal may not read is left out of

@@ -36,13 +36,23 @@ func (h *Handler) Restricted(rules *access.Table) *Handler {
 	return &v
 }
 
-// level is what h's principal may do with the resource path p.
+// level is what h's principal may do with the resource path p: the less
+// of what the rules say of p and of the name the client used for it (see
+// named), when p is a Real name reached through a symlink, such as the
+// members of a user's root that is one.
 func (h *Handler) level(p string) access.Level {
 	def := access.Write
 	if h.readOnly {
 		def = access.Read
 	}
-	return h.rules.Level(p, def)
+	l := h.rules.Level(p, def)
+	if h.rules == nil {
+		return l
+	}
+	if n := h.named(p); n != p {
+		l = min(l, h.rules.Level(n, def))
+	}
+	return l
 }
 
 // mayRead reports whether h's principal may see and read p.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/atomdav/atomdav/internal/access"
 	"github.com/atomdav/atomdav/proppatch"
 )
 
@@ -64,6 +66,13 @@ type Config struct {
 	// as oc:checksums (md5, sha1, adler32, sha256, sha512); empty: none.
 	Checksums []string `koanf:"checksums" yaml:"checksums"`
 
+	// Hide lists path.Match patterns of base names left out of listings
+	// (reachable by name); HideOSJunk adds the OS's.
+	Hide []string `koanf:"hide" yaml:"hide"`
+	// Rules give everyone, anonymous included, access to paths of the
+	// share (YAML only); a user's own Rules beat them.
+	Rules []Rule `koanf:"rules" yaml:"rules"`
+
 	// MaxIfConditions, MaxPropfindProps, MaxRanges and MaxHeaderBytes
 	// bound what one request may ask the server to evaluate or answer.
 	MaxIfConditions  int `koanf:"max-if-conditions" yaml:"max-if-conditions"`
@@ -102,6 +111,49 @@ type User struct {
 	Hash     string `koanf:"hash" yaml:"hash"`
 	Root     string `koanf:"root" yaml:"root"`
 	ReadOnly bool   `koanf:"read-only" yaml:"read-only"`
+	// Rules are the user's own, on paths relative to Root (what the
+	// user sees as "/").
+	Rules []Rule `koanf:"rules" yaml:"rules"`
+}
+
+// Rule gives access (none, read or write) to Path and everything below
+// it, unless a rule on a longer path says otherwise (see internal/access).
+type Rule struct {
+	Path   string `koanf:"path" yaml:"path"`
+	Access string `koanf:"access" yaml:"access"`
+}
+
+// checkRules validates the rules of the list key: clean absolute paths,
+// a known access, no path twice.
+func checkRules(key string, rules []Rule) []error {
+	var errs []error
+	for i, r := range rules {
+		at := fmt.Sprintf("%s[%d]", key, i)
+		if err := access.CheckPath(r.Path); err != nil {
+			errs = append(errs, fmt.Errorf("%s.path: %w", at, err))
+		}
+		if _, err := access.ParseLevel(r.Access); err != nil {
+			errs = append(errs, fmt.Errorf("%s.access: %w", at, err))
+		}
+		for _, prev := range rules[:i] {
+			if access.Same(prev.Path, r.Path) {
+				errs = append(errs, fmt.Errorf("%s.path: %q appears twice (paths match without regard to case)", at, r.Path))
+				break
+			}
+		}
+	}
+	return errs
+}
+
+// checkHide validates the hide patterns.
+func checkHide(patterns []string) []error {
+	var errs []error
+	for _, p := range patterns {
+		if _, err := path.Match(p, ""); err != nil || p == "" || strings.Contains(p, "/") {
+			errs = append(errs, fmt.Errorf("hide: %q is not a pattern of a name (path.Match syntax: * ? [a-z] \\, no /)", p))
+		}
+	}
+	return errs
 }
 
 // maxXMLDepth is the highest max-xml-depth accepted: parsing recurses that
@@ -224,8 +276,11 @@ func (c *Config) validate(serving bool) error {
 		check(strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
 		check(u.Hash != publishedHash, key+".hash", "is the sample hash older releases of 'atomdav config example' printed, known to all: make one with 'atomdav user hash'")
 		check(u.Root == "" || strings.HasPrefix(u.Root, "/"), key+".root", "must start with /")
+		errs = append(errs, checkRules(key+".rules", u.Rules)...)
 		seen[u.Name] = true
 	}
+	errs = append(errs, checkRules("rules", c.Rules)...)
+	errs = append(errs, checkHide(c.Hide)...)
 	return joinLine(errs)
 }
 

@@ -129,6 +129,18 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"unknown durability", func(c *Config) { c.Durability = "sometimes" }, "durability:"},
 		{"no XML depth", func(c *Config) { c.MaxXMLDepth = 0 }, "max-xml-depth:"},
 		{"XML depth too deep to recurse", func(c *Config) { c.MaxXMLDepth = 1 << 20 }, "max-xml-depth:"},
+		{"rule path not clean", func(c *Config) { c.Rules = []Rule{{Path: "/a/../b", Access: "read"}} }, "rules[0].path:"},
+		{"rule path relative", func(c *Config) { c.Rules = []Rule{{Path: "private", Access: "none"}} }, "rules[0].path:"},
+		{"rule path with a trailing slash", func(c *Config) { c.Rules = []Rule{{Path: "/private/", Access: "none"}} }, "rules[0].path:"},
+		{"rule access unknown", func(c *Config) { c.Rules = []Rule{{Path: "/a", Access: "rw"}} }, "rules[0].access:"},
+		{"rule path twice", func(c *Config) {
+			c.Rules = []Rule{{Path: "/a", Access: "read"}, {Path: "/A", Access: "write"}}
+		}, "rules[1].path:"},
+		{"user rule access missing", func(c *Config) {
+			c.Users = []User{{Name: "a", Hash: "$2a$10$x", Rules: []Rule{{Path: "/x"}}}}
+		}, "users[0].rules[0].access:"},
+		{"hide pattern malformed", func(c *Config) { c.Hide = []string{"[a-"} }, "hide:"},
+		{"hide pattern with a slash", func(c *Config) { c.Hide = []string{"a/*.tmp"} }, "hide:"},
 		{"comma in a name the auth header gives", func(c *Config) {
 			c.AuthHeader, c.TrustedProxies = "X-Forwarded-User", []string{"127.0.0.1"}
 			c.Users = []User{{Name: "a,b", Hash: "$2a$10$x"}}
@@ -160,7 +172,7 @@ func TestEveryKeyDocumented(t *testing.T) {
 	AddFlags(fs, Default())
 	names, _ := keys(reflect.TypeFor[Config]())
 	for _, k := range names {
-		if k != "root" && k != "users" && fs.Lookup(k) == nil {
+		if k != "root" && k != "users" && k != "rules" && fs.Lookup(k) == nil { // users, rules: file only
 			t.Errorf("%s has no flag", k)
 		}
 		if !strings.Contains(Example, "\n"+k+":") && !strings.Contains(Example, "\n# "+k+":") {

@@ -6,7 +6,10 @@
 // Every key has the same name in all three places: the YAML key
 // "max-upload-bytes" is the flag --max-upload-bytes and the variable
 // ATOMDAV_MAX_UPLOAD_BYTES. Lists in variables are comma-separated. Users
-// are configured in the file only. Every command that reads the
+// and per-path rules are configured in the file only; Validate refuses a
+// rule whose path is not clean and absolute, whose access is not none,
+// read or write, or whose path appears twice in one list, and a hide
+// pattern path.Match cannot use. Every command that reads the
 // configuration loads it the same way; serve validates it with Validate,
 // and check, which opens the store without serving, with ValidateOffline:
 // the same checks but for requiring a way in (users or anonymous).

@@ -63,6 +63,7 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Bool("pprof", d.Pprof, "serve /debug/pprof on the metrics address")
 	fs.String("durability", d.Durability, "full: fsync content, folders and store before answering; relaxed: atomic renames without fsync of content (survives a crash of atomdav, not a power cut)")
 	fs.Bool("hide-os-junk", d.HideOSJunk, "hide .DS_Store, Thumbs.db, desktop.ini and ._* from listings")
+	fs.StringSlice("hide", d.Hide, "patterns of names left out of listings but reachable by name (path.Match, e.g. '*.tmp,~$*')")
 	fs.Bool("nextcloud-urls", d.NextcloudURLs, "serve the share at Nextcloud's and ownCloud's URLs too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php, OCS capabilities); =false makes those ordinary paths of the share")
 	fs.StringSlice("checksums", d.Checksums, "digests computed of every upload and reported as oc:checksums: md5, sha1, adler32, sha256, sha512 (empty: none)")
 }

@@ -93,10 +93,14 @@ func (h *Handler) checkBeneath(real string) error {
 }
 
 // throughSymlink is h for a GET of p that opened the resource real (see
-// handleGet): refused outside the view, and with hrefs by p.
+// handleGet): refused outside the view, absent where the rules hide real,
+// and with hrefs by p.
 func (h *Handler) throughSymlink(p, real string) (*Handler, error) {
 	if err := h.checkBeneath(real); err != nil {
 		return nil, err
+	}
+	if !h.mayRead(real) {
+		return nil, &Error{Status: http.StatusNotFound, Err: absent("GET", p)}
 	}
 	return h.aliased(p, real), nil
 }

@@ -92,7 +92,7 @@ func (h *Handler) serveUploads(w http.ResponseWriter, r *http.Request, prefix, f
 	default:
 		return http.StatusNotFound, errors.New("no such upload member")
 	}
-	if h.readOnly && isWrite(r.Method) {
+	if !h.writesSomewhere() && isWrite(r.Method) {
 		return http.StatusForbidden, errors.New("read-only access")
 	}
 	return h.routeUpload(w, r, u)
@@ -219,6 +219,9 @@ func (h *Handler) uploadDestination(r *http.Request) (string, *Handler, error) {
 	p, err := h.realPath(asked, followsLast("PUT"))
 	if err != nil {
 		return "", nil, err
+	}
+	if st, err := h.checkDestination(asked, p, false); st != 0 {
+		return "", nil, errorf(st, "%w", err)
 	}
 	switch {
 	case h.fs.IsHidden(p):

@@ -70,7 +70,7 @@ func ifError(err error, max int) error {
 
 // evalIf reports whether any list of the If header holds. Each resource
 // the lists name is read once (its locks, its ETag), however many lists
-// name it.
+// name it; one the view's rules hide from the principal reads as absent.
 func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.List) (bool, error) {
 	states := map[string]*ifState{}
 	for _, l := range lists {
@@ -87,6 +87,9 @@ func (h *Handler) evalIf(ctx context.Context, reqPath string, lists []ifheader.L
 		st := states[res]
 		if st == nil {
 			st = &ifState{res: res}
+			// A resource the rules hide is evaluated as absent: no
+			// locks, no ETag, whatever is there.
+			st.loaded, st.stated = !h.mayRead(res), !h.mayRead(res)
 			states[res] = st
 		}
 		ok, err := h.evalList(ctx, st, l.Conditions)

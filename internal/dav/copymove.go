@@ -9,6 +9,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/atomdav/atomdav/internal/access"
 )
 
 // handleDelete serves DELETE (RFC 4918 §9.6) itself so the resource's dead
@@ -19,6 +21,9 @@ func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string)
 	}
 	if h.isRoot(p) {
 		return http.StatusForbidden, errors.New("the root cannot be deleted")
+	}
+	if st, err := h.checkTree(h.named(p), p, access.Write); st != 0 {
+		return st, err
 	}
 	unlock, err := h.paths.LockContext(r.Context(), p)
 	if err != nil {
@@ -44,6 +49,7 @@ func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string)
 // copyMoveRequest is a COPY or MOVE with its headers checked.
 type copyMoveRequest struct {
 	src, dst  string
+	askedDst  string // the resource path Destination named (dst is its Real name)
 	move      bool
 	infinite  bool
 	overwrite bool
@@ -57,6 +63,9 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	req, err := h.parseCopyMove(r, p)
 	if err != nil {
 		return statusOf(err), err
+	}
+	if st, err := h.checkCopyMove(req); st != 0 {
+		return st, err
 	}
 	if _, err := parseUploadMeta(r); err != nil {
 		return statusOf(err), err // a bad X-OC-Mtime refuses before any change
@@ -77,6 +86,11 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	}
 	if nested {
 		return http.StatusForbidden, errors.New("the destination is the source or inside it, or contains it, through a symlink")
+	}
+	if !req.move && req.infinite {
+		if st, err := h.checkLinks(r.Context(), req.src); st != 0 {
+			return st, err
+		}
 	}
 	sc := scope{touched: withParent(req.dst), trees: []string{req.dst}}
 	if req.move {
@@ -177,7 +191,10 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 	if u.Host != "" && u.Host != r.Host {
 		return nil, errorf(http.StatusBadGateway, "Destination is on another server")
 	}
-	if req.dst, err = h.resourcePath(u.Path, false); err != nil {
+	if req.askedDst, err = h.namePath(u.Path); err == nil {
+		req.dst, err = h.realPath(req.askedDst, false)
+	}
+	if err != nil {
 		switch statusOf(err) {
 		case http.StatusForbidden: // a symlink leads out of the view
 			return nil, err
@@ -216,6 +233,25 @@ func (h *Handler) parseCopyMove(r *http.Request, p string) (*copyMoveRequest, er
 		return nil, errorf(http.StatusForbidden, "destination is an ancestor of the source")
 	}
 	return req, nil
+}
+
+// checkCopyMove applies the view's rules (permissions.go) to a COPY or
+// MOVE whose source serve has let through: a MOVE takes its source's whole
+// subtree, which must be writable; a COPY reads it, and refuses rather
+// than copy a path hidden from the principal; the destination, and all
+// that an overwrite would remove below it, must be writable.
+func (h *Handler) checkCopyMove(req *copyMoveRequest) (int, error) {
+	switch {
+	case req.move:
+		if st, err := h.checkTree(h.named(req.src), req.src, access.Write); st != 0 {
+			return st, err
+		}
+	case req.infinite:
+		if st, err := h.checkTree(h.named(req.src), req.src, access.Read); st != 0 {
+			return st, err
+		}
+	}
+	return h.checkDestination(req.askedDst, req.dst, true)
 }
 
 // prepareDestination checks the destination's parent and, for an existing

@@ -132,6 +132,21 @@
 // 405 for PUT) or, when missing, made an empty file by a LOCK (403);
 // PROPPATCH and LOCK of it are allowed.
 //
+// A view's per-path rules (Restricted, internal/access; permissions.go)
+// are applied to the name a request used and to the Real name it leads
+// to: under none every method is 404 with the body of a missing path's,
+// and the path is never listed (PROPFIND at any Depth, the HTML and text
+// listings, through listed), nor reached through a symlink, nor seen by
+// an If header (it evaluates as absent); under read every write method
+// is 403. COPY needs read on its source, MOVE write, both write on the
+// destination (403), as does a chunked upload's assembly. An operation on
+// a whole folder (COPY, MOVE, DELETE, LOCK Depth: infinity, an overwritten
+// destination) is refused (403) before anything changes when a rule below
+// it allows less than it needs, judged by the rules, not the tree; the one
+// exception is a COPY's symlinks, which the copy follows: one leading to a
+// hidden path refuses it too (a walk of the source, only when some rule is
+// none). Config.Hide's names are only left out of listings.
+//
 // Files are served with Content-Security-Policy: sandbox, so an uploaded
 // .html or .svg never runs script in the share's origin (with the
 // credentials of whoever opens it), and every answer carries

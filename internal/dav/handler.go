@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atomdav/atomdav/internal/access"
 	"github.com/atomdav/atomdav/internal/pathlock"
 	"github.com/atomdav/atomdav/proppatch"
 	"github.com/atomdav/atomdav/storage"
@@ -49,6 +50,10 @@ type Config struct {
 	// HideOSJunk leaves .DS_Store, Thumbs.db, desktop.ini and ._* files
 	// out of listings (they stay reachable by name).
 	HideOSJunk bool
+	// Hide leaves the members whose base name matches one of its
+	// path.Match patterns out of listings; like OS junk, they stay
+	// reachable by name. New refuses a malformed pattern.
+	Hide []string
 	// MaxLockTimeout caps the timeout a LOCK may ask for (Infinite
 	// included); 0 means 24 hours.
 	MaxLockTimeout time.Duration
@@ -117,6 +122,8 @@ type Handler struct {
 	// readOnly refuses every write method.
 	root     string
 	readOnly bool
+	// rules refine readOnly path by path (see Restricted); nil: none.
+	rules *access.Table
 	// principal is who this view serves: the user name, "" for
 	// anonymous. It owns the locks it takes; no other view may use
 	// their tokens (RFC 4918 §6.4).
@@ -161,6 +168,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	sums, err := parseAlgoSet(cfg.Checksums)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkHide(cfg.Hide); err != nil {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{},
@@ -262,8 +272,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	if p != asked {
 		h = h.aliased(asked, p)
 	}
-	if h.readOnly && isWrite(r.Method) {
-		return http.StatusForbidden, errors.New("read-only access")
+	if status, err := h.permit(r.Method, asked, p); status != 0 {
+		return status, err
 	}
 	if h.fs.IsHidden(p) {
 		if isWrite(r.Method) {

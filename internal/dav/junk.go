@@ -6,11 +6,14 @@ import (
 )
 
 // listed reports whether a folder member appears in PROPFIND and HTML
-// listings: never the state folder or temp files, and not the files
-// operating systems scatter on shares when Config.HideOSJunk is set. Junk
-// files stay ordinary resources: a client that names one reaches it.
+// listings: never the state folder or temp files, nor a path the view's
+// rules keep its principal from reading (permissions.go), and not the
+// files operating systems scatter on shares when Config.HideOSJunk is
+// set, nor names matching Config.Hide. Junk and hidden files stay
+// ordinary resources: a client that names one reaches it. A member that
+// is a symlink is judged by its Real name too (see visible).
 func (h *Handler) listed(p string) bool {
-	if h.fs.IsHidden(p) {
+	if h.fs.IsHidden(p) || !h.mayRead(p) || h.hiddenName(p) {
 		return false
 	}
 	return !h.cfg.HideOSJunk || !isOSJunk(path.Base(p))

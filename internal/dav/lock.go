@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atomdav/atomdav/internal/access"
 	"github.com/atomdav/atomdav/storage"
 )
 
@@ -49,6 +50,10 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 		return http.StatusBadRequest, errors.New("LOCK takes Depth: 0 or infinity")
 	case d == "0":
 		l.Depth0 = true
+	default: // a lock of the whole subtree: writes to all of it
+		if st, err := h.checkTree(h.named(p), p, access.Write); st != 0 {
+			return st, err
+		}
 	}
 	if st, err := h.checkWrite(r, p, scope{}); st != 0 {
 		return st, err

@@ -1,6 +1,10 @@
 package dav
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+
+	"github.com/atomdav/atomdav/internal/access"
+)
 
 // nameOCPermissions is ownCloud's and Nextcloud's oc:permissions: what the
 // logged-in user may do with a resource. The Nextcloud desktop client
@@ -13,17 +17,19 @@ var nameOCPermissions = xml.Name{Space: ocNS, Local: "permissions"}
 // letters: D delete, N rename, V move, W write (a file), C and K create
 // files and folders (in a folder). A read-only view may do none of them:
 // the empty string, which clients read as "read only" (a missing property
-// reads as unknown). The view's root is never deleted, renamed or moved.
-// The sharing letters (S, R, M) never apply.
+// reads as unknown); so may none where the view's rules allow reading
+// only. The view's root is never deleted, renamed or moved, nor a folder
+// with a path below it the rules keep from being changed. The sharing
+// letters (S, R, M) never apply.
 func (h *Handler) ocPermissions(p string, isDir bool) string {
-	if h.readOnly {
+	if !h.mayWrite(p) {
 		return ""
 	}
-	root := p == h.root || p == "/"
+	fixed := p == h.root || p == "/" || isDir && h.rules.Restricted(p, access.Write)
 	switch { // constants: no string built per member listed
-	case root && isDir:
+	case fixed && isDir:
 		return "CK"
-	case root:
+	case fixed:
 		return "W"
 	case isDir:
 		return "DNVCK"

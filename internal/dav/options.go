@@ -31,7 +31,7 @@ func (h *Handler) handleOptions(w http.ResponseWriter, r *http.Request, p string
 	case !errors.Is(err, fs.ErrNotExist):
 		return statusOf(err), err
 	}
-	if h.readOnly {
+	if !h.mayWrite(p) {
 		allow = allowReadOnly
 		if err != nil {
 			allow = allowReadOnlyUnmapped

@@ -195,8 +195,9 @@ func vanished(err error) bool {
 }
 
 // memberInfo stats a folder member and gives its Real name. Symlinks are
-// followed only inside the view's root: one leading out is an error, and
-// the member is left out as if it were not there.
+// followed only inside the view's root and where the rules let the
+// principal read: one leading out, or to a path hidden from them, is an
+// error, and the member is left out as if it were not there.
 func (h *Handler) memberInfo(ctx context.Context, child string, e fs.DirEntry) (fs.FileInfo, string, error) {
 	if e.Type()&fs.ModeSymlink == 0 {
 		fi, err := e.Info()
@@ -205,6 +206,9 @@ func (h *Handler) memberInfo(ctx context.Context, child string, e fs.DirEntry) (
 	real, err := h.realPath(child, true)
 	if err != nil {
 		return nil, "", err
+	}
+	if !h.visible(child, real) {
+		return nil, "", absent("PROPFIND", child)
 	}
 	fi, err := h.fs.Stat(ctx, real)
 	return fi, real, err

@@ -47,7 +47,8 @@ type gate struct {
 }
 
 // withAuth authenticates the request and serves it through the user's
-// view of the share (h.Scoped(name, root, read-only); anonymous is the principal ""):
+// view of the share (h.Scoped(name, root, read-only), restricted by the
+// top-level rules and the user's own; anonymous is the principal ""):
 //
 //   - from a trusted proxy (cfg.TrustedProxies), a non-empty cfg.AuthHeader
 //     names the user, who must be configured (else 403: atomdav does not
@@ -84,7 +85,7 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 	}
 	for i, u := range s.cfg.Users {
 		users[i] = auth.User{Name: u.Name, Hash: u.Hash, Root: u.Root, ReadOnly: u.ReadOnly}
-		g.views[u.Name] = h.Scoped(u.Name, u.Root, u.ReadOnly)
+		g.views[u.Name] = h.Scoped(u.Name, u.Root, u.ReadOnly).Restricted(s.rules(u.Root, u.Rules))
 		dir := filepath.Join(s.cfg.Root, filepath.FromSlash(u.Root))
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			s.log.Warn("a user's root is not a folder of the share: they will see nothing", "user", u.Name, "root", u.Root)
@@ -95,7 +96,7 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 		return nil, err
 	}
 	if s.cfg.Anonymous {
-		g.anon = h.Scoped("", "/", s.cfg.AnonymousReadOnly)
+		g.anon = h.Scoped("", "/", s.cfg.AnonymousReadOnly).Restricted(s.rules("/", nil))
 	}
 	if s.cfg.NextcloudURLs {
 		g.nc = newLayout(g, s.cfg.Prefix, s.capabilities())

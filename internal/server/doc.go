@@ -24,6 +24,10 @@
 // through DNS rebinding. The operations listener (metrics, pprof), which
 // has no authentication, does the same whenever it is on loopback.
 //
+// Each view carries its principal's rules (the top-level rules and the
+// user's own, compiled in newGate, so a rebuilt gate reloads them); the
+// view enforces them (internal/dav, internal/access).
+//
 // The Nextcloud/ownCloud layout (nextcloud-urls) serves no one anything
 // the plain layout would not: its URLs lead to the view the gate picked
 // for the authenticated user, after the same login (and failed-login

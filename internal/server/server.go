@@ -78,6 +78,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxUploadsPerUser:  cfg.MaxUploadsPerUser,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
+		Hide:               cfg.Hide,
 		Checksums:          append([]string{}, cfg.Checksums...), // never nil: empty is none
 		MaxLockTimeout:     cfg.MaxLockTimeout,
 		LockLimits:         storage.LockLimits{PerResource: cfg.MaxLocksPerResource, PerPrincipal: cfg.MaxLocksPerPrincipal},

@@ -38,6 +38,10 @@ type Config struct {
 	UploadMinRate        int64         `koanf:"upload-min-rate" yaml:"upload-min-rate"` // bytes/s over UploadIdleTimeout (1m when 0)
 	MaxUploads           int           `koanf:"max-uploads" yaml:"max-uploads"`
 	MaxUploadsPerUser    int           `koanf:"max-uploads-per-user" yaml:"max-uploads-per-user"` // anonymous is one user
+	// MaxZipBytes bounds the file bytes of one folder download as a zip
+	// (GET folder/?zip), MaxZips the zips sent at once; 0 is no limit.
+	MaxZipBytes int64 `koanf:"max-zip-bytes" yaml:"max-zip-bytes"`
+	MaxZips     int   `koanf:"max-zips" yaml:"max-zips"`
 	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
 	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
 	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
@@ -131,6 +135,8 @@ func Default() Config {
 		UploadMinRate:        512,
 		MaxUploads:           64,
 		MaxUploadsPerUser:    16,
+		MaxZipBytes:          4 << 30,
+		MaxZips:              4,
 		MaxIfConditions:      256,
 		MaxPropfindProps:     256,
 		MaxRanges:            100,
@@ -195,6 +201,8 @@ func (c *Config) validate(serving bool) error {
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")
 	check(c.MaxUploadsPerUser >= 0, "max-uploads-per-user", "must not be negative")
+	check(c.MaxZipBytes >= 0, "max-zip-bytes", "must not be negative")
+	check(c.MaxZips >= 0, "max-zips", "must not be negative")
 	check(c.ChunkedUploadExpiry >= 0, "chunked-upload-expiry", "must not be negative")
 	check(c.MaxChunkedUploadsPerUser >= 0, "max-chunked-uploads-per-user", "must not be negative")
 	check(c.MaxChunkedUploadBytesPerUser >= 0, "max-chunked-upload-bytes-per-user", "must not be negative")

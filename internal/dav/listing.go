@@ -204,8 +204,10 @@ var (
 	listingJS   = mustRead("listing.js")
 	// listingCSP allows only the page's own inline style and script, by
 	// hash: a file name is never code, even if escaping failed.
+	// connect-src lets the script send the page's WebDAV requests to the
+	// server itself, and nowhere else.
 	listingCSP = "default-src 'none'; style-src " + cspHash(listingCSS) + "; script-src " + cspHash(listingJS) +
-		"; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 func mustRead(name string) string {
@@ -228,7 +230,16 @@ type listingPage struct {
 	Columns []column
 	Rows    []listingRow
 	Summary string
-	CSS     template.CSS
+	// Self is the collection's escaped URL path, which the script's
+	// requests start from.
+	Self string
+	// MayWrite shows the controls that change the folder (to script
+	// only); ChunkUploads and ChunkDest are the chunked-upload URLs the
+	// page uploads files larger than ChunkSize through, empty when off.
+	MayWrite                bool
+	ChunkUploads, ChunkDest string
+	ChunkSize               int64
+	CSS                     template.CSS
 	JS      template.JS
 }
 
@@ -261,7 +272,11 @@ func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bo
 	if err != nil {
 		display = self
 	}
-	pg := listingPage{Path: display, Crumbs: h.crumbs(h.named(p)), CSS: template.CSS(listingCSS), JS: template.JS(listingJS)}
+	pg := listingPage{Path: display, Crumbs: h.crumbs(h.named(p)), Self: self, MayWrite: h.pageMayWrite(p), ChunkSize: pageChunkSize,
+		CSS: template.CSS(listingCSS), JS: template.JS(listingJS)}
+	if pg.MayWrite {
+		pg.ChunkUploads, pg.ChunkDest = h.chunkURLs(p)
+	}
 	labels := map[string]string{"name": "Name", "size": "Size", "modified": "Modified"}
 	for _, k := range listingKeys {
 		c := column{Key: k, Label: labels[k], Numeric: k == "size", Href: "?sort=" + k + "&order=asc"}

@@ -230,7 +230,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.OnError(r, err)
 	}
 	if status != 0 {
-		writeError(w, status, err)
+		h.writeErrorFor(w, r, status, err)
 	}
 }
 

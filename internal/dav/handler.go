@@ -112,7 +112,7 @@ type Handler struct {
 	paths  *pathlock.Table // shared by every Scoped view
 	// uploads counts the PUT bodies under way, shared by every view.
 	uploads *uploadSlots
-	zips    zipSlots // shared by every view
+	zips    zipSlots     // shared by every view
 	owners  *ownerChecks // shared by every Scoped view
 	// sums is the set of Config.Checksums; ids the share's instance id,
 	// shared by every view, and instance its value for one request that

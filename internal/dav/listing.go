@@ -240,7 +240,7 @@ type listingPage struct {
 	ChunkUploads, ChunkDest string
 	ChunkSize               int64
 	CSS                     template.CSS
-	JS      template.JS
+	JS                      template.JS
 }
 
 // crumb is one ancestor in the breadcrumb trail; the last is the page.

@@ -38,28 +38,30 @@ type Config struct {
 	UploadMinRate        int64         `koanf:"upload-min-rate" yaml:"upload-min-rate"` // bytes/s over UploadIdleTimeout (1m when 0)
 	MaxUploads           int           `koanf:"max-uploads" yaml:"max-uploads"`
 	MaxUploadsPerUser    int           `koanf:"max-uploads-per-user" yaml:"max-uploads-per-user"` // anonymous is one user
+
 	// MaxZipBytes bounds the file bytes of one folder download as a zip
 	// (GET folder/?zip), MaxZips the zips sent at once; 0 is no limit.
-	MaxZipBytes        int64         `koanf:"max-zip-bytes" yaml:"max-zip-bytes"`
-	MaxZips            int           `koanf:"max-zips" yaml:"max-zips"`
-	AllowInfiniteDepth bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
-	MaxConns           int           `koanf:"max-conns" yaml:"max-conns"`
-	ReadHeaderTimeout  time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
-	IdleTimeout        time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
-	ShutdownTimeout    time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
-	TLSCert            string        `koanf:"tls-cert" yaml:"tls-cert"`
-	TLSKey             string        `koanf:"tls-key" yaml:"tls-key"`
-	Anonymous          bool          `koanf:"anonymous" yaml:"anonymous"`
-	AnonymousReadOnly  bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
-	Users              []User        `koanf:"users" yaml:"users"`
-	AuthHeader         string        `koanf:"auth-header" yaml:"auth-header"`
-	TrustedProxies     []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
-	CORSOrigins        []string      `koanf:"cors-origins" yaml:"cors-origins"`
-	AllowedHosts       []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
-	MetricsAddr        string        `koanf:"metrics-addr" yaml:"metrics-addr"`
-	Pprof              bool          `koanf:"pprof" yaml:"pprof"`
-	HideOSJunk         bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
-	Durability         string        `koanf:"durability" yaml:"durability"`
+	MaxZipBytes int64 `koanf:"max-zip-bytes" yaml:"max-zip-bytes"`
+	MaxZips     int   `koanf:"max-zips" yaml:"max-zips"`
+
+	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
+	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
+	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
+	IdleTimeout          time.Duration `koanf:"idle-timeout" yaml:"idle-timeout"`
+	ShutdownTimeout      time.Duration `koanf:"shutdown-timeout" yaml:"shutdown-timeout"`
+	TLSCert              string        `koanf:"tls-cert" yaml:"tls-cert"`
+	TLSKey               string        `koanf:"tls-key" yaml:"tls-key"`
+	Anonymous            bool          `koanf:"anonymous" yaml:"anonymous"`
+	AnonymousReadOnly    bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
+	Users                []User        `koanf:"users" yaml:"users"`
+	AuthHeader           string        `koanf:"auth-header" yaml:"auth-header"`
+	TrustedProxies       []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
+	CORSOrigins          []string      `koanf:"cors-origins" yaml:"cors-origins"`
+	AllowedHosts         []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
+	MetricsAddr          string        `koanf:"metrics-addr" yaml:"metrics-addr"`
+	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
+	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+	Durability           string        `koanf:"durability" yaml:"durability"`
 	// NextcloudURLs serves the share at Nextcloud's and ownCloud's URLs
 	// too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php,
 	// the OCS capabilities), so their clients' presets work unchanged.

@@ -38,12 +38,6 @@ type Config struct {
 	UploadMinRate        int64         `koanf:"upload-min-rate" yaml:"upload-min-rate"` // bytes/s over UploadIdleTimeout (1m when 0)
 	MaxUploads           int           `koanf:"max-uploads" yaml:"max-uploads"`
 	MaxUploadsPerUser    int           `koanf:"max-uploads-per-user" yaml:"max-uploads-per-user"` // anonymous is one user
-
-	// MaxZipBytes bounds the file bytes of one folder download as a zip
-	// (GET folder/?zip), MaxZips the zips sent at once; 0 is no limit.
-	MaxZipBytes int64 `koanf:"max-zip-bytes" yaml:"max-zip-bytes"`
-	MaxZips     int   `koanf:"max-zips" yaml:"max-zips"`
-
 	AllowInfiniteDepth   bool          `koanf:"allow-infinite-depth" yaml:"allow-infinite-depth"`
 	MaxConns             int           `koanf:"max-conns" yaml:"max-conns"`
 	ReadHeaderTimeout    time.Duration `koanf:"read-header-timeout" yaml:"read-header-timeout"`
@@ -85,6 +79,11 @@ type Config struct {
 	// MaxXMLDepth bounds the element nesting of a PROPPATCH body (400
 	// above), which is parsed recursively.
 	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
+
+	// MaxZipBytes bounds the file bytes of one folder download as a zip
+	// (GET folder/?zip), MaxZips the zips sent at once; 0 is no limit.
+	MaxZipBytes int64 `koanf:"max-zip-bytes" yaml:"max-zip-bytes"`
+	MaxZips     int   `koanf:"max-zips" yaml:"max-zips"`
 
 	// ChunkedUploadExpiry is how long a chunked upload's folder is kept
 	// untouched before it is swept (0: never); MaxChunkedUploadsPerUser

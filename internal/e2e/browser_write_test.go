@@ -1,0 +1,401 @@
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/atomdav/atomdav/internal/testbin"
+)
+
+// pageTree makes the share of the web page tests: files to rename and
+// delete, a folder, a dated file, OS junk (hidden with --hide-os-junk), a
+// symlink out of the share, and bob's read-only folder.
+func pageTree(t *testing.T) string {
+	t.Helper()
+	dir, outside := t.TempDir(), t.TempDir()
+	files := map[string]string{"old name.txt": "rename me", "doomed.txt": "bye", "keep/inner.txt": "inner",
+		".DS_Store": "junk", "dated.txt": "dated", "bob/b.txt": "bob's"}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	when := time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "dated.txt"), when, when); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("secret"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(dir, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startPageServer serves pageTree's share under /dav with alice
+// (read-write, the whole share) and bob (read-only, /bob).
+func startPageServer(t *testing.T) *server {
+	t.Helper()
+	cfg := usersConfig(t, []testUser{{"alice", alicePassword, "/", false}, {"bob", bobPassword, "/bob", true}})
+	return startAuthServer(t, pageTree(t), "--config", cfg, "--prefix", "/dav", "--hide-os-junk")
+}
+
+// newPageBrowser is newBrowser with a minute to live, logged in as user:
+// every request of the tab carries its Authorization.
+func newPageBrowser(t *testing.T, chromium, user, password string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1000, 720),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "en-US"),
+	)
+	bound, cancelBound := context.WithTimeout(context.Background(), 90*time.Second)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(bound, opts...)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+		cancelBound()
+	})
+	creds := basicCreds(user, password)
+	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{creds[0]: creds[1]}}); err != nil {
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return ctx
+}
+
+// waitPage polls a JavaScript predicate until it holds, within d.
+func waitPage(t *testing.T, ctx context.Context, what, expr string, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		alert, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.getElementById("alert").textContent + " | " + (document.getElementById("uploads")||{}).textContent`))
+		t.Fatalf("%s: %v (page says %q)", what, err, alert)
+	}
+}
+
+// shareHolds checks a file of the share holds want.
+func shareHolds(t *testing.T, dir, name string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("%s: %d bytes (%v), want %d", name, len(got), err, len(want))
+	}
+}
+
+const pageRowsJS = `Array.from(document.querySelectorAll("#listing tbody tr")).filter(tr => !tr.hidden).map(tr => tr.dataset.name)`
+
+// TestBrowserWrite works in the folder page as alice, in headless
+// Chromium, under --prefix: uploads two files through the file input
+// (each with its progress bar finished), one dropped on the page, and one
+// larger than the chunk size through the chunked upload with its second
+// chunk failing once (retried); makes a folder, renames a file (a name
+// taken is refused in the dialog), deletes one after its confirmation
+// (Cancel keeps it), filters, shows times in the viewer's zone, downloads
+// the folder as a zip (members, bytes, and no hidden member or one behind
+// a symlink out of the share), and without script shows no write
+// controls and labels times UTC.
+func TestBrowserWrite(t *testing.T) {
+	t.Parallel()
+	chromium := testbin.NeedTool(t, "chromium", "chromium")
+	s := startPageServer(t)
+	ctx := newPageBrowser(t, chromium, "alice", alicePassword)
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kolkata"}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "open the page", chromedp.Navigate(s.URL+"/dav/"), chromedp.WaitVisible(chromedp.CSS("#write")))
+	for _, sel := range []string{"#upload-button", "#mkdir-button", `tr[data-name="doomed.txt"] button.delete`, `tr[data-name="doomed.txt"] button.rename`, "#filter"} {
+		if !eval[bool](t, ctx, `!!document.querySelector(`+jsQuote(sel)+`)`) {
+			t.Fatalf("the page lacks %s", sel)
+		}
+	}
+
+	// Local times: 12:34 UTC is 18:04 in Kolkata.
+	if got := eval[string](t, ctx, `document.querySelector('tr[data-name="dated.txt"] time').textContent`); got != "2024-05-01 18:04" {
+		t.Errorf("dated.txt shows %q, want 2024-05-01 18:04 (Asia/Kolkata)", got)
+	}
+
+	// Two files through the picker.
+	local := t.TempDir()
+	one, two := bytes.Repeat([]byte("1"), 1000), make([]byte, 3000)
+	rand.Read(two)
+	os.WriteFile(filepath.Join(local, "one.txt"), one, 0o644)
+	os.WriteFile(filepath.Join(local, "two words.bin"), two, 0o644)
+	step(t, ctx, "choose two files", chromedp.SetUploadFiles(chromedp.ID("upload-input"),
+		[]string{filepath.Join(local, "one.txt"), filepath.Join(local, "two words.bin")}))
+	waitPage(t, ctx, "two uploads done", `document.querySelectorAll("#uploads li.ok").length === 2`, 10*time.Second)
+	if !eval[bool](t, ctx, `Array.from(document.querySelectorAll("#uploads progress")).every(p => p.value === p.max && p.max > 1)`) {
+		t.Errorf("a progress bar is not full after its upload")
+	}
+	waitPage(t, ctx, "the table lists them", `document.querySelector('tr[data-name="two words.bin"]') !== null`, 5*time.Second)
+	shareHolds(t, s.Dir, "one.txt", one)
+	shareHolds(t, s.Dir, "two words.bin", two)
+
+	// One file dropped on the page.
+	step(t, ctx, "drop a file", chromedp.Evaluate[chromedp.Void](`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["dropped!"], "dropped.txt", {type: "text/plain"}));
+		document.getElementById("content").dispatchEvent(new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: dt}));
+	})()`))
+	waitPage(t, ctx, "the dropped file listed", `document.querySelector('tr[data-name="dropped.txt"]') !== null`, 10*time.Second)
+	shareHolds(t, s.Dir, "dropped.txt", []byte("dropped!"))
+
+	t.Run("chunked", func(t *testing.T) { pageChunkedUpload(t, ctx, s, local) })
+
+	savePageScreenshot(t, ctx, "browser-write.png")
+
+	// New folder; a name taken is refused in the dialog.
+	step(t, ctx, "new folder", chromedp.Click(chromedp.ID("mkdir-button")), chromedp.WaitVisible(chromedp.ID("dialog-input")),
+		chromedp.SendKeys(chromedp.ID("dialog-input"), "keep"), chromedp.Click(chromedp.ID("dialog-ok")))
+	waitPage(t, ctx, "a taken folder name refused", `document.getElementById("dialog-error").textContent.includes("already exists")`, 5*time.Second)
+	step(t, ctx, "another name", chromedp.Evaluate[chromedp.Void](`document.getElementById("dialog-input").value = "New Stuff"`),
+		chromedp.Click(chromedp.ID("dialog-ok")))
+	waitPage(t, ctx, "the folder listed", `document.querySelector('tr[data-name="New Stuff"][data-dir="1"]') !== null && !document.getElementById("dialog").open`, 5*time.Second)
+	if fi, err := os.Stat(filepath.Join(s.Dir, "New Stuff")); err != nil || !fi.IsDir() {
+		t.Errorf("New Stuff is not a folder: %v", err)
+	}
+
+	// Rename: a name taken is a conflict shown in the dialog (MOVE with
+	// Overwrite: F), nothing replaced.
+	step(t, ctx, "rename", chromedp.Click(chromedp.CSS(`tr[data-name="old name.txt"] button.rename`)), chromedp.WaitVisible(chromedp.ID("dialog-input")))
+	if v := eval[string](t, ctx, `document.getElementById("dialog-input").value`); v != "old name.txt" {
+		t.Errorf("the rename dialog holds %q", v)
+	}
+	step(t, ctx, "rename onto a taken name", chromedp.Evaluate[chromedp.Void](`document.getElementById("dialog-input").value = "doomed.txt"`),
+		chromedp.Click(chromedp.ID("dialog-ok")))
+	waitPage(t, ctx, "the conflict shown", `document.getElementById("dialog-error").textContent.includes("already exists")`, 5*time.Second)
+	shareHolds(t, s.Dir, "doomed.txt", []byte("bye"))
+	step(t, ctx, "rename to a new name", chromedp.Evaluate[chromedp.Void](`document.getElementById("dialog-input").value = "new näme.txt"`),
+		chromedp.Click(chromedp.ID("dialog-ok")))
+	waitPage(t, ctx, "the renamed file listed", `document.querySelector('tr[data-name="new näme.txt"]') !== null && !document.querySelector('tr[data-name="old name.txt"]')`, 5*time.Second)
+	shareHolds(t, s.Dir, "new näme.txt", []byte("rename me"))
+
+	// Delete: Cancel keeps the file, Delete removes it.
+	step(t, ctx, "delete, cancel", chromedp.Click(chromedp.CSS(`tr[data-name="doomed.txt"] button.delete`)),
+		chromedp.WaitVisible(chromedp.ID("dialog-cancel")))
+	if text := eval[string](t, ctx, `document.getElementById("dialog-text").textContent`); !strings.Contains(text, "doomed.txt") || !strings.Contains(text, "cannot be undone") {
+		t.Errorf("the confirmation says %q", text)
+	}
+	step(t, ctx, "cancel", chromedp.Click(chromedp.ID("dialog-cancel")))
+	shareHolds(t, s.Dir, "doomed.txt", []byte("bye"))
+	step(t, ctx, "delete, confirm", chromedp.Click(chromedp.CSS(`tr[data-name="doomed.txt"] button.delete`)),
+		chromedp.WaitVisible(chromedp.ID("dialog-ok")), chromedp.Click(chromedp.ID("dialog-ok")))
+	waitPage(t, ctx, "the deleted file unlisted", `!document.querySelector('tr[data-name="doomed.txt"]')`, 5*time.Second)
+	if _, err := os.Stat(filepath.Join(s.Dir, "doomed.txt")); !os.IsNotExist(err) {
+		t.Errorf("doomed.txt still there: %v", err)
+	}
+
+	// Filter.
+	step(t, ctx, "filter", chromedp.SendKeys(chromedp.ID("filter"), "NÄME"))
+	if got := eval[[]string](t, ctx, pageRowsJS); !slices.Equal(got, []string{"new näme.txt"}) {
+		t.Errorf("filtered on NÄME: %q", got)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("filter-count").textContent`); !strings.HasPrefix(got, "1 of ") {
+		t.Errorf("filter count %q", got)
+	}
+	step(t, ctx, "clear the filter", chromedp.Evaluate[chromedp.Void](`(f => { f.value = ""; f.dispatchEvent(new Event("input")); })(document.getElementById("filter"))`))
+
+	pageZipDownload(t, ctx, s)
+
+	// Without script: no write controls, no filter, times labelled UTC.
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "reload without script", chromedp.Navigate(s.URL+"/dav/"), chromedp.WaitVisible(chromedp.CSS("#listing")))
+	if eval[bool](t, ctx, `!!document.querySelector("#write:not([hidden]), #filter-box:not([hidden]), button.rename")`) {
+		t.Errorf("write controls or the filter show without script")
+	}
+	if got := eval[string](t, ctx, `document.querySelector('th[data-key="modified"]').textContent`); !strings.Contains(got, "UTC") {
+		t.Errorf("without script the Modified header says %q, want it labelled UTC", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('tr[data-name="dated.txt"] time').textContent`); got != "2024-05-01 12:34" {
+		t.Errorf("without script dated.txt shows %q, want 2024-05-01 12:34 (UTC)", got)
+	}
+}
+
+// pageChunkedUpload uploads a file larger than the chunk size (set small by
+// the page's data-chunk-size) through the chunked upload, the PUT of its
+// second chunk failing once on the way.
+func pageChunkedUpload(t *testing.T, ctx context.Context, s *server, local string) {
+	big := make([]byte, 200_000)
+	rand.Read(big)
+	os.WriteFile(filepath.Join(local, "big.bin"), big, 0o644)
+	var mu sync.Mutex
+	var seen []string // "METHOD last-segment" of the upload requests
+	failed := 0
+	paused := make(chan *fetch.EventRequestPaused, 64)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := chromedp.Listen(lctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			paused <- e
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			select {
+			case <-lctx.Done():
+				return
+			case e := <-paused:
+				seg := e.Request.URL[strings.LastIndex(e.Request.URL, "/")+1:]
+				mu.Lock()
+				seen = append(seen, e.Request.Method+" "+seg)
+				fail := e.Request.Method == "PUT" && seg == "2" && failed == 0
+				if fail {
+					failed++
+				}
+				mu.Unlock()
+				if fail {
+					chromedp.Call(lctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset})
+				} else {
+					chromedp.Call(lctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+				}
+			}
+		}
+	}()
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/remote.php/dav/uploads/*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	defer chromedp.Call(ctx, fetch.Disable, cdp.Empty{})
+	if got := eval[string](t, ctx, `document.getElementById("write").dataset.chunkUploads`); got != "/dav/remote.php/dav/uploads/alice/" {
+		t.Errorf("data-chunk-uploads %q", got)
+	}
+	step(t, ctx, "small chunks", chromedp.Evaluate[chromedp.Void](`document.getElementById("write").dataset.chunkSize = "65536"`),
+		chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{filepath.Join(local, "big.bin")}))
+	waitPage(t, ctx, "the chunked upload done", `Array.from(document.querySelectorAll("#uploads li.ok .up-name")).some(e => e.textContent === "big.bin")`, 20*time.Second)
+	shareHolds(t, s.Dir, "big.bin", big)
+	mu.Lock()
+	defer mu.Unlock()
+	puts := 0
+	for _, r := range seen {
+		if strings.HasPrefix(r, "PUT ") {
+			puts++
+		}
+	}
+	if failed != 1 || puts != 5 || !strings.HasPrefix(seen[0], "MKCOL ") || seen[len(seen)-1] != "MOVE .file" {
+		t.Errorf("upload requests %q (%d failed), want MKCOL, 4 chunk PUTs and one retried, MOVE .file", seen, failed)
+	}
+	if n := eval[int](t, ctx, `Object.keys(localStorage).length`); n != 0 {
+		t.Errorf("%d uploads left in localStorage after completion", n)
+	}
+}
+
+// pageZipDownload fetches the page's "Download folder as zip" link and reads
+// the archive: the files the listing shows, with their bytes; not the OS
+// junk (hidden), the state folder, or what the symlink out of the share
+// leads to.
+func pageZipDownload(t *testing.T, ctx context.Context, s *server) {
+	t.Helper()
+	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx2, chromedp.Evaluate[[]string](`fetch(document.getElementById("zip").href).then(async r => {
+		const b = new Uint8Array(await r.arrayBuffer());
+		let s = ""; for (const c of b) s += String.fromCharCode(c);
+		return [String(r.status), r.headers.get("Content-Disposition"), btoa(s)];
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != "200" || got[1] != `attachment; filename="files.zip"; filename*=UTF-8''files.zip` {
+		t.Fatalf("zip: %s, Content-Disposition %q", got[0], got[1])
+	}
+	body, _ := base64.StdEncoding.DecodeString(got[2])
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("not a zip: %v", err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		shareHolds(t, s.Dir, f.Name, b.Bytes())
+	}
+	slices.Sort(names)
+	want := []string{"New Stuff/", "big.bin", "bob/", "bob/b.txt", "dated.txt", "dropped.txt", "keep/", "keep/inner.txt", "new näme.txt", "one.txt", "two words.bin"}
+	if !slices.Equal(names, want) {
+		t.Errorf("zip members %q, want %q", names, want)
+	}
+}
+
+// TestBrowserReadOnly: bob, read-only, sees his folder with the filter and
+// the zip link but no write control, and a write sent anyway is refused.
+func TestBrowserReadOnly(t *testing.T) {
+	t.Parallel()
+	chromium := testbin.NeedTool(t, "chromium", "chromium")
+	s := startPageServer(t)
+	ctx := newPageBrowser(t, chromium, "bob", bobPassword)
+	step(t, ctx, "open the page", chromedp.Navigate(s.URL+"/dav/"), chromedp.WaitVisible(chromedp.CSS("#listing")), chromedp.WaitVisible(chromedp.ID("filter")))
+	if got := eval[[]string](t, ctx, pageRowsJS); !slices.Equal(got, []string{"b.txt"}) {
+		t.Errorf("bob's page lists %q", got)
+	}
+	for _, sel := range []string{"#write", "#upload-input", "#mkdir-button", "button.rename", "button.delete", "dialog", "th.actions"} {
+		if eval[bool](t, ctx, `!!document.querySelector(`+jsQuote(sel)+`)`) {
+			t.Errorf("a read-only user's page holds %s", sel)
+		}
+	}
+	if !eval[bool](t, ctx, `!!document.getElementById("zip")`) {
+		t.Errorf("no zip link for a read-only user")
+	}
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/dav/b.txt", {method: "DELETE"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != 403 {
+		t.Errorf("DELETE as bob: %d, want 403", status)
+	}
+	shareHolds(t, s.Dir, "bob/b.txt", []byte("bob's"))
+}
+
+// jsQuote quotes s for JavaScript.
+func jsQuote(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+}
+
+// savePageScreenshot is saveScreenshot, and with ATOMDAV_UPDATE_SCREENSHOTS
+// set also writes the README's testdata/screenshots/listing.png.
+func savePageScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	saveScreenshot(t, ctx, name)
+	if os.Getenv("ATOMDAV_UPDATE_SCREENSHOTS") == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "testdata", "screenshots", "listing.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

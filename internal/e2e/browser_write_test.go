@@ -383,12 +383,12 @@ func jsQuote(s string) string {
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
 }
 
-// savePageScreenshot is saveScreenshot, and with ATOMDAV_UPDATE_SCREENSHOTS
+// savePageScreenshot is saveScreenshot, and with UPDATE_SCREENSHOTS
 // set also writes the README's testdata/screenshots/listing.png.
 func savePageScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	saveScreenshot(t, ctx, name)
-	if os.Getenv("ATOMDAV_UPDATE_SCREENSHOTS") == "" {
+	if os.Getenv("UPDATE_SCREENSHOTS") == "" {
 		return
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

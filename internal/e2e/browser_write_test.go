@@ -399,3 +399,59 @@ func savePageScreenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestErrorBodies provokes refusals of many kinds through the real binary
+// (404, 403 through a symlink out of the share, 409, 413 for a PUT and a
+// zip, 405, 400, 415, 507 for chunked uploads) and checks that no body
+// holds a server path or a Go error string, and that a browser's
+// navigation gets an HTML page.
+func TestErrorBodies(t *testing.T) {
+	t.Parallel()
+	dir := pageTree(t)
+	s := startServer(t, dir, "--prefix", "/dav", "--hide-os-junk", "--max-upload-bytes", "100",
+		"--max-zip-bytes", "20", "--max-chunked-uploads-per-user", "1")
+	outside, _ := os.Readlink(filepath.Join(dir, "escape"))
+	html := []string{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}
+	cases := []struct {
+		method, path, body string
+		hdr                []string
+		status             int
+	}{
+		{"GET", "/dav/nope.txt", "", html, 404},
+		{"GET", "/dav/nope.txt", "", nil, 404},
+		{"GET", "/dav/dated.txt/x", "", html, 404},
+		{"GET", "/dav/escape/secret.txt", "", html, 403},
+		{"GET", "/dav/escape/secret.txt", "", nil, 403},
+		{"PUT", "/dav/missing/x.txt", "x", nil, 409},
+		{"MKCOL", "/dav/missing/sub/", "", nil, 409},
+		{"PUT", "/dav/big.txt", strings.Repeat("b", 200), nil, 413},
+		{"GET", "/dav/?zip", "", html, 413},
+		{"GET", "/dav/?zip", "", nil, 413},
+		{"MKCOL", "/dav/keep/", "", nil, 405},
+		{"MKCOL", "/dav/withbody/", "body", nil, 415},
+		{"PROPFIND", "/dav/", "<not xml", []string{"Depth", "1"}, 400},
+		{"MKCOL", "/dav/remote.php/dav/uploads/anonymous/first", "", nil, 201},
+		{"MKCOL", "/dav/remote.php/dav/uploads/anonymous/second", "", nil, 507},
+		{"PUT", "/dav/dated.txt/x", "x", nil, 409},
+	}
+	leaks := []string{dir, outside, "/tmp/", ".go:", "open:", "lstat", "stat ", "errno", "no such file or directory",
+		"not a directory", "localfs", "dav: ", "goroutine", "runtime error", "%!"}
+	for _, c := range cases {
+		r := s.do(t, c.method, c.path, c.body, c.hdr...)
+		what := c.method + " " + c.path
+		if c.hdr != nil && c.hdr[0] == "Accept" {
+			what += " (browser)"
+			if ct := r.Header.Get("Content-Type"); r.Status >= 400 && !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("%s: %d as %s, want an HTML page", what, r.Status, ct)
+			}
+		}
+		if r.Status != c.status {
+			t.Errorf("%s: %d, want %d\n%s", what, r.Status, c.status, r.Body)
+		}
+		for _, leak := range leaks {
+			if strings.Contains(string(r.Body), leak) {
+				t.Errorf("%s: %d body holds %q:\n%s", what, r.Status, leak, r.Body)
+			}
+		}
+	}
+}

@@ -78,6 +78,9 @@ func publicMessage(err error) string {
 	var errno syscall.Errno
 	var pe *fs.PathError
 	var le *os.LinkError
+	if errors.Is(err, localfs.ErrOutsideRoot) {
+		return "the path leads outside the share (through a symlink)"
+	}
 	if errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &errno) {
 		return errnoText(err)
 	}

@@ -161,9 +161,8 @@ func TestBrowserWrite(t *testing.T) {
 	waitPage(t, ctx, "the dropped file listed", `document.querySelector('tr[data-name="dropped.txt"]') !== null`, 10*time.Second)
 	shareHolds(t, s.Dir, "dropped.txt", []byte("dropped!"))
 
-	t.Run("chunked", func(t *testing.T) { pageChunkedUpload(t, ctx, s, local) })
-
 	savePageScreenshot(t, ctx, "browser-write.png")
+	t.Run("chunked", func(t *testing.T) { pageChunkedUpload(t, ctx, s, local) })
 
 	// New folder; a name taken is refused in the dialog.
 	step(t, ctx, "new folder", chromedp.Click(chromedp.ID("mkdir-button")), chromedp.WaitVisible(chromedp.ID("dialog-input")),
@@ -234,20 +233,29 @@ func TestBrowserWrite(t *testing.T) {
 	}
 }
 
-// pageChunkedUpload uploads a file larger than the chunk size (set small by
-// the page's data-chunk-size) through the chunked upload, the PUT of its
-// second chunk failing once on the way.
-func pageChunkedUpload(t *testing.T, ctx context.Context, s *server, local string) {
-	big := make([]byte, 200_000)
-	rand.Read(big)
-	os.WriteFile(filepath.Join(local, "big.bin"), big, 0o644)
-	var mu sync.Mutex
-	var seen []string // "METHOD last-segment" of the upload requests
-	failed := 0
+// uploadSpy intercepts the page's requests to the chunked uploads: it
+// records them ("METHOD last-segment") and fails those its fail func
+// picks, as a dropped connection (status 0) or as a 400.
+type uploadSpy struct {
+	mu   sync.Mutex
+	seen []string
+	// fail decides for each request: "" lets it through, "drop" fails
+	// the connection, "400" answers 400.
+	fail func(method, seg string) string
+}
+
+func (u *uploadSpy) take() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	seen := u.seen
+	u.seen = nil
+	return seen
+}
+
+// watch starts intercepting in the tab of ctx until it ends.
+func (u *uploadSpy) watch(t *testing.T, ctx context.Context) {
 	paused := make(chan *fetch.EventRequestPaused, 64)
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	if err := chromedp.Listen(lctx, func(ev any) {
+	if err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*fetch.EventRequestPaused); ok {
 			paused <- e
 		}
@@ -257,21 +265,24 @@ func pageChunkedUpload(t *testing.T, ctx context.Context, s *server, local strin
 	go func() {
 		for {
 			select {
-			case <-lctx.Done():
+			case <-ctx.Done():
 				return
 			case e := <-paused:
 				seg := e.Request.URL[strings.LastIndex(e.Request.URL, "/")+1:]
-				mu.Lock()
-				seen = append(seen, e.Request.Method+" "+seg)
-				fail := e.Request.Method == "PUT" && seg == "2" && failed == 0
-				if fail {
-					failed++
+				u.mu.Lock()
+				u.seen = append(u.seen, e.Request.Method+" "+seg)
+				how := ""
+				if u.fail != nil {
+					how = u.fail(e.Request.Method, seg)
 				}
-				mu.Unlock()
-				if fail {
-					chromedp.Call(lctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset})
-				} else {
-					chromedp.Call(lctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+				u.mu.Unlock()
+				switch how {
+				case "drop":
+					chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset})
+				case "400":
+					chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: e.RequestID, ResponseCode: 400, Body: []byte("Bad Request: injected by the test")})
+				default:
+					chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
 				}
 			}
 		}
@@ -279,28 +290,91 @@ func pageChunkedUpload(t *testing.T, ctx context.Context, s *server, local strin
 	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/remote.php/dav/uploads/*"}}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pageChunkedUpload uploads files larger than the chunk size (set small
+// through the page's data-chunk-size) through the chunked upload: one
+// whose second chunk fails once on the way (retried), and one whose third
+// chunk is refused, so that the upload fails, and which, chosen again
+// after a reload of the page, resumes: only the chunks the server lacks
+// are sent.
+func pageChunkedUpload(t *testing.T, ctx context.Context, s *server, local string) {
+	big, again := make([]byte, 200_000), make([]byte, 200_000)
+	rand.Read(big)
+	rand.Read(again)
+	os.WriteFile(filepath.Join(local, "big.bin"), big, 0o644)
+	os.WriteFile(filepath.Join(local, "again.bin"), again, 0o644)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	spy := &uploadSpy{}
+	spy.watch(t, lctx)
 	defer chromedp.Call(ctx, fetch.Disable, cdp.Empty{})
 	if got := eval[string](t, ctx, `document.getElementById("write").dataset.chunkUploads`); got != "/dav/remote.php/dav/uploads/alice/" {
 		t.Errorf("data-chunk-uploads %q", got)
 	}
-	step(t, ctx, "small chunks", chromedp.Evaluate[chromedp.Void](`document.getElementById("write").dataset.chunkSize = "65536"`),
+	const smallChunks = `document.getElementById("write").dataset.chunkSize = "65536"`
+
+	dropped := false
+	spy.fail = func(method, seg string) string {
+		if method == "PUT" && seg == "2" && !dropped {
+			dropped = true
+			return "drop"
+		}
+		return ""
+	}
+	step(t, ctx, "small chunks", chromedp.Evaluate[chromedp.Void](smallChunks),
 		chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{filepath.Join(local, "big.bin")}))
 	waitPage(t, ctx, "the chunked upload done", `Array.from(document.querySelectorAll("#uploads li.ok .up-name")).some(e => e.textContent === "big.bin")`, 20*time.Second)
 	shareHolds(t, s.Dir, "big.bin", big)
-	mu.Lock()
-	defer mu.Unlock()
-	puts := 0
-	for _, r := range seen {
-		if strings.HasPrefix(r, "PUT ") {
-			puts++
-		}
-	}
-	if failed != 1 || puts != 5 || !strings.HasPrefix(seen[0], "MKCOL ") || seen[len(seen)-1] != "MOVE .file" {
-		t.Errorf("upload requests %q (%d failed), want MKCOL, 4 chunk PUTs and one retried, MOVE .file", seen, failed)
+	want := []string{"MKCOL " /* id */, "PUT 1", "PUT 2", "PUT 2", "PUT 3", "PUT 4", "MOVE .file"}
+	if seen := spy.take(); !sameRequests(seen, want) || !dropped {
+		t.Errorf("upload requests %q, want %q (the dropped chunk 2 retried)", seen, want)
 	}
 	if n := eval[int](t, ctx, `Object.keys(localStorage).length`); n != 0 {
 		t.Errorf("%d uploads left in localStorage after completion", n)
 	}
+
+	spy.mu.Lock()
+	spy.fail = func(method, seg string) string {
+		if method == "PUT" && seg == "3" {
+			return "400"
+		}
+		return ""
+	}
+	spy.mu.Unlock()
+	step(t, ctx, "an upload that fails", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{filepath.Join(local, "again.bin")}))
+	waitPage(t, ctx, "the upload failed", `!!document.querySelector("#uploads li.failed")`, 10*time.Second)
+	if seen := spy.take(); !sameRequests(seen, []string{"MKCOL ", "PUT 1", "PUT 2", "PUT 3"}) {
+		t.Errorf("failing upload's requests %q", seen)
+	}
+	if alert := eval[string](t, ctx, `document.getElementById("alert").textContent`); !strings.Contains(alert, "again.bin") {
+		t.Errorf("the failure is not announced: alert %q", alert)
+	}
+	spy.mu.Lock()
+	spy.fail = nil
+	spy.mu.Unlock()
+	step(t, ctx, "reload", chromedp.Navigate(s.URL+"/dav/"), chromedp.WaitVisible(chromedp.CSS("#write")),
+		chromedp.Evaluate[chromedp.Void](smallChunks),
+		chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{filepath.Join(local, "again.bin")}))
+	waitPage(t, ctx, "the resumed upload done", `Array.from(document.querySelectorAll("#uploads li.ok .up-name")).some(e => e.textContent === "again.bin")`, 20*time.Second)
+	shareHolds(t, s.Dir, "again.bin", again)
+	if seen := spy.take(); !sameRequests(seen, []string{"PROPFIND ", "PUT 3", "PUT 4", "MOVE .file"}) {
+		t.Errorf("resumed upload's requests %q, want PROPFIND of the upload, the two chunks it lacked, MOVE", seen)
+	}
+}
+
+// sameRequests compares intercepted requests with want, where a want
+// ending in a space matches any last segment (an upload id).
+func sameRequests(seen, want []string) bool {
+	if len(seen) != len(want) {
+		return false
+	}
+	for i := range want {
+		if seen[i] != want[i] && !(strings.HasSuffix(want[i], " ") && strings.HasPrefix(seen[i], want[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // pageZipDownload fetches the page's "Download folder as zip" link and reads
@@ -343,7 +417,7 @@ func pageZipDownload(t *testing.T, ctx context.Context, s *server) {
 		shareHolds(t, s.Dir, f.Name, b.Bytes())
 	}
 	slices.Sort(names)
-	want := []string{"New Stuff/", "big.bin", "bob/", "bob/b.txt", "dated.txt", "dropped.txt", "keep/", "keep/inner.txt", "new näme.txt", "one.txt", "two words.bin"}
+	want := []string{"New Stuff/", "again.bin", "big.bin", "bob/", "bob/b.txt", "dated.txt", "dropped.txt", "keep/", "keep/inner.txt", "new näme.txt", "one.txt", "two words.bin"}
 	if !slices.Equal(names, want) {
 		t.Errorf("zip members %q, want %q", names, want)
 	}

@@ -63,11 +63,12 @@ func TestPageWriteControls(t *testing.T) {
 		}
 		return rec.Body.String()
 	}
-	if body := page(h.Scoped("ro", "/", true)); strings.Contains(body, `id="write"`) || strings.Contains(body, "<dialog") {
+	os.WriteFile(filepath.Join(root, "sub", "f.txt"), []byte("f"), 0o644)
+	if body := page(h.Scoped("ro", "/", true)); strings.Contains(body, `id="write"`) || strings.Contains(body, "<dialog") || strings.Contains(body, "data-write") {
 		t.Errorf("a read-only view's page holds write controls")
 	}
 	body := page(h)
-	if !strings.Contains(body, `id="write"`) || !strings.Contains(body, `data-chunk-uploads=""`) {
+	if !strings.Contains(body, `id="write"`) || !strings.Contains(body, `data-chunk-uploads=""`) || !strings.Contains(body, `data-write="1"`) {
 		t.Errorf("a writable view's page lacks write controls, or has chunk URLs it was not given")
 	}
 	body = page(h.WithPageChunks("/p/remote.php/dav/uploads/al ice", "/p/remote.php/dav/files/al ice"))

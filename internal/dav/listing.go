@@ -69,6 +69,7 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, p string) (int
 // listingEntry is one row of a collection listing.
 type listingEntry struct {
 	Name, Href string
+	Path       string // the member's resource path
 	Dir        bool
 	Size       int64
 	Modified   time.Time
@@ -93,7 +94,7 @@ func (h *Handler) listingRows(ctx context.Context, p string) ([]listingEntry, er
 		if err != nil {
 			continue // vanished, or a symlink leading out: not listed
 		}
-		rows = append(rows, listingEntry{Name: e.Name(), Href: h.href(child, fi.IsDir()), Dir: fi.IsDir(), Size: fi.Size(), Modified: fi.ModTime()})
+		rows = append(rows, listingEntry{Name: e.Name(), Href: h.href(child, fi.IsDir()), Path: child, Dir: fi.IsDir(), Size: fi.Size(), Modified: fi.ModTime()})
 	}
 	return rows, nil
 }
@@ -263,7 +264,9 @@ type listingRow struct {
 	listingEntry
 	SizeText, SizeTitle string
 	MTime               int64 // Unix milliseconds, for listing.js
-	ISO, Date, Clock    string
+	// MayWrite offers Rename and Delete on the row (to script only).
+	MayWrite         bool
+	ISO, Date, Clock string
 }
 
 func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bool) listingPage {
@@ -298,7 +301,7 @@ func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bo
 	for _, e := range rows {
 		m := e.Modified.UTC()
 		row := listingRow{listingEntry: e, MTime: m.UnixMilli(), ISO: m.Format(time.RFC3339),
-			Date: m.Format("2006-01-02"), Clock: m.Format("15:04")}
+			Date: m.Format("2006-01-02"), Clock: m.Format("15:04"), MayWrite: pg.MayWrite && h.pageMayWrite(e.Path)}
 		if e.Dir {
 			dirs++
 		} else {

@@ -162,14 +162,19 @@
       return "";
     }
 
-    // ask opens the dialog; ok(value) returns an error text or "" when done.
-    function ask(title, text, value, okLabel, ok) {
+    // ask opens the dialog; ok(value) returns an error text or "" when
+    // done; cancel, if any, runs when the dialog closes otherwise (Cancel,
+    // Escape).
+    let onCancel = null;
+    function ask(title, text, value, okLabel, ok, cancel) {
+      onCancel = cancel || null;
       $("dialog-title").textContent = title;
       $("dialog-text").textContent = text;
       field.hidden = value === null;
       dInput.value = value || "";
       dError.textContent = "";
       dOk.textContent = okLabel;
+      $("dialog-cancel").textContent = "Cancel";
       onOk = ok;
       dialog.showModal();
       if (value !== null) {
@@ -181,6 +186,11 @@
       }
     }
     $("dialog-cancel").addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      const cancel = onCancel;
+      onCancel = null;
+      if (cancel) cancel();
+    });
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (!onOk) return;
@@ -188,7 +198,10 @@
       try {
         const err = await onOk(dInput.value.trim());
         if (err) dError.textContent = err;
-        else dialog.close();
+        else {
+          onCancel = null;
+          dialog.close();
+        }
       } catch (e) {
         dError.textContent = String(e.message || e);
       } finally {
@@ -258,6 +271,8 @@
         if (tr.querySelector("td.actions")) continue;
         const td = document.createElement("td");
         td.className = "actions";
+        tr.append(td);
+        if (tr.dataset.write !== "1") continue; // the server says this member may not be changed
         for (const [label, act] of [["Rename", rename], ["Delete", remove]]) {
           const b = document.createElement("button");
           b.type = "button";
@@ -267,7 +282,6 @@
           b.addEventListener("click", () => act(tr));
           td.append(b);
         }
-        tr.append(td);
       }
     }
     // The table was enhanced before the write controls existed.
@@ -277,8 +291,27 @@
 
     // Uploads: one at a time, in the order chosen.
     let queue = Promise.resolve();
+    // upload sends files, after asking whether to replace those whose
+    // name a file of the folder has (No uploads only the others).
     function upload(files) {
       alertBox.textContent = "";
+      if (dialog.open) return fail("Close the open dialog first, then upload.");
+      const table = $("listing");
+      const files0 = table ? Array.from(table.tBodies[0].rows).filter((tr) => tr.dataset.dir === "0") : [];
+      const taken = new Set(files0.map((tr) => tr.dataset.name));
+      const clash = files.filter((f) => taken.has(f.name));
+      if (clash.length === 0) return enqueue(files);
+      const names = clash.map((f) => "“" + f.name + "”").join(", ");
+      ask("Replace?", names + (clash.length === 1 ? " already exists" : " already exist") +
+        " here. Replace " + (clash.length === 1 ? "it" : "them") + "? (Don’t replace uploads only the others.)",
+        null, "Replace", async () => {
+          enqueue(files);
+          return "";
+        }, () => enqueue(files.filter((f) => !taken.has(f.name))));
+      $("dialog-cancel").textContent = "Don’t replace";
+    }
+
+    function enqueue(files) {
       for (const file of files) {
         const ui = uploadRow(file);
         queue = queue.then(() => send(file, ui)).then(

@@ -161,6 +161,24 @@ func TestBrowserWrite(t *testing.T) {
 	waitPage(t, ctx, "the dropped file listed", `document.querySelector('tr[data-name="dropped.txt"]') !== null`, 10*time.Second)
 	shareHolds(t, s.Dir, "dropped.txt", []byte("dropped!"))
 
+	// A file of the same name: the page asks first. With the keyboard:
+	// Enter on "Don't replace" (focused first) keeps the file; then
+	// Replace replaces it.
+	newer := []byte("one, newer")
+	os.WriteFile(filepath.Join(local, "one.txt"), newer, 0o644)
+	step(t, ctx, "upload one.txt again", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{filepath.Join(local, "one.txt")}),
+		chromedp.WaitVisible(chromedp.ID("dialog-cancel")))
+	if got := eval[string](t, ctx, `document.activeElement.id + " " + document.activeElement.textContent`); got != "dialog-cancel Don’t replace" {
+		t.Errorf("the replace dialog's focus is on %q, want the Don't replace button", got)
+	}
+	step(t, ctx, "Enter: don't replace", chromedp.KeyEvent("\r"))
+	waitPage(t, ctx, "the dialog closed", `!document.getElementById("dialog").open`, 5*time.Second)
+	shareHolds(t, s.Dir, "one.txt", one)
+	step(t, ctx, "upload one.txt again", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{filepath.Join(local, "one.txt")}),
+		chromedp.WaitVisible(chromedp.ID("dialog-ok")), chromedp.Click(chromedp.ID("dialog-ok")))
+	waitPage(t, ctx, "the replacing upload done", `document.querySelectorAll("#uploads li.ok").length === 4`, 10*time.Second)
+	shareHolds(t, s.Dir, "one.txt", newer)
+
 	savePageScreenshot(t, ctx, "browser-write.png")
 	t.Run("chunked", func(t *testing.T) { pageChunkedUpload(t, ctx, s, local) })
 

@@ -6,7 +6,8 @@
 //   - times show in the viewer's own time zone;
 //   - a filter box hides the rows whose name does not contain its text;
 //   - where the user may write (the server renders #write only then):
-//     upload (picker or drop, one progress bar per file), new folder,
+//     upload (picker or drop, one progress bar per file, asking before a
+//     file is replaced), new folder,
 //     rename and delete (each through a dialog). Every change is a WebDAV
 //     request (PUT, MKCOL, MOVE, DELETE) to the page's own origin; the
 //     table is then re-read from the server.

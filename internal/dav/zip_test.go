@@ -152,3 +152,18 @@ func FuzzWantsZip(f *testing.F) {
 		}
 	})
 }
+
+// TestZipGrewPastBound: a folder that grows past max-zip-bytes after the
+// 200 was sent ends with a member that says the zip is incomplete.
+func TestZipGrewPastBound(t *testing.T) {
+	t.Parallel()
+	h := newHandlerAt(t, zipTree(t), bolt.Options{}, Config{MaxZipBytes: 8})
+	var buf bytes.Buffer
+	if err := h.writeZip(t.Context(), &buf, "/sub"); err != nil { // b.txt (4) fits, deep/c.txt (5) does not
+		t.Fatal(err)
+	}
+	names, content := readZip(t, buf.Bytes())
+	if !slices.Equal(names, []string{"b.txt", "deep/", zipErrorName}) || !strings.Contains(content[zipErrorName], "incomplete") {
+		t.Errorf("members %q, error member %q", names, content[zipErrorName])
+	}
+}

@@ -167,3 +167,22 @@ func TestZipGrewPastBound(t *testing.T) {
 		t.Errorf("members %q, error member %q", names, content[zipErrorName])
 	}
 }
+
+// TestZipViewJail: in a user's view, a symlink that leads out of the
+// user's folder (though inside the share) is left out of the zip.
+func TestZipViewJail(t *testing.T) {
+	t.Parallel()
+	root := zipTree(t)
+	if err := os.Symlink("../a.txt", filepath.Join(root, "sub", "up.txt")); err != nil {
+		t.Fatal(err)
+	}
+	h := newHandlerAt(t, root, bolt.Options{}, Config{}).Scoped("bob", "/sub", false)
+	rec := serveListing(h, "GET", "/?zip", "")
+	names, _ := readZip(t, rec.Body.Bytes())
+	if !slices.Equal(names, []string{"b.txt", "deep/", "deep/c.txt"}) {
+		t.Errorf("bob's zip of his folder /sub: %q, want no up.txt (a link out of his folder)", names)
+	}
+	if rec := serveListing(h.Scoped("bob", "/sub", false), "GET", "/", ""); strings.Contains(rec.Body.String(), "up.txt") {
+		t.Errorf("the listing shows up.txt: %q", rec.Body)
+	}
+}

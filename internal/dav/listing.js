@@ -167,6 +167,19 @@
     // done; cancel, if any, runs when the dialog closes otherwise (Cancel,
     // Escape).
     let onCancel = null;
+    // focusAfter puts the focus back on the page once a change has
+    // re-read the table, which removed the button the dialog came from:
+    // on the row named focusName if it is there, else on the folder's
+    // first link.
+    let focusName = null;
+    function focusAfter() {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      const rows = $("listing") ? Array.from($("listing").tBodies[0].rows) : [];
+      const row = rows.find((tr) => tr.dataset.name === focusName) || rows[0];
+      const link = row ? row.querySelector("a") : $("upload-button");
+      if (link) link.focus();
+      focusName = null;
+    }
     function ask(title, text, value, okLabel, ok, cancel) {
       onCancel = cancel || null;
       $("dialog-title").textContent = title;
@@ -202,6 +215,7 @@
         else {
           onCancel = null;
           dialog.close();
+          focusAfter();
         }
       } catch (e) {
         dError.textContent = String(e.message || e);
@@ -217,6 +231,7 @@
         const res = await fetch(url(name, true), { method: "MKCOL" });
         if (res.status === 405) return "“" + name + "” already exists.";
         if (!res.ok) return await message(res);
+        focusName = name;
         await refresh();
         say("Folder " + name + " created");
         return "";
@@ -235,6 +250,7 @@
         });
         if (res.status === 412) return "“" + name + "” already exists: choose another name.";
         if (!res.ok) return await message(res);
+        focusName = name;
         await refresh();
         say("Renamed " + old + " to " + name);
         return "";

@@ -207,6 +207,9 @@ func TestBrowserWrite(t *testing.T) {
 		chromedp.Click(chromedp.ID("dialog-ok")))
 	waitPage(t, ctx, "the renamed file listed", `document.querySelector('tr[data-name="new näme.txt"]') !== null && !document.querySelector('tr[data-name="old name.txt"]')`, 5*time.Second)
 	shareHolds(t, s.Dir, "new näme.txt", []byte("rename me"))
+	if got := eval[string](t, ctx, `document.activeElement.closest("tr") ? document.activeElement.closest("tr").dataset.name : document.activeElement.tagName`); got != "new näme.txt" {
+		t.Errorf("after the rename the focus is on %q, want the renamed row", got)
+	}
 
 	// Delete: Cancel keeps the file, Delete removes it.
 	step(t, ctx, "delete, cancel", chromedp.Click(chromedp.CSS(`tr[data-name="doomed.txt"] button.delete`)),

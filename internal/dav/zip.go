@@ -166,12 +166,30 @@ func (h *Handler) zipFile(zw *zip.Writer, it zipItem) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	fh.Name, fh.Method = it.name, zip.Deflate
+	fh.Name, fh.Method = it.name, zipMethod(it.name)
 	fw, err := zw.CreateHeader(fh)
 	if err != nil {
 		return 0, err
 	}
 	return io.Copy(fw, io.LimitReader(f, fi.Size()))
+}
+
+// storedExts are the file types that are compressed already: deflating
+// them again costs CPU for nothing, so they are stored as they are.
+var storedExts = map[string]bool{
+	".jpg": true, ".jpeg": true, ".png": true, ".gif": true, ".webp": true, ".heic": true, ".avif": true,
+	".mp4": true, ".mkv": true, ".mov": true, ".webm": true, ".mp3": true, ".m4a": true, ".ogg": true, ".opus": true, ".flac": true,
+	".zip": true, ".gz": true, ".tgz": true, ".bz2": true, ".xz": true, ".zst": true, ".7z": true, ".rar": true,
+	".docx": true, ".xlsx": true, ".pptx": true, ".odt": true, ".ods": true, ".odp": true, ".epub": true, ".jar": true, ".apk": true,
+}
+
+// zipMethod is how a member named name is put in a zip: stored when it is
+// compressed already (by its extension), else deflated.
+func zipMethod(name string) uint16 {
+	if storedExts[strings.ToLower(path.Ext(name))] {
+		return zip.Store
+	}
+	return zip.Deflate
 }
 
 // walkZip calls visit for each member of the collection dir, depth first,

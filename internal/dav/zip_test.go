@@ -186,3 +186,12 @@ func TestZipViewJail(t *testing.T) {
 		t.Errorf("the listing shows up.txt: %q", rec.Body)
 	}
 }
+
+func TestZipMethod(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]uint16{"a.txt": zip.Deflate, "b.JPG": zip.Store, "c.tar.gz": zip.Store, "noext": zip.Deflate, "d.mp4": zip.Store} {
+		if got := zipMethod(name); got != want {
+			t.Errorf("zipMethod(%q) = %d, want %d", name, got, want)
+		}
+	}
+}

@@ -89,6 +89,11 @@ type Config struct {
 	// above), which is parsed recursively.
 	MaxXMLDepth int `koanf:"max-xml-depth" yaml:"max-xml-depth"`
 
+	// MaxZipBytes bounds the file bytes of one folder download as a zip
+	// (GET folder/?zip), MaxZips the zips sent at once; 0 is no limit.
+	MaxZipBytes int64 `koanf:"max-zip-bytes" yaml:"max-zip-bytes"`
+	MaxZips     int   `koanf:"max-zips" yaml:"max-zips"`
+
 	// ChunkedUploadExpiry is how long a chunked upload's folder is kept
 	// untouched before it is swept (0: never); MaxChunkedUploadsPerUser
 	// and MaxChunkedUploadBytesPerUser bound one user's folders and the
@@ -183,6 +188,8 @@ func Default() Config {
 		UploadMinRate:        512,
 		MaxUploads:           64,
 		MaxUploadsPerUser:    16,
+		MaxZipBytes:          4 << 30,
+		MaxZips:              4,
 		MaxIfConditions:      256,
 		MaxPropfindProps:     256,
 		MaxRanges:            100,
@@ -247,6 +254,8 @@ func (c *Config) validate(serving bool) error {
 	check(c.UploadMinRate >= 0, "upload-min-rate", "must not be negative")
 	check(c.MaxUploads >= 0, "max-uploads", "must not be negative")
 	check(c.MaxUploadsPerUser >= 0, "max-uploads-per-user", "must not be negative")
+	check(c.MaxZipBytes >= 0, "max-zip-bytes", "must not be negative")
+	check(c.MaxZips >= 0, "max-zips", "must not be negative")
 	check(c.ChunkedUploadExpiry >= 0, "chunked-upload-expiry", "must not be negative")
 	check(c.MaxChunkedUploadsPerUser >= 0, "max-chunked-uploads-per-user", "must not be negative")
 	check(c.MaxChunkedUploadBytesPerUser >= 0, "max-chunked-upload-bytes-per-user", "must not be negative")

@@ -30,6 +30,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Int64("upload-min-rate", d.UploadMinRate, "fewest bytes a second a PUT body may average over upload-idle-timeout (1m when 0), after the first, before it ends with 408 (0: no minimum)")
 	fs.Int("max-uploads", d.MaxUploads, "most PUT bodies received at once; one more gets 503 with Retry-After (0: no limit)")
 	fs.Int("max-uploads-per-user", d.MaxUploadsPerUser, "most PUT bodies one user (or anonymous) sends at once; one more gets 503 with Retry-After (0: no limit)")
+	fs.Int64("max-zip-bytes", d.MaxZipBytes, "most file bytes one folder download as a zip (GET folder/?zip) may hold; a bigger folder gets 413 (0: no limit)")
+	fs.Int("max-zips", d.MaxZips, "most folder zips sent at once; one more gets 503 with Retry-After (0: no limit)")
 	fs.Duration("chunked-upload-expiry", d.ChunkedUploadExpiry, "how long a chunked upload (Nextcloud's /remote.php/dav/uploads) may stay untouched before its chunks are removed (0: never)")
 	fs.Int("max-chunked-uploads-per-user", d.MaxChunkedUploadsPerUser, "most chunked uploads one user (or anonymous) has under way; one more MKCOL gets 507 (0: no limit)")
 	fs.Int64("max-chunked-upload-bytes-per-user", d.MaxChunkedUploadBytesPerUser, "most bytes in one user's pending chunks; a chunk over it gets 507 (0: no limit)")

@@ -48,7 +48,7 @@ func (h *Handler) ServeUploads(w http.ResponseWriter, r *http.Request, uploadsPr
 		h.cfg.OnError(r, err)
 	}
 	if status != 0 {
-		writeError(w, status, err)
+		h.writeErrorFor(w, r, status, err)
 	}
 }
 

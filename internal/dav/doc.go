@@ -151,8 +151,20 @@
 // .html or .svg never runs script in the share's origin (with the
 // credentials of whoever opens it), and every answer carries
 // X-Content-Type-Options: nosniff. The listing page has its own CSP that
-// allows only its inline style and script, by hash, and html/template
-// escapes every name in it.
+// allows only its inline style and script, by hash, and requests to its
+// own origin only (connect-src 'self'); html/template escapes every name
+// in it, and its script writes names as text, never as HTML. The page's
+// write controls (shown where pageMayWrite) send plain WebDAV requests
+// (PUT, MKCOL, MOVE, DELETE, chunked uploads), checked as any client's;
+// no GET or form POST changes anything, so another site cannot make a
+// browser write without a CORS preflight. A folder downloaded as a zip
+// (GET ?zip) holds what the listing shows (h.listed), follows a symlink
+// only to a file inside the view's root, is streamed (no temp file),
+// bounded by Config.MaxZipBytes and Config.MaxZips, and stops with its
+// request. Refusals reach a browser's navigation as a small HTML page and
+// other clients as text (or DAV:error XML); neither shows a local path,
+// the operation of an os error or a Go package prefix (publicMessage),
+// and a 5xx never its internal error.
 //
 // Each view (Handler.Scoped) serves one principal: a user, or anonymous.
 // A lock belongs to the principal that took it (RFC 4918 §6.4): only that

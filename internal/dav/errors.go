@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/atomdav/atomdav/storage"
@@ -69,18 +70,51 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// publicMessage is err's message without the local paths that os errors
-// carry (a client must not learn where the share lives on disk).
+// publicMessage is err's message for a client: the local paths that os
+// errors carry are left out (a client must not learn where the share lives
+// on disk), a system error is said in words, and the package prefixes of
+// Go error strings ("dav: ", "localfs: ") are dropped.
 func publicMessage(err error) string {
+	var errno syscall.Errno
 	var pe *fs.PathError
 	var le *os.LinkError
-	switch {
-	case errors.As(err, &pe):
-		return pe.Op + ": " + pe.Err.Error()
-	case errors.As(err, &le):
-		return le.Op + ": " + le.Err.Error()
+	if errors.Is(err, localfs.ErrOutsideRoot) {
+		return "the path leads outside the share (through a symlink)"
 	}
-	return err.Error()
+	if errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &errno) {
+		return errnoText(err)
+	}
+	return pkgPrefixes.Replace(err.Error())
+}
+
+// pkgPrefixes drops the package prefixes from an error string.
+var pkgPrefixes = strings.NewReplacer("dav: ", "", "localfs: ", "", "uploads: ", "", "storage: ", "",
+	"proppatch: ", "", "ifheader: ", "", "bolt: ", "", "pathlock: ", "")
+
+// errnoText says what a file system error means, without the operation
+// and path an *fs.PathError holds.
+func errnoText(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOTDIR):
+		return "a file is used as a folder"
+	case errors.Is(err, syscall.EISDIR):
+		return "it is a folder"
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or folder"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.Is(err, syscall.ENOTEMPTY):
+		return "the folder is not empty"
+	case errors.Is(err, fs.ErrExist):
+		return "it already exists"
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return "the name is too long"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "no space left"
+	case errors.Is(err, fs.ErrInvalid), errors.Is(err, syscall.EINVAL):
+		return "the name is not valid here"
+	}
+	return "the file system refused it"
 }
 
 // writeError writes the one error response of a request: a DAV:error body

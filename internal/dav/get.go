@@ -34,6 +34,9 @@ func (h *Handler) handleGet(w http.ResponseWriter, r *http.Request, p string) (i
 		return statusOf(err), err
 	}
 	if fi.IsDir() {
+		if r.URL.RawQuery != "" && wantsZip(r.URL.RawQuery) {
+			return h.serveZip(w, r, p)
+		}
 		return h.listing(w, r, p)
 	}
 	fileHeaders(w.Header(), fi)

@@ -45,6 +45,12 @@ type Config struct {
 	// (anonymous is one); a PUT over either is 503 with Retry-After,
 	// before its body is read. 0 means no limit.
 	MaxUploads, MaxUploadsPerUser int
+	// MaxZipBytes bounds the file bytes of one folder downloaded as a zip
+	// (GET folder/?zip, see zip.go): 413 above; 0 means no limit.
+	MaxZipBytes int64
+	// MaxZips bounds the zips sent at once across the server: 503 with
+	// Retry-After above; 0 means no limit.
+	MaxZips int
 	// AllowInfiniteDepth lets PROPFIND walk a whole tree (Depth: infinity).
 	AllowInfiniteDepth bool
 	// HideOSJunk leaves .DS_Store, Thumbs.db, desktop.ini and ._* files
@@ -111,6 +117,7 @@ type Handler struct {
 	paths  *pathlock.Table // shared by every Scoped view
 	// uploads counts the PUT bodies under way, shared by every view.
 	uploads *uploadSlots
+	zips    zipSlots     // shared by every view
 	owners  *ownerChecks // shared by every Scoped view
 	// sums is the set of Config.Checksums; ids the share's instance id,
 	// shared by every view, and instance its value for one request that
@@ -134,6 +141,10 @@ type Handler struct {
 	req  alias
 	nest []alias
 	base string
+	// chunks are the URL paths of Nextcloud's chunked uploads for this
+	// view, which its web page uploads large files through; zero when
+	// they are off (see WithPageChunks).
+	chunks pageChunks
 }
 
 // New returns a Handler for cfg.
@@ -176,6 +187,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{},
 		sums: sums, ids: &instanceID{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
+	h.zips = newZipSlots(cfg.MaxZips)
 	h.engine = &proppatch.Engine{
 		Store:     cfg.Store,
 		Limits:    cfg.Limits,
@@ -228,7 +240,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.OnError(r, err)
 	}
 	if status != 0 {
-		writeError(w, status, err)
+		h.writeErrorFor(w, r, status, err)
 	}
 }
 
@@ -249,7 +261,7 @@ func clientsDoing(status int, err error) bool {
 		return true
 	}
 	return errors.Is(err, storage.ErrTooManyLocks) || errors.Is(err, storage.ErrInvalidName) ||
-		errors.Is(err, errTooManyUploads)
+		errors.Is(err, errTooManyUploads) || errors.Is(err, errTooManyZips)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {

@@ -69,6 +69,7 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, p string) (int
 // listingEntry is one row of a collection listing.
 type listingEntry struct {
 	Name, Href string
+	Path       string // the member's resource path
 	Dir        bool
 	Size       int64
 	Modified   time.Time
@@ -93,7 +94,7 @@ func (h *Handler) listingRows(ctx context.Context, p string) ([]listingEntry, er
 		if err != nil {
 			continue // vanished, or a symlink leading out: not listed
 		}
-		rows = append(rows, listingEntry{Name: e.Name(), Href: h.href(child, fi.IsDir()), Dir: fi.IsDir(), Size: fi.Size(), Modified: fi.ModTime()})
+		rows = append(rows, listingEntry{Name: e.Name(), Href: h.href(child, fi.IsDir()), Path: child, Dir: fi.IsDir(), Size: fi.Size(), Modified: fi.ModTime()})
 	}
 	return rows, nil
 }
@@ -204,8 +205,10 @@ var (
 	listingJS   = mustRead("listing.js")
 	// listingCSP allows only the page's own inline style and script, by
 	// hash: a file name is never code, even if escaping failed.
+	// connect-src lets the script send the page's WebDAV requests to the
+	// server itself, and nowhere else.
 	listingCSP = "default-src 'none'; style-src " + cspHash(listingCSS) + "; script-src " + cspHash(listingJS) +
-		"; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 func mustRead(name string) string {
@@ -228,8 +231,17 @@ type listingPage struct {
 	Columns []column
 	Rows    []listingRow
 	Summary string
-	CSS     template.CSS
-	JS      template.JS
+	// Self is the collection's escaped URL path, which the script's
+	// requests start from.
+	Self string
+	// MayWrite shows the controls that change the folder (to script
+	// only); ChunkUploads and ChunkDest are the chunked-upload URLs the
+	// page uploads files larger than ChunkSize through, empty when off.
+	MayWrite                bool
+	ChunkUploads, ChunkDest string
+	ChunkSize               int64
+	CSS                     template.CSS
+	JS                      template.JS
 }
 
 // crumb is one ancestor in the breadcrumb trail; the last is the page.
@@ -252,7 +264,9 @@ type listingRow struct {
 	listingEntry
 	SizeText, SizeTitle string
 	MTime               int64 // Unix milliseconds, for listing.js
-	ISO, Date, Clock    string
+	// MayWrite offers Rename and Delete on the row (to script only).
+	MayWrite         bool
+	ISO, Date, Clock string
 }
 
 func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bool) listingPage {
@@ -261,7 +275,11 @@ func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bo
 	if err != nil {
 		display = self
 	}
-	pg := listingPage{Path: display, Crumbs: h.crumbs(h.named(p)), CSS: template.CSS(listingCSS), JS: template.JS(listingJS)}
+	pg := listingPage{Path: display, Crumbs: h.crumbs(h.named(p)), Self: self, MayWrite: h.pageMayWrite(p), ChunkSize: pageChunkSize,
+		CSS: template.CSS(listingCSS), JS: template.JS(listingJS)}
+	if pg.MayWrite {
+		pg.ChunkUploads, pg.ChunkDest = h.chunkURLs(p)
+	}
 	labels := map[string]string{"name": "Name", "size": "Size", "modified": "Modified"}
 	for _, k := range listingKeys {
 		c := column{Key: k, Label: labels[k], Numeric: k == "size", Href: "?sort=" + k + "&order=asc"}
@@ -283,7 +301,7 @@ func (h *Handler) listingPage(p string, rows []listingEntry, key string, desc bo
 	for _, e := range rows {
 		m := e.Modified.UTC()
 		row := listingRow{listingEntry: e, MTime: m.UnixMilli(), ISO: m.Format(time.RFC3339),
-			Date: m.Format("2006-01-02"), Clock: m.Format("15:04")}
+			Date: m.Format("2006-01-02"), Clock: m.Format("15:04"), MayWrite: pg.MayWrite && h.pageMayWrite(e.Path)}
 		if e.Dir {
 			dirs++
 		} else {

@@ -99,6 +99,7 @@ func (s *Server) newGate(h *dav.Handler) (*gate, error) {
 		g.anon = h.Scoped("", "/", s.cfg.AnonymousReadOnly).Restricted(s.rules("/", nil))
 	}
 	if s.cfg.NextcloudURLs {
+		s.pageChunks(g)
 		g.nc = newLayout(g, s.cfg.Prefix, s.capabilities())
 	}
 	return g, nil
@@ -223,4 +224,21 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// pageChunks lets the folder page of each view upload large files through
+// the chunked uploads of the Nextcloud layout, at the URLs that view may
+// use: a user's own, and for anonymous any name (here "anonymous") when
+// no users are configured; anonymous has none beside users (401 there).
+func (s *Server) pageChunks(g *gate) {
+	if s.uploads == nil {
+		return
+	}
+	base := strings.TrimSuffix(s.cfg.Prefix, "/")
+	for name, v := range g.views {
+		g.views[name] = v.WithPageChunks(base+ncUploads+"/"+name, base+ncFiles+"/"+name)
+	}
+	if g.anon != nil && len(g.views) == 0 {
+		g.anon = g.anon.WithPageChunks(base+ncUploads+"/anonymous", base+ncFiles+"/anonymous")
+	}
 }

@@ -76,6 +76,8 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		UploadMinRate:      cfg.UploadMinRate,
 		MaxUploads:         cfg.MaxUploads,
 		MaxUploadsPerUser:  cfg.MaxUploadsPerUser,
+		MaxZipBytes:        cfg.MaxZipBytes,
+		MaxZips:            cfg.MaxZips,
 		AllowInfiniteDepth: cfg.AllowInfiniteDepth,
 		HideOSJunk:         cfg.HideOSJunk,
 		Hide:               cfg.Hide,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atomdav/atomdav/internal/access"
+
 	"github.com/atomdav/atomdav/storage/bolt"
 	"github.com/atomdav/atomdav/storage/uploads"
 )
@@ -45,7 +47,7 @@ func TestErrorPage(t *testing.T) {
 }
 
 // TestPageWriteControls: the page holds the write controls (for its
-// script) only where the view may write, and the chunked-upload URLs only
+// script) only where the view (and its per-path rules) may write, and the chunked-upload URLs only
 // when the server gave them.
 func TestPageWriteControls(t *testing.T) {
 	t.Parallel()
@@ -66,6 +68,10 @@ func TestPageWriteControls(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "sub", "f.txt"), []byte("f"), 0o644)
 	if body := page(h.Scoped("ro", "/", true)); strings.Contains(body, `id="write"`) || strings.Contains(body, "<dialog") || strings.Contains(body, "data-write") {
 		t.Errorf("a read-only view's page holds write controls")
+	}
+	readRule := h.Restricted(access.Compile(nil, "/", []access.Rule{{Path: "/sub", Level: access.Read}}))
+	if body := page(readRule); strings.Contains(body, `id="write"`) || strings.Contains(body, "data-write") {
+		t.Errorf("the page of a folder a rule makes read-only holds write controls")
 	}
 	body := page(h)
 	if !strings.Contains(body, `id="write"`) || !strings.Contains(body, `data-chunk-uploads=""`) || !strings.Contains(body, `data-write="1"`) {

@@ -8,8 +8,8 @@ import (
 // pageMayWrite reports whether the folder page of p shows the controls
 // that change it (upload, new folder, rename, delete). It only decides
 // what the page offers: every request those controls send is checked on
-// its own, as any client's.
-func (h *Handler) pageMayWrite(p string) bool { return !h.readOnly }
+// its own, as any client's. The per-path rules decide, as for any write.
+func (h *Handler) pageMayWrite(p string) bool { return h.mayWrite(p) }
 
 // pageChunkSize is the size of the chunks the page uploads a large file
 // in, and the size above which it does (when chunked uploads are on): big

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -57,6 +58,9 @@ func writeConfig(w io.Writer, cfg config.Config) error {
 		users[i] = u
 	}
 	cfg.Users = users
+	if name, _, ok := strings.Cut(cfg.User, ":"); ok {
+		cfg.User = name + ":<redacted>"
+	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("print-config: %w", err)

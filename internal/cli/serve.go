@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,7 @@ func newServeCmd(s streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			srv.SetConfigSource(func() (config.Config, error) { return loadConfig(cmd, args) }, configPath(cmd))
 			return srv.Serve(cmd.Context())
 		},
 	}
@@ -67,4 +69,13 @@ func writeConfig(w io.Writer, cfg config.Config) error {
 	}
 	_, err = w.Write(out)
 	return err
+}
+
+// configPath is the configuration file serve reads: --config, else
+// ATOMDAV_CONFIG, else none.
+func configPath(cmd *cobra.Command) string {
+	if p, _ := cmd.Flags().GetString("config"); p != "" {
+		return p
+	}
+	return os.Getenv(config.EnvPrefix + "CONFIG")
 }

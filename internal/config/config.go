@@ -50,16 +50,16 @@ type Config struct {
 	Users                []User        `koanf:"users" yaml:"users"`
 	// UsersFile is an Apache htpasswd file of more users (see AllUsers);
 	// User is one more, "NAME:BCRYPT-HASH", for containers.
-	UsersFile string `koanf:"users-file" yaml:"users-file"`
-	User      string `koanf:"user" yaml:"user"`
-	AuthHeader           string        `koanf:"auth-header" yaml:"auth-header"`
-	TrustedProxies       []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
-	CORSOrigins          []string      `koanf:"cors-origins" yaml:"cors-origins"`
-	AllowedHosts         []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
-	MetricsAddr          string        `koanf:"metrics-addr" yaml:"metrics-addr"`
-	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
-	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
-	Durability           string        `koanf:"durability" yaml:"durability"`
+	UsersFile      string   `koanf:"users-file" yaml:"users-file"`
+	User           string   `koanf:"user" yaml:"user"`
+	AuthHeader     string   `koanf:"auth-header" yaml:"auth-header"`
+	TrustedProxies []string `koanf:"trusted-proxies" yaml:"trusted-proxies"`
+	CORSOrigins    []string `koanf:"cors-origins" yaml:"cors-origins"`
+	AllowedHosts   []string `koanf:"allowed-hosts" yaml:"allowed-hosts"`
+	MetricsAddr    string   `koanf:"metrics-addr" yaml:"metrics-addr"`
+	Pprof          bool     `koanf:"pprof" yaml:"pprof"`
+	HideOSJunk     bool     `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+	Durability     string   `koanf:"durability" yaml:"durability"`
 	// NextcloudURLs serves the share at Nextcloud's and ownCloud's URLs
 	// too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php,
 	// the OCS capabilities), so their clients' presets work unchanged.

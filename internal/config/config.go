@@ -48,18 +48,14 @@ type Config struct {
 	Anonymous            bool          `koanf:"anonymous" yaml:"anonymous"`
 	AnonymousReadOnly    bool          `koanf:"anonymous-read-only" yaml:"anonymous-read-only"`
 	Users                []User        `koanf:"users" yaml:"users"`
-	// UsersFile is an Apache htpasswd file of more users (see AllUsers);
-	// User is one more, "NAME:BCRYPT-HASH", for containers.
-	UsersFile      string   `koanf:"users-file" yaml:"users-file"`
-	User           string   `koanf:"user" yaml:"user"`
-	AuthHeader     string   `koanf:"auth-header" yaml:"auth-header"`
-	TrustedProxies []string `koanf:"trusted-proxies" yaml:"trusted-proxies"`
-	CORSOrigins    []string `koanf:"cors-origins" yaml:"cors-origins"`
-	AllowedHosts   []string `koanf:"allowed-hosts" yaml:"allowed-hosts"`
-	MetricsAddr    string   `koanf:"metrics-addr" yaml:"metrics-addr"`
-	Pprof          bool     `koanf:"pprof" yaml:"pprof"`
-	HideOSJunk     bool     `koanf:"hide-os-junk" yaml:"hide-os-junk"`
-	Durability     string   `koanf:"durability" yaml:"durability"`
+	AuthHeader           string        `koanf:"auth-header" yaml:"auth-header"`
+	TrustedProxies       []string      `koanf:"trusted-proxies" yaml:"trusted-proxies"`
+	CORSOrigins          []string      `koanf:"cors-origins" yaml:"cors-origins"`
+	AllowedHosts         []string      `koanf:"allowed-hosts" yaml:"allowed-hosts"`
+	MetricsAddr          string        `koanf:"metrics-addr" yaml:"metrics-addr"`
+	Pprof                bool          `koanf:"pprof" yaml:"pprof"`
+	HideOSJunk           bool          `koanf:"hide-os-junk" yaml:"hide-os-junk"`
+	Durability           string        `koanf:"durability" yaml:"durability"`
 	// NextcloudURLs serves the share at Nextcloud's and ownCloud's URLs
 	// too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php,
 	// the OCS capabilities), so their clients' presets work unchanged.
@@ -97,6 +93,11 @@ type Config struct {
 	// fast.
 	MaxFailedLogins   int           `koanf:"max-failed-logins" yaml:"max-failed-logins"`
 	FailedLoginWindow time.Duration `koanf:"failed-login-window" yaml:"failed-login-window"`
+
+	// UsersFile is an Apache htpasswd file of more users (see AllUsers);
+	// User is one more, "NAME:BCRYPT-HASH", for containers.
+	UsersFile string `koanf:"users-file" yaml:"users-file"`
+	User      string `koanf:"user" yaml:"user"`
 }
 
 // User is one account: a bcrypt hash of its password (or, when empty, the

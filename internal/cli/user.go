@@ -26,10 +26,10 @@ var (
 func newUserCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Help manage the users of the config file",
+		Short: "Manage the users: hash a password, add, remove or list the users of a users file",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newUserHashCmd(s))
+	cmd.AddCommand(newUserHashCmd(s), newUserAddCmd(s), newUserRemoveCmd(s), newUserListCmd(s))
 	return cmd
 }
 

@@ -73,7 +73,7 @@ func newUserAddCmd(s streams) *cobra.Command {
 			}
 			password, err := readPassword(cmd.InOrStdin(), s.err)
 			if err != nil {
-				return err
+				return fmt.Errorf("user add: %w", err)
 			}
 			hash, err := bcrypt.GenerateFromPassword(password, cost)
 			if errors.Is(err, bcrypt.ErrPasswordTooLong) {

@@ -290,3 +290,39 @@ func TestUsersFileSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFileReload: a change of the configuration file reloads its
+// users, names the changed keys a reload does not apply, and does not
+// turn anonymous access on where the DNS-rebinding guard was left off at
+// start (a loopback server without allowed-hosts).
+func TestConfigFileReload(t *testing.T) {
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "atomdav.yaml")
+	copyFile := func(from string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := conf + ".new"
+		os.WriteFile(tmp, data, 0o600)
+		if err := os.Rename(tmp, conf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(usersConfig(t, []testUser{{"alice", alicePassword, "/", false}}))
+	s := startUsers(t, authTree(t), nil, "--config", conf)
+	wantChallenge(t, s.do(t, "GET", "/top.txt", "", basicCreds("bob", bobPassword)...), "bob before the edit")
+
+	copyFile(usersConfig(t, []testUser{{"alice", alicePassword, "/", false}, {"bob", bobPassword, "/bob", true}},
+		"max-uploads: 3", "anonymous: true"))
+	eventually(t, "the reload of the edited config file", func() bool {
+		return strings.Contains(s.proc.Log(), `msg="users reloaded" cause="file changed" users=2`)
+	})
+	if r := s.do(t, "GET", "/b.txt", "", basicCreds("bob", bobPassword)...); r.Status != http.StatusOK || string(r.Body) != "bob's" {
+		t.Errorf("bob after the reload: %s", r)
+	}
+	wantChallenge(t, s.do(t, "GET", "/top.txt", ""), "anonymous turned on by a reload, on loopback without allowed-hosts")
+	if !strings.Contains(s.proc.Log(), `need a restart: not applied" keys="max-uploads, anonymous"`) {
+		t.Errorf("the keys needing a restart are not named:\n%s", s.Output())
+	}
+}

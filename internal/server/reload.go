@@ -83,6 +83,13 @@ func (s *Server) reloadUsers(cause string) {
 			return
 		}
 		cfg, restart = applyReloadable(s.cfg, fresh)
+		if cfg.Anonymous && !s.cfg.Anonymous && s.hostGuardOff() {
+			// withHost chose at start not to guard a share with no
+			// anonymous access against DNS rebinding; turning it on
+			// without that guard would open it to any web page.
+			cfg.Anonymous = false
+			restart = append(restart, "anonymous")
+		}
 	}
 	var prev *auth.Authenticator
 	if g := s.auth.gate.Load(); g != nil {
@@ -102,6 +109,12 @@ func (s *Server) reloadUsers(cause string) {
 	if len(restart) > 0 {
 		s.log.Warn("settings changed in the configuration need a restart: not applied", "keys", strings.Join(restart, ", "))
 	}
+}
+
+// hostGuardOff reports whether withHost lets any Host in only because
+// anonymous access was off at start (see withHost).
+func (s *Server) hostGuardOff() bool {
+	return len(s.cfg.AllowedHosts) == 0 && s.ln != nil && isLoopback(s.ln.Addr())
 }
 
 // applyReloadable returns running with the reloadable keys of fresh, and

@@ -4,7 +4,7 @@ BIN       ?= bin/atomdav
 ADDR      ?= 127.0.0.1:8080
 # Debian packages the tests drive as real clients, and the PostgreSQL server
 # the shared store's tests run against.
-TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql
+TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql apache2-utils
 
 .PHONY: build run test deps lint litmus bench crashtest clean pg fuzz rclone-current
 

@@ -8,10 +8,16 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/atomdav/atomdav/internal/htpasswd"
 )
 
 // maxPasswordBytes is the longest password bcrypt reads in full.
 const maxPasswordBytes = 72
+
+// maxOtherPasswordBytes bounds the passwords compared with the other
+// schemes, whose cost grows with the password's length (SHA-crypt).
+const maxOtherPasswordBytes = 1024
 
 var (
 	// ErrBadCredentials means the name is unknown or the password wrong;
@@ -39,7 +45,8 @@ func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 // User is one account.
 type User struct {
 	Name string
-	// Hash is the bcrypt hash of the password ("$2a$…", "$2b$…", "$2y$…").
+	// Hash is the hash of the password: bcrypt ("$2a$…", "$2b$…",
+	// "$2y$…") or another scheme htpasswd.Check accepts.
 	Hash string
 	// Root is the folder of the share the user sees as "/" ("/" or empty
 	// for all of it).
@@ -73,40 +80,59 @@ type Authenticator struct {
 	// dummy is a bcrypt hash, of the users' highest cost, that unknown
 	// names are compared with.
 	dummy []byte
-	// compare is bcrypt.CompareHashAndPassword; tests watch it.
+	// compare is htpasswd.Compare; tests watch it.
 	compare func(hash, password []byte) error
 	cache   *cache
 	limit   *limiter
+	opts    Options
 }
 
 type account struct {
 	User
-	hash []byte
+	hash   []byte
+	bcrypt bool // else a scheme whose passwords are not cut at 72 bytes
 }
 
 // New returns an Authenticator for users. It fails on a duplicate name or
-// a hash that is not bcrypt.
+// a hash htpasswd.Check refuses.
 func New(users []User, opts Options) (*Authenticator, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	return build(users, opts, newLimiter(opts))
+}
+
+// Renew returns an Authenticator for users with a's options and a's
+// failed-login counts (a reload forgives no failure), but an empty cache:
+// a password verified for a's users is verified again, so a removed
+// user's or a changed password's cached logins end at once. a stays
+// usable, for the requests that started with it.
+func (a *Authenticator) Renew(users []User) (*Authenticator, error) {
+	return build(users, a.opts, a.limit)
+}
+
+func build(users []User, opts Options, limit *limiter) (*Authenticator, error) {
 	a := &Authenticator{
 		users:   make(map[string]account, len(users)),
-		compare: bcrypt.CompareHashAndPassword,
+		compare: compareHash,
 		cache:   newCache(opts),
-		limit:   newLimiter(opts),
+		limit:   limit,
+		opts:    opts,
 	}
 	cost := 0
 	for _, u := range users {
 		if _, dup := a.users[u.Name]; dup {
 			return nil, fmt.Errorf("auth: user %q appears twice", u.Name)
 		}
-		c, err := bcrypt.Cost([]byte(u.Hash))
+		s, err := htpasswd.Check(u.Hash)
 		if err != nil {
-			return nil, fmt.Errorf("auth: user %q: the hash is not bcrypt: %w", u.Name, err)
+			return nil, fmt.Errorf("auth: user %q: %w", u.Name, err)
 		}
-		cost = max(cost, c)
-		a.users[u.Name] = account{User: u, hash: []byte(u.Hash)}
+		if s.Name == "bcrypt" {
+			c, _ := bcrypt.Cost([]byte(u.Hash)) // checked
+			cost = max(cost, c)
+		}
+		a.users[u.Name] = account{User: u, hash: []byte(u.Hash), bcrypt: s.Name == "bcrypt"}
 	}
 	if cost == 0 { // no users: no names to hide
 		cost = bcrypt.MinCost
@@ -180,10 +206,10 @@ func (a *Authenticator) cached(name, password string) (User, bool) {
 // name is unknown, so both take one bcrypt comparison of the same cost,
 // and remembers a success.
 func (a *Authenticator) verify(name, password string) (User, bool) {
-	if len(password) > maxPasswordBytes {
+	u, known := a.users[name]
+	if len(password) > maxPasswordBytes && (!known || u.bcrypt) || len(password) > maxOtherPasswordBytes {
 		return User{}, false // the length is the client's own, timing tells nothing
 	}
-	u, known := a.users[name]
 	hash := a.dummy
 	if known {
 		hash = u.hash
@@ -194,3 +220,6 @@ func (a *Authenticator) verify(name, password string) (User, bool) {
 	a.cache.add(name, password)
 	return u.User, true
 }
+
+// compareHash is htpasswd.Compare for the Authenticator's compare.
+func compareHash(hash, password []byte) error { return htpasswd.Compare(string(hash), password) }

@@ -1,5 +1,6 @@
 // Package auth knows atomdav's users: it checks a name and password
-// against the configured bcrypt hashes and says which folder of the share
+// against the configured hashes (bcrypt, or the other schemes of an
+// Apache htpasswd file, see internal/htpasswd) and says which folder of the share
 // the user sees and whether they may write. It speaks no HTTP; the server
 // turns its answers into 401 and 429 responses.
 //
@@ -11,7 +12,9 @@
 // # Concurrency
 //
 // An Authenticator is safe for concurrent use. The user table is fixed at
-// New; the cache and the failure limiter each have their own mutex, never
+// New; a reload makes a new Authenticator with Renew, which shares the
+// failure limiter (a reload forgives no failure) and starts an empty
+// cache, so a removed user's or an old password's cached logins end; the cache and the failure limiter each have their own mutex, never
 // held during a bcrypt comparison. A login waiting for a token of its
 // address waits only for that address's running comparisons.
 //
@@ -35,7 +38,12 @@
 //   - Successful verifications are remembered for CacheTTL (one minute)
 //     under an HMAC-SHA256 of the name and password with a key drawn at
 //     random per process; see cache.go for why this is safe.
-//   - Passwords longer than 72 bytes are refused: bcrypt ignores every byte
+//   - Users with a weak hash ({SHA}, apr1, MD5 crypt: accepted so that
+//     existing htpasswd files work) are checked in microseconds, not in a
+//     bcrypt's time: for them, response times do tell a known name from
+//     an unknown one, as with Apache. bcrypt and SHA-crypt users do not.
+//   - Passwords longer than 72 bytes are refused for bcrypt users (and for
+//     unknown names), 1024 bytes for the others: bcrypt ignores every byte
 //     after the 72nd, so accepting them would make different passwords
 //     equal.
 package auth

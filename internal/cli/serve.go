@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -30,6 +32,7 @@ func newServeCmd(s streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			srv.SetConfigSource(func() (config.Config, error) { return loadConfig(cmd, args) }, configPath(cmd))
 			return srv.Serve(cmd.Context())
 		},
 	}
@@ -57,10 +60,22 @@ func writeConfig(w io.Writer, cfg config.Config) error {
 		users[i] = u
 	}
 	cfg.Users = users
+	if name, _, ok := strings.Cut(cfg.User, ":"); ok {
+		cfg.User = name + ":<redacted>"
+	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
 		return fmt.Errorf("print-config: %w", err)
 	}
 	_, err = w.Write(out)
 	return err
+}
+
+// configPath is the configuration file serve reads: --config, else
+// ATOMDAV_CONFIG, else none.
+func configPath(cmd *cobra.Command) string {
+	if p, _ := cmd.Flags().GetString("config"); p != "" {
+		return p
+	}
+	return os.Getenv(config.EnvPrefix + "CONFIG")
 }

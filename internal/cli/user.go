@@ -19,17 +19,17 @@ import (
 const defaultCost = 12
 
 var (
-	errEmptyPassword = errors.New("user hash: empty password refused")
-	errMismatch      = errors.New("user hash: the passwords do not match")
+	errEmptyPassword = errors.New("empty password refused")
+	errMismatch      = errors.New("the passwords do not match")
 )
 
 func newUserCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
-		Short: "Help manage the users of the config file",
+		Short: "Manage the users: hash a password, add, remove or list the users of a users file",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newUserHashCmd(s))
+	cmd.AddCommand(newUserHashCmd(s), newUserAddCmd(s), newUserRemoveCmd(s), newUserListCmd(s))
 	return cmd
 }
 
@@ -48,7 +48,7 @@ func newUserHashCmd(s streams) *cobra.Command {
 			}
 			password, err := readPassword(cmd.InOrStdin(), s.err)
 			if err != nil {
-				return err
+				return fmt.Errorf("user hash: %w", err)
 			}
 			hash, err := bcrypt.GenerateFromPassword(password, cost)
 			if errors.Is(err, bcrypt.ErrPasswordTooLong) {
@@ -74,7 +74,7 @@ func readPassword(in io.Reader, prompt io.Writer) ([]byte, error) {
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("user hash: reading the password: %w", err)
+		return nil, fmt.Errorf("reading the password: %w", err)
 	}
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	if line == "" {
@@ -89,7 +89,7 @@ func askTwice(fd int, prompt io.Writer) ([]byte, error) {
 		p, err := term.ReadPassword(fd)
 		fmt.Fprintln(prompt)
 		if err != nil {
-			return nil, fmt.Errorf("user hash: reading the password: %w", err)
+			return nil, fmt.Errorf("reading the password: %w", err)
 		}
 		return p, nil
 	}

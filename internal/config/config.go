@@ -107,10 +107,16 @@ type Config struct {
 	// fast.
 	MaxFailedLogins   int           `koanf:"max-failed-logins" yaml:"max-failed-logins"`
 	FailedLoginWindow time.Duration `koanf:"failed-login-window" yaml:"failed-login-window"`
+
+	// UsersFile is an Apache htpasswd file of more users (see AllUsers);
+	// User is one more, "NAME:BCRYPT-HASH", for containers.
+	UsersFile string `koanf:"users-file" yaml:"users-file"`
+	User      string `koanf:"user" yaml:"user"`
 }
 
-// User is one account: a bcrypt hash of its password, the folder of the
-// share it sees as its root ("/" for all of it) and whether it may write.
+// User is one account: a bcrypt hash of its password (or, when empty, the
+// hash of the same name in the users-file), the folder of the share it
+// sees as its root ("/" for all of it) and whether it may write.
 type User struct {
 	Name     string `koanf:"name" yaml:"name"`
 	Hash     string `koanf:"hash" yaml:"hash"`
@@ -273,23 +279,31 @@ func (c *Config) validate(serving bool) error {
 	for _, h := range c.AllowedHosts {
 		check(h == "*" || h != "" && !strings.ContainsAny(h, ":/[] *"), "allowed-hosts", fmt.Sprintf("%q is not a host name (without a port or wildcard) or *", h))
 	}
-	check(c.AuthHeader == "" || len(c.Users) > 0, "auth-header", "names configured users only: add them to users")
-	check(!serving || c.Anonymous || len(c.Users) > 0, "users",
-		"no users are configured: add users to the config file (see 'atomdav config example') or pass --anonymous")
-	seen := map[string]bool{}
 	for i, u := range c.Users {
 		key := fmt.Sprintf("users[%d]", i)
 		check(u.Name != "" && !strings.ContainsAny(u.Name, ":\n"), key+".name", "a name without ':' is required")
 		check(c.AuthHeader == "" || !strings.Contains(u.Name, ","), key+".name", "must not contain ',' with auth-header: a header value with a comma is refused as a list")
-		check(!seen[u.Name], key+".name", fmt.Sprintf("%q appears twice", u.Name))
-		check(strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
+		check(u.Hash == "" || strings.HasPrefix(u.Hash, "$2"), key+".hash", "must be a bcrypt hash (make one with 'atomdav user hash')")
 		check(u.Hash != publishedHash, key+".hash", "is the sample hash older releases of 'atomdav config example' printed, known to all: make one with 'atomdav user hash'")
 		check(u.Root == "" || strings.HasPrefix(u.Root, "/"), key+".root", "must start with /")
 		errs = append(errs, checkRules(key+".rules", u.Rules)...)
-		seen[u.Name] = true
 	}
 	errs = append(errs, checkRules("rules", c.Rules)...)
 	errs = append(errs, checkHide(c.Hide)...)
+	if len(errs) > 0 || !serving {
+		return joinLine(errs)
+	}
+	users, _, err := c.AllUsers()
+	if err != nil {
+		return err
+	}
+	check(c.AuthHeader == "" || len(users) > 0, "auth-header", "names configured users only: add them to users")
+	check(c.Anonymous || len(users) > 0, "users",
+		"no users are configured: add users to the config file (see 'atomdav config example'), pass --users-file or --user, or pass --anonymous")
+	for _, u := range users[len(c.Users):] { // those of users-file and user
+		check(c.AuthHeader == "" || !strings.Contains(u.Name, ","), "users-file", fmt.Sprintf("%q must not contain ',' with auth-header: a header value with a comma is refused as a list", u.Name))
+		check(u.Hash != publishedHash, "users-file", fmt.Sprintf("the hash of %q is the sample hash older releases of 'atomdav config example' printed, known to all: make one with 'atomdav user hash'", u.Name))
+	}
 	return joinLine(errs)
 }
 

@@ -38,6 +38,11 @@
 // users' hashes are placeholders Validate refuses, as it refuses the hash
 // older examples printed for every user.
 //
+// AllUsers merges the users of the file, of the users-file (an htpasswd
+// file, parsed by internal/htpasswd: plain-text and DES lines are refused
+// naming file:line) and of the user key; a name given a hash in two
+// places is refused rather than one silently winning.
+//
 // The state folder holds the store: ValidatePaths refuses one the share
 // would serve, comparing real paths (symlinks resolved, the deepest
 // existing ancestor of a folder not made yet): the root itself under any

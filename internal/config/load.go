@@ -57,6 +57,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("tls-key", d.TLSKey, "TLS private key file (PEM)")
 	fs.Bool("anonymous", d.Anonymous, "serve clients without credentials (only when you mean it)")
 	fs.Bool("anonymous-read-only", d.AnonymousReadOnly, "anonymous clients may only read")
+	fs.String("users-file", d.UsersFile, "Apache htpasswd file of users (bcrypt, SHA-256/512 crypt, apr1, {SHA}; atomdav's options after a third ':', e.g. alice:HASH:root=/alice,read-only), re-read on SIGHUP and when it changes")
+	fs.String("user", d.User, "one more user, NAME:BCRYPT-HASH (quote it: the hash holds '$'), e.g. for containers")
 	fs.String("auth-header", d.AuthHeader, "trust this header (e.g. X-Forwarded-User) to name the user, from trusted proxies only")
 	fs.StringSlice("trusted-proxies", d.TrustedProxies, "addresses or CIDRs of reverse proxies whose X-Forwarded-* and auth header are believed")
 	fs.StringSlice("cors-origins", d.CORSOrigins, "origins allowed to use the share from a browser (* for any)")

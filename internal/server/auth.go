@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/atomdav/atomdav/internal/auth"
+	"github.com/atomdav/atomdav/internal/config"
 	"github.com/atomdav/atomdav/internal/dav"
 )
 
@@ -44,6 +45,8 @@ type gate struct {
 	root string
 	// nc serves the Nextcloud/ownCloud URL layout; nil when it is off.
 	nc *layout
+	// users counts the users (for the reload's log line).
+	users int
 }
 
 // withAuth authenticates the request and serves it through the user's
@@ -61,48 +64,72 @@ type gate struct {
 //     OPTIONS of the share's root, which Windows' WebDAV client sends
 //     without credentials before it asks for them.
 //
-// A configuration it cannot use (a hash that is not bcrypt) fails closed:
-// every request gets 503 and the error is logged.
+// The gate doing this is replaced whole by a reload (reload.go); each
+// request is served by the gate it found when it came in, to its end.
+// A configuration it cannot use (a hash it does not know) fails closed:
+// every request gets 503 and the error is logged, until a reload fixes it.
 func (s *Server) withAuth(h *dav.Handler) http.Handler {
-	g, err := s.newGate(h)
+	g, weak, err := s.newGate(h, s.cfg, nil)
 	if err != nil {
 		s.log.Error("authentication is misconfigured: refusing every request", "err", err)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "503 Service Unavailable: authentication is misconfigured", http.StatusServiceUnavailable)
-		})
+	} else {
+		s.auth.gate.Store(g)
+		if len(weak) > 0 {
+			s.log.Warn("users with weak password hashes ({SHA}, apr1 or MD5 crypt): a stolen users file gives their passwords away fast; hash them again with htpasswd -B or atomdav user add", "users", strings.Join(weak, ","))
+		}
 	}
-	return g
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := s.auth.gate.Load()
+		if g == nil {
+			http.Error(w, "503 Service Unavailable: authentication is misconfigured", http.StatusServiceUnavailable)
+			return
+		}
+		g.ServeHTTP(w, r)
+	})
 }
 
-// newGate builds the authenticator and every user's view once.
-func (s *Server) newGate(h *dav.Handler) (*gate, error) {
-	users := make([]auth.User, len(s.cfg.Users))
+// newGate builds the authenticator and every user's view of h, for the
+// users of cfg (cfg.AllUsers: the YAML users, the users file and the user
+// key) and its anonymous access. With prev, the authenticator is prev's
+// renewed (auth.Authenticator.Renew): failed logins stay counted. weak
+// names the users whose hash is of a weak scheme.
+func (s *Server) newGate(h *dav.Handler, cfg config.Config, prev *auth.Authenticator) (_ *gate, weak []string, _ error) {
+	all, weak, err := cfg.AllUsers()
+	if err != nil {
+		return nil, nil, err
+	}
+	users := make([]auth.User, len(all))
 	g := &gate{
 		log:    s.log,
-		views:  make(map[string]*dav.Handler, len(s.cfg.Users)),
-		header: s.cfg.AuthHeader,
-		root:   strings.TrimSuffix(s.cfg.Prefix, "/") + "/",
+		views:  make(map[string]*dav.Handler, len(all)),
+		header: cfg.AuthHeader,
+		root:   strings.TrimSuffix(cfg.Prefix, "/") + "/",
+		users:  len(all),
 	}
-	for i, u := range s.cfg.Users {
+	for i, u := range all {
 		users[i] = auth.User{Name: u.Name, Hash: u.Hash, Root: u.Root, ReadOnly: u.ReadOnly}
-		g.views[u.Name] = h.Scoped(u.Name, u.Root, u.ReadOnly).Restricted(s.rules(u.Root, u.Rules))
-		dir := filepath.Join(s.cfg.Root, filepath.FromSlash(u.Root))
+		g.views[u.Name] = h.Scoped(u.Name, u.Root, u.ReadOnly).Restricted(rules(cfg.Rules, u.Root, u.Rules))
+		dir := filepath.Join(cfg.Root, filepath.FromSlash(u.Root))
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			s.log.Warn("a user's root is not a folder of the share: they will see nothing", "user", u.Name, "root", u.Root)
 		}
 	}
-	var err error
-	if g.auth, err = auth.New(users, auth.Options{MaxFailures: s.cfg.MaxFailedLogins, FailureWindow: s.cfg.FailedLoginWindow}); err != nil {
-		return nil, err
+	if prev != nil {
+		g.auth, err = prev.Renew(users)
+	} else {
+		g.auth, err = auth.New(users, auth.Options{MaxFailures: cfg.MaxFailedLogins, FailureWindow: cfg.FailedLoginWindow})
 	}
-	if s.cfg.Anonymous {
-		g.anon = h.Scoped("", "/", s.cfg.AnonymousReadOnly).Restricted(s.rules("/", nil))
+	if err != nil {
+		return nil, nil, err
 	}
-	if s.cfg.NextcloudURLs {
+	if cfg.Anonymous {
+		g.anon = h.Scoped("", "/", cfg.AnonymousReadOnly).Restricted(rules(cfg.Rules, "/", nil))
+	}
+	if cfg.NextcloudURLs {
 		s.pageChunks(g)
-		g.nc = newLayout(g, s.cfg.Prefix, s.capabilities())
+		g.nc = newLayout(g, cfg.Prefix, s.capabilities())
 	}
-	return g, nil
+	return g, weak, nil
 }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {

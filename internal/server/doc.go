@@ -11,7 +11,21 @@
 // .atomdav/uploads with a shared store) and sweeps the expired ones at
 // start and while serving (uploads.go).
 //
+// Reload (reload.go) is the one thing SIGHUP does: it re-reads the TLS
+// certificate and the users (YAML users, users-file, user, anonymous
+// access and the users' settings), which a change of the users file or
+// the configuration file on disk also reloads. The authentication gate is
+// rebuilt and swapped in whole (an atomic pointer): each request runs
+// through the gate it found when it came in, to its end, and no
+// connection is dropped.
+//
 // # Security
+//
+// A reload that fails (a broken users file, an invalid configuration)
+// keeps the users served; one that succeeds forgets every cached login,
+// so a removed user's or an old password's next request is 401, while the
+// failed-login counts carry over (a reload forgives no guess). Keys other
+// than the users' are not applied by a reload, whatever the file says.
 //
 // Request headers are bounded (Config.MaxHeaderBytes, 64 KiB by default
 // rather than net/http's 1 MB: 431 above) and must arrive within

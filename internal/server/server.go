@@ -37,6 +37,8 @@ type Server struct {
 	ops opsState
 	// tls holds the reloadable certificate (tls.go).
 	tls tlsState
+	// auth holds the gate that a reload replaces (reload.go).
+	auth authState
 }
 
 // New opens the store and binds the listen address; it does not serve yet.
@@ -282,7 +284,11 @@ func accessMode(cfg config.Config) string {
 			parts = append(parts, "anonymous read-write")
 		}
 	}
-	switch n := len(cfg.Users); {
+	users, _, err := cfg.AllUsers()
+	if err != nil {
+		users = cfg.Users
+	}
+	switch n := len(users); {
 	case n == 1:
 		parts = append(parts, "1 user")
 	case n > 1:
@@ -290,7 +296,7 @@ func accessMode(cfg config.Config) string {
 	}
 	mode := strings.Join(parts, " and ")
 	switch {
-	case len(cfg.Users) == 0:
+	case len(users) == 0:
 		return mode + ", no login"
 	case cfg.AuthHeader != "":
 		return mode + ", logging in with Basic or named by a trusted proxy's " + cfg.AuthHeader

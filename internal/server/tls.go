@@ -1,20 +1,17 @@
 package server
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 
 	"golang.org/x/net/netutil"
 )
 
 // tlsState holds the certificate served over TLS. It is replaced as a
-// whole on SIGHUP, so a handshake sees either the old pair or the new one,
+// whole on SIGHUP (Reload), so a handshake sees either the old pair or the new one,
 // never a mix.
 type tlsState struct {
 	// cert is the key pair GetCertificate hands to every handshake; nil
@@ -68,39 +65,6 @@ func (s *Server) listen() (net.Listener, error) {
 		ln = tls.NewListener(ln, cfg)
 	}
 	return ln, nil
-}
-
-// watchReload reloads the certificate and key on every SIGHUP until ctx
-// ends or the returned stop is called. A pair that fails to load is logged
-// and the one already served stays. Without TLS it does nothing, and
-// SIGHUP keeps its default meaning.
-//
-// The signal is subscribed to before watchReload returns, so a SIGHUP
-// sent once the server answers never kills it.
-func (s *Server) watchReload(ctx context.Context) (stop func()) {
-	if !s.tlsOn() {
-		return func() {}
-	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				s.reloadCertificate()
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
 }
 
 // reloadCertificate replaces the served certificate with the files' current

@@ -326,3 +326,45 @@ func TestConfigFileReload(t *testing.T) {
 		t.Errorf("the keys needing a restart are not named:\n%s", s.Output())
 	}
 }
+
+// TestRulesReloadSIGHUP: per-path rules reload with the users. A folder a
+// top-level rule hides is absent (404) for alice until the rule is taken
+// out of the file and SIGHUP sent; putting it back hides it again.
+func TestRulesReloadSIGHUP(t *testing.T) {
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "atomdav.yaml")
+	write := func(extra ...string) {
+		data, err := os.ReadFile(usersConfig(t, []testUser{{"alice", alicePassword, "/", false}}, extra...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(conf, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hidden := []string{"rules:", "  - {path: /bob, access: none}"}
+	write(hidden...)
+	s := startUsers(t, authTree(t), nil, "--config", conf)
+	if got := s.status(t, "/bob/b.txt", "alice", alicePassword); got != http.StatusNotFound {
+		t.Fatalf("alice GET /bob/b.txt under a none rule: %d, want 404", got)
+	}
+	reload := func(n int) {
+		t.Helper()
+		if err := s.proc.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "a SIGHUP reload", func() bool {
+			return strings.Count(s.proc.Log(), `msg="users reloaded" cause=SIGHUP`) >= n
+		})
+	}
+	write()
+	reload(1)
+	if got := s.status(t, "/bob/b.txt", "alice", alicePassword); got != http.StatusOK {
+		t.Errorf("alice GET /bob/b.txt after the rule was removed and SIGHUP: %d, want 200", got)
+	}
+	write(hidden...)
+	reload(2)
+	if got := s.status(t, "/bob/b.txt", "alice", alicePassword); got != http.StatusNotFound {
+		t.Errorf("alice GET /bob/b.txt after the rule came back and SIGHUP: %d, want 404", got)
+	}
+}

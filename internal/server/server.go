@@ -37,6 +37,8 @@ type Server struct {
 	ops opsState
 	// tls holds the reloadable certificate (tls.go).
 	tls tlsState
+	// access is the access log; nil when off (accesslog.go).
+	access *AccessLog
 }
 
 // New opens the store and binds the listen address; it does not serve yet.
@@ -98,8 +100,15 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.dav = h
+	if cfg.AccessLog != "" {
+		if s.access, err = OpenAccessLog(cfg.AccessLog, cfg.AccessLogFormat, os.Stderr); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	if s.ln, err = s.listen(); err != nil {
 		store.Close()
+		s.closeAccessLog()
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -118,7 +127,9 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Serve serves until ctx ends, then lets in-flight requests finish (up to
 // ShutdownTimeout) and closes the store.
 func (s *Server) Serve(ctx context.Context) error {
+	defer s.closeAccessLog()
 	defer s.watchReload(ctx)()
+	defer s.watchAccessLog(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	stopOps, err := s.startOps(ctx)

@@ -62,16 +62,16 @@ func requestLines(b []byte) []string {
 // of Apache's combined format: the authenticated user (or -), the request
 // line, the final status, the body's bytes (- for none), the Referer and
 // the User-Agent, with what the client chose escaped so that it cannot end
-// its field or forge a line. The server log then has no request lines of
-// its own.
+// its field or forge a line; %h is the client a trusted proxy names. The
+// server log then has no request lines of its own.
 func TestAccessLogCombined(t *testing.T) {
 	t.Parallel()
 	logFile := filepath.Join(t.TempDir(), "access.log")
-	s := startAuthServer(t, authTree(t), "--config", authConfig(t), "--access-log", logFile)
+	s := startAuthServer(t, authTree(t), "--config", authConfig(t), "--access-log", logFile, "--trusted-proxies", "127.0.0.1")
 	alice := basicCreds("alice", alicePassword)
 	want(t, s.do(t, "PUT", "/a.txt", "x"), http.StatusUnauthorized, "PUT without credentials")
 	want(t, s.do(t, "PUT", "/a.txt", "hello", withHeaders(alice, "User-Agent", hostileUA, "Referer", `http://ref.example/"q`)...), http.StatusCreated, "PUT as alice")
-	want(t, s.do(t, "GET", "/a.txt", "", withHeaders(alice, "User-Agent", "")...), http.StatusOK, "GET as alice")
+	want(t, s.do(t, "GET", "/a.txt", "", withHeaders(alice, "User-Agent", "", "X-Forwarded-For", "198.51.100.9")...), http.StatusOK, "GET as alice through a proxy")
 	raw := s.rawRequest(t, "GET /a%22b\"c\\d HTTP/1.1\r\nHost: "+s.Addr+"\r\nUser-Agent: folded\r\n \"forged\r\nConnection: close\r\n\r\n")
 	lines := logLines(t, logFile, 4)
 
@@ -97,8 +97,8 @@ func TestAccessLogCombined(t *testing.T) {
 		if strings.Join(got, "\x00") != strings.Join(w, "\x00") {
 			t.Errorf("line %d: %q\n got user, request, status, bytes, referer, agent %q\nwant %q", i+1, line, got, w)
 		}
-		if m[1] != "127.0.0.1" {
-			t.Errorf("line %d: %%h is %q, want 127.0.0.1", i+1, m[1])
+		if host := map[bool]string{true: "198.51.100.9", false: "127.0.0.1"}[i == 2]; m[1] != host {
+			t.Errorf("line %d: %%h is %q, want %s", i+1, m[1], host)
 		}
 		if _, err := time.Parse("02/Jan/2006:15:04:05 -0700", m[3]); err != nil {
 			t.Errorf("line %d: %%t %q: %v", i+1, m[3], err)

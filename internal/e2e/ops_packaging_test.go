@@ -94,6 +94,20 @@ func TestMakeDist(t *testing.T) {
 	}
 }
 
+// TestDistPlatformsTypecheck: atomdav compiles for the platforms make
+// dist builds besides the host's, which TestMakeDist does not build:
+// testdata/typecheck type-checks the module's packages as they are
+// selected for Windows and macOS, function bodies included (a third of the
+// cost of a cold cross build).
+func TestDistPlatformsTypecheck(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "run", "./internal/e2e/testdata/typecheck", "windows/amd64", "darwin/arm64")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%v\n%s", err, out)
+	}
+}
+
 // wantStatic fails the test unless the ELF file bin asks for no dynamic
 // loader: it runs on any Linux, whatever its C library.
 func wantStatic(t *testing.T, bin string) {

@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -96,5 +98,63 @@ func TestAccessLogReopen(t *testing.T) {
 	}
 	if n := strings.Count(string(cur), " /two "); n != 1000 || strings.Contains(string(cur), "/one") {
 		t.Errorf("new file holds %d lines of /two, want 1000 and no /one", n)
+	}
+}
+
+// gatedWriter holds its first Write until gate is closed, as a disk that
+// stalls would, and keeps what it is given.
+type gatedWriter struct {
+	gate    chan struct{}
+	entered chan struct{}
+	once    sync.Once
+	buf     bytes.Buffer // written by the log's one writer goroutine
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.once.Do(func() { close(g.entered); <-g.gate })
+	return g.buf.Write(p)
+}
+
+// TestAccessLogStalledDisk: while the file does not take writes, requests
+// fill the bounded buffer and then wait; once it takes them again every
+// line is there, none dropped.
+func TestAccessLogStalledDisk(t *testing.T) {
+	g := &gatedWriter{gate: make(chan struct{}), entered: make(chan struct{})}
+	l, err := OpenAccessLog("stderr", "combined", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/"+strings.Repeat("x", 200), nil)
+	const n = 5000 // about 1.3 MB of lines, five buffers
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range n {
+			l.log(&accessEntry{r: r, start: time.Now(), status: 200})
+		}
+	}()
+	<-g.entered // the writer is stuck in its first write
+	line := len(appendCombinedLine(nil, &accessEntry{r: r, start: time.Now(), status: 200}))
+	for i := 0; i < 2000; i++ { // the buffer fills up to its bound, no further
+		l.mu.Lock()
+		pending := len(l.pending)
+		l.mu.Unlock()
+		if pending > accessLogBuffer+line {
+			t.Fatalf("%d bytes wait for a stuck writer, over the bound of %d", pending, accessLogBuffer)
+		}
+		runtime.Gosched()
+	}
+	select {
+	case <-done:
+		t.Fatal("every line was taken while the writer was stuck: the buffer is not bounded")
+	default:
+	}
+	close(g.gate)
+	<-done
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(g.buf.String(), "\n"); got != n {
+		t.Errorf("%d lines written, want %d", got, n)
 	}
 }

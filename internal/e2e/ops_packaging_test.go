@@ -241,8 +241,56 @@ func TestDeb(t *testing.T) {
 	if v := run(t, bin, "version"); !strings.HasPrefix(v, "atomdav ") || strings.HasPrefix(v, "atomdav devel") {
 		t.Errorf("the packaged binary's version: %q", v)
 	}
+	t.Run("postinst", func(t *testing.T) { checkPostinst(t, filepath.Join(ctl, "postinst")) })
 	t.Run("config", func(t *testing.T) { checkPackagedConfig(t, bin, filepath.Join(root, "etc/atomdav/atomdav.yaml")) })
 	t.Run("systemd-analyze", func(t *testing.T) { verifyUnit(t, root) })
+}
+
+// checkPostinst runs the package's postinst against stand-ins for the
+// commands it calls, which record their arguments: on a first install it
+// creates the atomdav group and system user (with useradd where adduser
+// fails) and gives the configuration to its group; run again with the
+// user there (an upgrade) it creates nothing.
+func checkPostinst(t *testing.T, postinst string) {
+	bin := t.TempDir()
+	for _, name := range []string{"getent", "addgroup", "groupadd", "adduser", "useradd", "install", "chgrp", "chmod", "systemctl"} {
+		script := "#!/bin/sh\necho \"" + name + " $*\" >>\"$CALLS\"\n"
+		switch name {
+		case "getent":
+			script += "exit $GETENT\n"
+		case "adduser":
+			script += "exit $ADDUSER\n"
+		}
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runPostinst := func(getent, adduser string, args ...string) string {
+		calls := filepath.Join(t.TempDir(), "calls")
+		cmd := exec.Command("/bin/sh", append([]string{postinst}, args...)...)
+		cmd.Env = []string{"PATH=" + bin, "CALLS=" + calls, "GETENT=" + getent, "ADDUSER=" + adduser}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("postinst %v: %v\n%s", args, err, out)
+		}
+		b, _ := os.ReadFile(calls)
+		return string(b)
+	}
+	first := runPostinst("2", "0", "configure", "")
+	for _, want := range []string{"addgroup --system atomdav", "adduser --system --ingroup atomdav --home /var/lib/atomdav",
+		"chgrp atomdav /etc/atomdav/atomdav.yaml", "chmod 0640 /etc/atomdav/atomdav.yaml"} {
+		if !strings.Contains(first, "\n"+want) && !strings.HasPrefix(first, want) {
+			t.Errorf("a first install does not run %q:\n%s", want, first)
+		}
+	}
+	if fallback := runPostinst("2", "1", "configure", ""); !strings.Contains(fallback, "useradd --system --gid atomdav") {
+		t.Errorf("without a working adduser, postinst does not use useradd:\n%s", fallback)
+	}
+	again := runPostinst("0", "0", "configure", "0.0.0+gitold")
+	for _, not := range []string{"addgroup", "groupadd", "adduser", "useradd", "chgrp", "chmod"} {
+		if strings.Contains(again, not+" ") {
+			t.Errorf("an upgrade, the user being there, runs %s:\n%s", not, again)
+		}
+	}
 }
 
 // checkPackagedConfig: the packaged configuration is valid as it stands

@@ -3,9 +3,9 @@ GO        ?= go
 BIN       ?= bin/atomdav
 ADDR      ?= 127.0.0.1:8080
 # Debian packages the tests drive as real clients, the PostgreSQL server
-# the shared store's tests run against, and systemd (systemd-analyze
-# verifies the packaged unit).
-TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql systemd
+# the shared store's tests run against, systemd (systemd-analyze verifies
+# the packaged unit) and logrotate (runs the packaged logrotate file).
+TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql systemd logrotate
 
 .PHONY: build run test deps lint litmus bench crashtest clean pg fuzz rclone-current dist deb docker
 

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/internal/testbin"
 )
 
 // hostileUA is a User-Agent that tries to end its field and forge the rest
@@ -230,4 +234,49 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return requestLines(b)
+}
+
+// TestAccessLogLogrotate: the packaged logrotate file, run by logrotate
+// itself (its paths and the service's reload replaced by this server's
+// folder and pid), rotates the access log with the server running: the
+// lines logged before are in access.log.1, those after in a new
+// access.log.
+func TestAccessLogLogrotate(t *testing.T) {
+	t.Parallel()
+	logrotate := testbin.NeedTool(t, "logrotate", "logrotate")
+	conf, err := os.ReadFile("../../internal/packaging/atomdav.logrotate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "access.log")
+	s := startServer(t, t.TempDir(), "--access-log", logFile)
+	want(t, s.do(t, "GET", "/before", ""), http.StatusNotFound, "GET")
+	logLines(t, logFile, 1)
+	for old, new := range map[string]string{
+		"/var/log/atomdav/":                dir + "/",
+		"create 0640 atomdav atomdav":      "create 0640",
+		"systemctl reload atomdav.service": fmt.Sprintf("kill -HUP %d", s.proc.Pid()),
+	} {
+		if !bytes.Contains(conf, []byte(old)) {
+			t.Fatalf("the packaged logrotate file has no %q", old)
+		}
+		conf = bytes.ReplaceAll(conf, []byte(old), []byte(new))
+	}
+	confFile := filepath.Join(dir, "logrotate.conf")
+	if err := os.WriteFile(confFile, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(logrotate, "-f", "-s", filepath.Join(dir, "state"), confFile).CombinedOutput(); err != nil {
+		t.Fatalf("logrotate: %v\n%s", err, out)
+	}
+	waitLog(t, s, "access log reopened")
+	want(t, s.do(t, "GET", "/after", ""), http.StatusNotFound, "GET")
+	s.Stop()
+	if old := readLines(t, logFile+".1"); len(old) != 1 || !strings.Contains(old[0], " /before ") {
+		t.Errorf("access.log.1: %q, want the line of /before", old)
+	}
+	if cur := readLines(t, logFile); len(cur) != 1 || !strings.Contains(cur[0], " /after ") {
+		t.Errorf("access.log: %q, want the line of /after", cur)
+	}
 }

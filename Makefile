@@ -2,11 +2,13 @@
 GO        ?= go
 BIN       ?= bin/atomdav
 ADDR      ?= 127.0.0.1:8080
-# Debian packages the tests drive as real clients, and the PostgreSQL server
-# the shared store's tests run against.
-TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql apache2-utils
+# Debian packages the tests drive as real clients, the PostgreSQL server
+# the shared store's tests run against, apache2-utils (htpasswd writes the
+# users files the tests log in with), systemd (systemd-analyze verifies
+# the packaged unit) and logrotate (runs the packaged logrotate file).
+TEST_DEBS := litmus cadaver rclone curl chromium davfs2 postgresql apache2-utils systemd logrotate
 
-.PHONY: build run test deps lint litmus bench crashtest clean pg fuzz rclone-current
+.PHONY: build run test deps lint litmus bench crashtest clean pg fuzz rclone-current dist deb docker
 
 # VERSION and COMMIT are what `atomdav version` prints: the nearest tag,
 # the commits since and the commit (git describe, "dirty" for uncommitted
@@ -18,6 +20,44 @@ LDFLAGS   := -X github.com/atomdav/atomdav/internal/cli.version=$(VERSION) -X gi
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/atomdav
+
+# dist cross-builds static release binaries (no cgo, paths trimmed, the
+# version stamped) for every platform of DIST_TARGETS into DIST, named
+# atomdav_VERSION_OS_ARCH (.exe on Windows), with their SHA256SUMS
+# (check with: cd dist && sha256sum -c SHA256SUMS).
+DIST         ?= dist
+DIST_TARGETS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+dist:
+	@set -e; rm -rf $(DIST); mkdir -p $(DIST); \
+	for t in $(DIST_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; ext=""; if [ $$os = windows ]; then ext=.exe; fi; \
+		out=atomdav_$(VERSION)_$${os}_$${arch}$$ext; \
+		echo "building $(DIST)/$$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(DIST)/$$out ./cmd/atomdav; \
+	done; \
+	cd $(DIST) && sha256sum atomdav_* >SHA256SUMS && cat SHA256SUMS
+
+# deb builds DIST/atomdav_DEBVERSION_ARCH.deb with nfpm (the module in
+# internal/packaging/nfpm, kept out of go.mod): the static binary, the
+# systemd unit, the logrotate file and /etc/atomdav/atomdav.yaml as a
+# conffile; its postinst creates the atomdav user and its folders.
+# DEB_VERSION is VERSION as Debian orders it: a tag v1.2.3-4-gabc becomes
+# 1.2.3.4.gabc, an untagged commit 0.0.0+gitabc.
+DEB_ARCH    ?= $(shell $(GO) env GOARCH)
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -E -e 's/^v([0-9])/\1/' -e '/^[0-9]+\./!s/^/0.0.0+git/' -e 's/-/./g')
+deb:
+	@set -e; mkdir -p $(DIST)/deb-$(DEB_ARCH); \
+	echo "building $(DIST)/deb-$(DEB_ARCH)/atomdav (linux/$(DEB_ARCH))"; \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(DEB_ARCH) $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(DIST)/deb-$(DEB_ARCH)/atomdav ./cmd/atomdav; \
+	echo "packaging $(DIST)/atomdav_$(DEB_VERSION)_$(DEB_ARCH).deb with nfpm (internal/packaging/nfpm)"; \
+	VERSION='$(DEB_VERSION)' ARCH=$(DEB_ARCH) BINARY=$(abspath $(DIST))/deb-$(DEB_ARCH)/atomdav \
+		$(GO) -C internal/packaging/nfpm run . -config ../nfpm.yaml -target $(abspath $(DIST))/atomdav_$(DEB_VERSION)_$(DEB_ARCH).deb
+
+# docker builds the container image IMAGE from internal/packaging/Dockerfile
+# (the repository is the build context), stamped like make build.
+IMAGE ?= atomdav:$(VERSION)
+docker:
+	docker build -f internal/packaging/Dockerfile --build-arg LDFLAGS="$(LDFLAGS)" -t $(IMAGE) .
 
 run:
 	@mkdir -p files
@@ -111,8 +151,8 @@ deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian packages:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		echo "installing Debian packages:$$missing (apt-get update, then apt-get install -y$$missing)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	else \
 		echo "missing Debian packages:$$missing — the tests that need them will be skipped"; \
 	fi
@@ -139,7 +179,7 @@ bench:
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/dav ./storage/bolt ./proppatch
 
 clean:
-	rm -rf bin files
+	rm -rf bin files dist
 
 .PHONY: bench-compare davbench-smoke
 

@@ -112,6 +112,12 @@ type Config struct {
 	// User is one more, "NAME:BCRYPT-HASH", for containers.
 	UsersFile string `koanf:"users-file" yaml:"users-file"`
 	User      string `koanf:"user" yaml:"user"`
+
+	// AccessLog is where one line per request goes: "" (off: the server
+	// log's "request" lines instead), "stderr" or a file, appended to and
+	// reopened on SIGHUP. AccessLogFormat is "combined" (Apache's) or "json".
+	AccessLog       string `koanf:"access-log" yaml:"access-log"`
+	AccessLogFormat string `koanf:"access-log-format" yaml:"access-log-format"`
 }
 
 // User is one account: a bcrypt hash of its password (or, when empty, the
@@ -182,6 +188,7 @@ func Default() Config {
 		Addr:                 "127.0.0.1:8080",
 		LogLevel:             "info",
 		LogFormat:            "text",
+		AccessLogFormat:      "combined",
 		Durability:           "full",
 		NextcloudURLs:        true,
 		Checksums:            []string{"md5", "sha1"},
@@ -240,6 +247,7 @@ func (c *Config) validate(serving bool) error {
 	check(c.Prefix == "" || strings.HasPrefix(c.Prefix, "/"), "prefix", fmt.Sprintf("%q must start with /", c.Prefix))
 	check(oneOf(c.LogLevel, "debug", "info", "warn", "error"), "log-level", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel))
 	check(oneOf(c.LogFormat, "text", "json"), "log-format", fmt.Sprintf("%q is not text or json", c.LogFormat))
+	check(oneOf(c.AccessLogFormat, "combined", "json"), "access-log-format", fmt.Sprintf("%q is not combined or json", c.AccessLogFormat))
 	check(oneOf(c.Durability, "full", "relaxed"), "durability", fmt.Sprintf("%q is not full or relaxed", c.Durability))
 	check(c.MaxXMLBytes > 0, "max-xml-bytes", "must be positive")
 	check(c.MaxUploadBytes >= 0, "max-upload-bytes", "must not be negative")

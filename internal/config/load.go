@@ -24,6 +24,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.String("prefix", d.Prefix, "URL path the share is mounted at, e.g. /dav")
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
 	fs.String("log-format", d.LogFormat, "text or json")
+	fs.String("access-log", d.AccessLog, "write one line per request to stderr or to this file (appended to, reopened on SIGHUP), instead of the server log's request lines (empty: off)")
+	fs.String("access-log-format", d.AccessLogFormat, "combined (Apache's combined log format) or json")
 	fs.Int64("max-xml-bytes", d.MaxXMLBytes, "largest PROPFIND/PROPPATCH/LOCK body accepted")
 	fs.Int64("max-upload-bytes", d.MaxUploadBytes, "largest PUT body accepted (0: no limit)")
 	fs.Duration("upload-idle-timeout", d.UploadIdleTimeout, "longest a PUT body may send nothing before the upload ends with 408 (0: no limit)")

@@ -9,7 +9,9 @@
 // cleanly. It is the only package that logs. It also opens the folders
 // of the chunked uploads (STATE/uploads, or the shared folder's
 // .atomdav/uploads with a shared store) and sweeps the expired ones at
-// start and while serving (uploads.go).
+// start and while serving (uploads.go). It writes the access log
+// (accesslog.go): Apache's combined format or JSON, to stderr or to a file
+// reopened on SIGHUP.
 //
 // Reload (reload.go) is the one thing SIGHUP does: it re-reads the TLS
 // certificate and the users (YAML users, users-file, user, anonymous
@@ -54,4 +56,10 @@
 // and the OCS capabilities answer without login with fixed content; the
 // OCS user endpoint requires a login. The answers the layout gives
 // itself (status, OCS, its virtual collections) never read a request body.
+//
+// The access log escapes every byte a client chose (request line, Referer,
+// User-Agent) as Apache does, and the JSON form as encoding/json does, so
+// no request can end a field or forge a line; %u is only ever a user who
+// logged in. Its lines wait in a bounded buffer: a slow log disk slows
+// requests down rather than growing memory.
 package server

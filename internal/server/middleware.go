@@ -23,6 +23,9 @@ type requestKey struct{}
 type requestInfo struct {
 	id   string // the request id, also sent as X-Request-Id
 	user string // the user the request is served as; empty for anonymous
+	// client is the client's address as a trusted proxy named it (for the
+	// access log); empty when the peer is the client.
+	client string
 }
 
 // requestID returns the id the middleware gave this request.
@@ -47,7 +50,9 @@ func newRequestID() string {
 // middleware is the outer layer of the chain, in one handler so that each
 // request pays for one wrapper and one clock read: it recovers panics,
 // gives the request its id, counts it in the metrics (when measuring) and
-// writes the access log line (when the log level is info or lower).
+// writes the access log line: to the access log when one is configured,
+// else as the server log's "request" line (when its level is info or
+// lower), never both.
 //
 // Metrics count requests, their duration and the bytes of their bodies in
 // and out; a request whose handler panicked before answering is counted as
@@ -101,7 +106,9 @@ func (o *outerLayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		if s.log.Enabled(r.Context(), slog.LevelInfo) {
+		if s.access != nil {
+			s.logAccess(r, rec, start, dur)
+		} else if s.log.Enabled(r.Context(), slog.LevelInfo) {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("id", ri.id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("user", ri.user),
@@ -111,6 +118,18 @@ func (o *outerLayer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	h.ServeHTTP(rec, r)
 	returned = true
+}
+
+// logAccess writes r's line to the access log: its final status (the 200
+// net/http sends for a handler that wrote nothing), and the client's
+// address as a trusted proxy named it.
+func (s *Server) logAccess(r *http.Request, rec *recorder, start time.Time, dur time.Duration) {
+	status := rec.final
+	if status == 0 {
+		status = http.StatusOK
+	}
+	s.access.log(&accessEntry{r: r, start: start, dur: dur, id: rec.info.id,
+		client: rec.info.client, user: rec.info.user, status: status, bytes: rec.bytes})
 }
 
 // recorder remembers the status and size of a response for the access log

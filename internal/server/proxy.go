@@ -157,6 +157,9 @@ func (p *proxyLayer) request(r *http.Request) *http.Request {
 	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 		client := p.trusted.clientAddr(peer.Addr(), xff)
 		r.RemoteAddr = netip.AddrPortFrom(client, 0).String()
+		if ri, ok := r.Context().Value(requestKey{}).(*requestInfo); ok {
+			ri.client = client.String()
+		}
 	}
 	if host := lastValue(r.Header.Values("X-Forwarded-Host")); host != "" && httpguts.ValidHostHeader(host) {
 		r.Host = host

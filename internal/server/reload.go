@@ -54,10 +54,12 @@ func (s *Server) SetConfigSource(load func() (config.Config, error), configFile 
 	s.auth.configFile = configFile
 }
 
-// Reload is what SIGHUP does, the one place that does it: the TLS
-// certificate is read again (when TLS is on), then the users (see
-// reloadUsers). Whatever fails is logged and the previous state stays.
+// Reload is what SIGHUP does, the one place that does it: the access log
+// file is reopened (logrotate), the TLS certificate is read again (when
+// TLS is on), then the users (see reloadUsers). Whatever fails is logged
+// and the previous state stays.
 func (s *Server) Reload(ctx context.Context) {
+	s.reopenAccessLog()
 	if s.tlsOn() {
 		s.reloadCertificate()
 	}

@@ -39,6 +39,8 @@ type Server struct {
 	tls tlsState
 	// auth holds the gate that a reload replaces (reload.go).
 	auth authState
+	// access is the access log; nil when off (accesslog.go).
+	access *AccessLog
 }
 
 // New opens the store and binds the listen address; it does not serve yet.
@@ -103,8 +105,15 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.dav = h
+	if cfg.AccessLog != "" {
+		if s.access, err = OpenAccessLog(cfg.AccessLog, cfg.AccessLogFormat, os.Stderr); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	if s.ln, err = s.listen(); err != nil {
 		store.Close()
+		s.closeAccessLog()
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -123,6 +132,7 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Serve serves until ctx ends, then lets in-flight requests finish (up to
 // ShutdownTimeout) and closes the store.
 func (s *Server) Serve(ctx context.Context) error {
+	defer s.closeAccessLog()
 	defer s.watchReload(ctx)()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()

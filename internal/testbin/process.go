@@ -184,6 +184,10 @@ func (p *Process) Addr() string { return p.addr }
 // trailing slash.
 func (p *Process) URL() string { return p.url }
 
+// Pid is the process's id, for a command that signals it by number (a
+// logrotate postrotate script, say).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Done is closed once the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 

@@ -59,6 +59,12 @@
 // inode and size) while it shows the old or the new value, so a file
 // replaced or changed since never gets an old mtime back.
 //
+// On Windows, which atomdav builds for (make dist) but whose tests do not
+// run, files carry no inode: no Stamp (so no checksums are kept) and no
+// device and inode in a live record; and storage.SyncDir does nothing,
+// as Windows cannot flush a folder, so a power cut may lose a rename made
+// just before it.
+//
 // Upload.CommitWith lets a caller commit a record of the new content (its
 // checksums, keyed by the temp file's Stamp, which the rename keeps)
 // beside the content's fsync and before the rename, or beside the

@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/atomdav/atomdav/storage"
@@ -87,8 +86,8 @@ func (f *FS) prepareLive(name string) (liveChange, error) {
 // stateOf is the part of a record that describes the file as it is.
 func stateOf(fi fs.FileInfo) liveChange {
 	ch := liveChange{Dir: fi.IsDir(), Size: fi.Size(), OldTime: fi.ModTime().UnixNano(), OldMode: uint32(fi.Mode().Perm())}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ch.Dev, ch.Ino = uint64(st.Dev), uint64(st.Ino) // int32 on some systems
+	if dev, ino, ok := inodeOf(fi); ok {
+		ch.Dev, ch.Ino = dev, ino
 	}
 	if ch.Dir {
 		ch.Size = 0 // a folder's size follows its entries

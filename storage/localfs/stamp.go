@@ -2,7 +2,6 @@ package localfs
 
 import (
 	"io/fs"
-	"syscall"
 )
 
 // Stamp identifies one version of a file's content as stat sees it: its
@@ -21,11 +20,11 @@ type Stamp struct {
 // StampOf reads fi's stamp; ok is false when fi carries no inode (a file
 // system or platform without one).
 func StampOf(fi fs.FileInfo) (st Stamp, ok bool) {
-	sys, ok := fi.Sys().(*syscall.Stat_t)
+	_, ino, ok := inodeOf(fi)
 	if !ok {
 		return Stamp{}, false
 	}
-	return Stamp{Ino: uint64(sys.Ino), Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, true
+	return Stamp{Ino: ino, Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}, true
 }
 
 // Stamp is the stamp of the pending content as it is now (after

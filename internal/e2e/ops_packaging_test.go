@@ -277,7 +277,8 @@ func checkPostinst(t *testing.T, postinst string) {
 	}
 	first := runPostinst("2", "0", "configure", "")
 	for _, want := range []string{"addgroup --system atomdav", "adduser --system --ingroup atomdav --home /var/lib/atomdav",
-		"chgrp atomdav /etc/atomdav/atomdav.yaml", "chmod 0640 /etc/atomdav/atomdav.yaml"} {
+		"chgrp atomdav /etc/atomdav/atomdav.yaml", "chmod 0640 /etc/atomdav/atomdav.yaml",
+		"install -m 0640 -g atomdav /dev/null /etc/atomdav/users"} {
 		if !strings.Contains(first, "\n"+want) && !strings.HasPrefix(first, want) {
 			t.Errorf("a first install does not run %q:\n%s", want, first)
 		}
@@ -294,13 +295,26 @@ func checkPostinst(t *testing.T, postinst string) {
 }
 
 // checkPackagedConfig: the packaged configuration is valid as it stands
-// but serves nobody until users (or anonymous access) are added.
+// but serves nobody until users (or anonymous access) are added; the
+// user add its postinst message names makes it serve.
 func checkPackagedConfig(t *testing.T, bin, config string) {
 	share, state := t.TempDir(), t.TempDir()
-	args := []string{"config", "check", "--config", config, "--state", state, share}
+	users := filepath.Join(t.TempDir(), "users") // as postinst makes it: empty
+	if err := os.WriteFile(users, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"config", "check", "--config", config, "--state", state, "--users-file", users, share}
 	out, err := exec.Command(bin, args...).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "users:") {
 		t.Errorf("the packaged configuration without users: %v\n%s", err, out)
+	}
+	add := exec.Command(bin, "user", "add", "alice", "--cost", "4", "--users-file", users)
+	add.Stdin = strings.NewReader("a long enough password\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("atomdav user add: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Errorf("the packaged configuration once a user was added: %v\n%s", err, out)
 	}
 	if out, err := exec.Command(bin, append(args, "--anonymous")...).CombinedOutput(); err != nil {
 		t.Errorf("the packaged configuration with --anonymous: %v\n%s", err, out)

@@ -24,6 +24,10 @@ if [ "$1" = configure ]; then
 		chgrp atomdav /etc/atomdav/atomdav.yaml
 		chmod 0640 /etc/atomdav/atomdav.yaml
 	fi
+	if [ ! -e /etc/atomdav/users ]; then
+		# The users file the configuration names ('atomdav user add').
+		install -m 0640 -g atomdav /dev/null /etc/atomdav/users
+	fi
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload >/dev/null 2>&1 || true
 		if [ -n "$2" ] && systemctl is-active --quiet atomdav.service; then
@@ -31,7 +35,7 @@ if [ "$1" = configure ]; then
 		fi
 	fi
 	if [ -z "$2" ]; then
-		echo "atomdav: add users to /etc/atomdav/atomdav.yaml ('atomdav user hash'), then: systemctl enable --now atomdav"
+		echo "atomdav: add a user (sudo atomdav user add NAME --users-file /etc/atomdav/users), then: sudo systemctl enable --now atomdav"
 	fi
 fi
 exit 0

@@ -25,9 +25,9 @@ var fastBufs = sync.Pool{New: func() any { b := make([]byte, fastMax); return &b
 // of what that path accepts, and gives the same Update (the tests compare
 // the two on every seed and in a fuzz target). budget bounds the values
 // as in instructions; a body over it is declined, so the general path
-// answers 413.
+// answers 413; parseFast stops as soon as its values go over it.
 func parseFast(body []byte, budget int64) (ins []Instruction, ok bool) {
-	p := fastParser{in: body}
+	p := fastParser{in: body, budget: budget}
 	p.xmlDecl()
 	p.space()
 	root, ok := p.root()
@@ -44,7 +44,7 @@ func parseFast(body []byte, budget int64) (ins []Instruction, ok bool) {
 		}
 	}
 	p.space()
-	if p.pos != len(p.in) || len(p.out) == 0 || int64(len(p.buf)) > budget {
+	if p.pos != len(p.in) || len(p.out) == 0 {
 		return nil, false
 	}
 	return p.out, true
@@ -56,8 +56,13 @@ type fastParser struct {
 	in   []byte
 	pos  int
 	decl []xml.Attr // the root's declarations: Name.Local the prefix, Value the URI
-	out  []Instruction
-	buf  []byte // the values, one after another
+	// uris indexes decl by prefix once it holds more than a few, so that
+	// every lookup costs constant time and a body of many declarations
+	// and names still parses in linear time.
+	uris   map[string]string
+	out    []Instruction
+	buf    []byte // the values, one after another
+	budget int64  // the most bytes buf may hold
 }
 
 // xmlDecls are the XML declarations parseFast accepts: of UTF-8 bodies.
@@ -114,6 +119,10 @@ func (p *fastParser) ncname() (string, bool) {
 
 // lookup resolves a prefix among the root's declarations.
 func (p *fastParser) lookup(prefix string) (string, bool) {
+	if p.uris != nil {
+		uri, ok := p.uris[prefix]
+		return uri, ok
+	}
 	for _, d := range p.decl {
 		if d.Name.Local == prefix {
 			return d.Value, true
@@ -121,6 +130,10 @@ func (p *fastParser) lookup(prefix string) (string, bool) {
 	}
 	return "", false
 }
+
+// indexAfter is how many declarations lookup scans before they are
+// indexed in a map.
+const indexAfter = 8
 
 // root reads the propertyupdate's start tag and its declarations.
 func (p *fastParser) root() (string, bool) {
@@ -170,6 +183,15 @@ func (p *fastParser) declaration() bool {
 		return false
 	}
 	p.decl = append(p.decl, xml.Attr{Name: xml.Name{Local: prefix}, Value: string(uri)})
+	switch {
+	case p.uris != nil:
+		p.uris[prefix] = string(uri)
+	case len(p.decl) > indexAfter:
+		p.uris = make(map[string]string, 2*len(p.decl))
+		for _, d := range p.decl {
+			p.uris[d.Name.Local] = d.Value
+		}
+	}
 	return true
 }
 
@@ -287,6 +309,9 @@ func (p *fastParser) property(remove bool) bool {
 	in := Instruction{Remove: remove, Name: xml.Name{Space: uri, Local: local}}
 	if !remove {
 		in.Value = p.value(prefix+":"+local, text)
+		if int64(len(p.buf)) > p.budget {
+			return false // stopped at once: the values grow no further
+		}
 	}
 	p.out = append(p.out, in)
 	return true

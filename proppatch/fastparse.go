@@ -17,7 +17,8 @@ var fastBufs = sync.Pool{New: func() any { b := make([]byte, fastMax); return &b
 // parseFast parses the common shape of a propertyupdate without building
 // a tree: a root declaring prefixes (and nothing else), DAV:set and
 // DAV:remove each holding one DAV:prop, whose properties are prefixed,
-// carry no attribute and hold only plain text (no reference, no markup),
+// carry no attribute and hold only text (no markup, no reference but the
+// five predefined ones),
 // with whitespace between the elements and an optional UTF-8 XML
 // declaration first. It returns ok false, having decided nothing, for any
 // other body, which the general path then parses: so that it need not
@@ -68,6 +69,7 @@ type fastParser struct {
 // xmlDecls are the XML declarations parseFast accepts: of UTF-8 bodies.
 var xmlDecls = [][]byte{
 	[]byte(`<?xml version="1.0" encoding="utf-8"?>`),
+	[]byte(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`),
 	[]byte(`<?xml version="1.0" encoding="UTF-8"?>`),
 	[]byte(`<?xml version="1.0" encoding="utf-8" ?>`),
 	[]byte(`<?xml version="1.0"?>`),
@@ -176,7 +178,7 @@ func (p *fastParser) declaration() bool {
 	}
 	uri := p.in[p.pos : p.pos+end]
 	p.pos += end + 1
-	if !plain(uri, true) || string(uri) == nsXML || string(uri) == nsXMLNS {
+	if !plainAttr(uri) || string(uri) == nsXML || string(uri) == nsXMLNS {
 		return false
 	}
 	if _, dup := p.lookup(prefix); dup {
@@ -195,25 +197,59 @@ func (p *fastParser) declaration() bool {
 	return true
 }
 
-// plain reports whether s is text that needs no escaping and that a
-// parser takes as it is: valid XML characters other than '&', '<', '>'
-// and carriage return, and in an attribute value also no quote, tab or
-// newline.
-func plain(s []byte, attr bool) bool {
-	if !validText(string(s)) {
+// plainAttr reports whether s is an attribute value that needs no
+// escaping and that a parser takes as it is: valid XML characters other
+// than '&', '<', '>', quotes, tab, newline and carriage return.
+func plainAttr(s []byte) bool {
+	return validText(string(s)) && !bytes.ContainsAny(s, "&<>\"'\t\n\r")
+}
+
+// refs are the references parseFast reads in text (the five XML
+// predefines) and what standalone writes for each (encoding/xml gives the
+// character; etree escapes only '&', '<' and '>' in text).
+var refs = map[string]string{"&amp;": "&amp;", "&lt;": "&lt;", "&gt;": "&gt;", "&quot;": `"`, "&apos;": "'"}
+
+// plainText reports whether s is element text parseFast reads: valid XML
+// characters, no markup, no carriage return (a parser turns it into a
+// newline), no ]]> and no reference but those of refs.
+func plainText(s []byte) bool {
+	if !validText(string(s)) || bytes.Contains(s, []byte("]]>")) { // ]]> only ends a CDATA section
 		return false
 	}
-	for _, c := range s {
-		switch c {
-		case '&', '<', '>', '\r':
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '\r':
 			return false
-		case '"', '\'', '\t', '\n':
-			if attr {
+		case '&':
+			end := bytes.IndexByte(s[i:], ';')
+			if end < 0 {
 				return false
 			}
+			if _, ok := refs[string(s[i:i+end+1])]; !ok {
+				return false
+			}
+			i += end
 		}
 	}
 	return true
+}
+
+// appendText appends text, which plainText accepted, as standalone writes
+// it: references resolved, then '&', '<' and '>' escaped.
+func appendText(b, text []byte) []byte {
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '&':
+			end := bytes.IndexByte(text[i:], ';')
+			b = append(b, refs[string(text[i:i+end+1])]...)
+			i += end
+		case '>':
+			b = append(b, "&gt;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 func (p *fastParser) byte(c byte) bool {
@@ -302,7 +338,7 @@ func (p *fastParser) property(remove bool) bool {
 		}
 		text = p.in[p.pos : p.pos+end]
 		p.pos += end
-		if !plain(text, false) || !p.closing(prefix+":"+local) {
+		if !plainText(text) || !p.closing(prefix+":"+local) {
 			return false
 		}
 	}
@@ -334,7 +370,7 @@ func (p *fastParser) value(full string, text []byte) []byte {
 		p.buf = append(p.buf, "/>"...)
 	} else {
 		p.buf = append(p.buf, '>')
-		p.buf = append(p.buf, text...)
+		p.buf = appendText(p.buf, text)
 		p.buf = append(p.buf, "</"...)
 		p.buf = append(p.buf, full...)
 		p.buf = append(p.buf, '>')

@@ -11,8 +11,8 @@ import (
 )
 
 // fastTaken are bodies parseFast must parse itself: davbench's, Windows'
-// Mini-Redirector's, Nextcloud's favourite, a remove, empty and
-// whitespace values, several updates.
+// Mini-Redirector's, Nextcloud's favourite, Cyberduck's, a remove, empty
+// and whitespace values, references, several updates.
 var fastTaken = []string{
 	`<?xml version="1.0" encoding="utf-8"?>
 <D:propertyupdate xmlns:D="DAV:" xmlns:b="urn:x-davbench:"><D:set><D:prop><b:p0>value 0 of client 3 op 1234</b:p0><b:p1>value 1</b:p1></D:prop></D:set></D:propertyupdate>`,
@@ -29,6 +29,8 @@ var fastTaken = []string{
 `,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:remove><D:prop><x:a/><x:b /></D:prop></D:remove><D:set><D:prop><x:c></x:c><x:d> </x:d><D:displayname>caf` + "\u00e9 \U00010348" + ` "q" 'a'</D:displayname></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:x.y-z_1>v</D:x.y-z_1></D:prop></D:set></D:propertyupdate >`,
+	`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><D:propertyupdate xmlns:D="DAV:" xmlns:S="SAR:"><D:set><D:prop><S:Author>Ada &amp; Grace &lt;lab&gt; — Zürich, 東京</S:Author><S:Reviewed>yes</S:Reviewed></D:prop></D:set></D:propertyupdate>`,
+	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>v > w &quot;q&quot; &apos;a&apos; ]] > &amp;amp;</x:a><x:b>&amp;</x:b></D:prop></D:set></D:propertyupdate>`,
 }
 
 // fastDeclined are bodies parseFast must leave to the general path, which
@@ -36,7 +38,10 @@ var fastTaken = []string{
 var fastDeclined = []string{
 	`<propertyupdate xmlns="DAV:"><set><prop><a xmlns="urn:x">v</a></prop></set></propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a x:y="1">v</x:a></D:prop></D:set></D:propertyupdate>`,
-	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>&amp;</x:a></D:prop></D:set></D:propertyupdate>`,
+	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>&#38;</x:a></D:prop></D:set></D:propertyupdate>`,
+	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>a ]]> b</x:a></D:prop></D:set></D:propertyupdate>`,
+	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>&nbsp;</x:a></D:prop></D:set></D:propertyupdate>`,
+	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>&amp</x:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a><x:b/></x:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a><![CDATA[v]]></x:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><!-- c --><D:set><D:prop><x:a>v</x:a></D:prop></D:set></D:propertyupdate>`,
@@ -57,7 +62,6 @@ var fastDeclined = []string{
 	`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:a>v` + "\xff" + `</D:a></D:prop></D:set></D:propertyupdate>`,
 	`<?xml version="1.0" encoding="ISO-8859-1"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:a>v</D:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:a>v</D:a></D:prop></D:set>`,
-	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x"><D:set><D:prop><x:a>v > w</x:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x&amp;y"><D:set><D:prop><x:a>v</x:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:" xmlns:xml="http://www.w3.org/XML/1998/namespace"><D:set><D:prop><D:a>v</D:a></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:a>v</D:a></D:prop><D:prop><D:b>w</D:b></D:prop></D:set></D:propertyupdate>`,

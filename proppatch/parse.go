@@ -72,12 +72,32 @@ func ParseWith(r io.Reader, opts ParseOptions) (*Update, error) {
 	return parse(r, new(Namespaces), opts)
 }
 
-// parse is ParseWith resolving names with ns, which the tests inspect.
+// parse is ParseWith resolving names with ns, which the tests inspect. A
+// small body of the common shape is parsed by parseFast, without a tree;
+// any other, by read and the checks that follow.
 func parse(r io.Reader, ns *Namespaces, opts ParseOptions) (*Update, error) {
 	maxDepth := opts.MaxDepth
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
+	buf := fastBufs.Get().(*[]byte)
+	defer fastBufs.Put(buf)
+	body, rest := readSmall(r, *buf)
+	if body != nil {
+		// parseFast's bodies nest 4 deep: a lower bound refuses them.
+		if maxDepth >= 4 {
+			if ins, ok := parseFast(body, expansionBudget(int64(len(body)))); ok {
+				return &Update{Instructions: ins}, nil
+			}
+		}
+		rest = bytes.NewReader(body)
+	}
+	return parseTree(rest, ns, maxDepth)
+}
+
+// parseTree is parse's general path: r read into an element tree,
+// checked, and its instructions collected.
+func parseTree(r io.Reader, ns *Namespaces, maxDepth int) (*Update, error) {
 	root, n, err := read(r, maxDepth)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,9 @@
 // through the server in a fresh folder under -url, runs the named
 // scenarios and prints one line of throughput and latency each.
 // `davbench compare` measures atomdav against Apache httpd's mod_dav and
-// the in-memory stub side by side; `davbench stub` serves that stub. See
+// the in-memory stub side by side; `davbench ab` measures two atomdav
+// binaries (before and after a change) by server CPU per operation, side
+// by side; `davbench stub` serves that stub. See
 // internal/bench and `davbench -h`.
 package main
 

@@ -27,6 +27,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "compare" {
 		return runCompare(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ab" {
+		return runAB(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "stub" {
 		return runStub(ctx, args[1:], stderr)
 	}
@@ -120,6 +123,7 @@ func usage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprint(w, `usage: davbench -url URL [-scenario NAME|all] [-c N] [-d DURATION] [-json] [-user U -pass P]
        davbench compare [flags]   (atomdav against Apache mod_dav and the stub; davbench compare -h)
+       davbench ab -base BIN -new BIN [flags]   (two atomdav binaries by server CPU per operation; davbench ab -h)
        davbench stub [-addr A]    (an in-memory WebDAV server: the net/http floor)
 
 Creates its fixtures through the server (MKCOL, PUT, PROPPATCH) in a fresh

@@ -5,7 +5,8 @@
 // side-by-side comparison that `make bench-compare` runs of atomdav,
 // Apache httpd's mod_dav and an in-memory net/http stub (NewStub, the Go
 // floor), whose primary figure is each server process's CPU time per
-// operation.
+// operation; and AB (`davbench ab`), the same alternation of two atomdav
+// binaries, before and after a change, by that figure.
 //
 // The scenarios are those of issue 7: get-large, put-large, get-small,
 // put-small, propfind-d1, proppatch, propfind-dead, lock-unlock and mixed;
@@ -25,7 +26,7 @@
 //
 // # Security
 //
-// It talks only to the URL it is given, and Compare starts its servers on
+// It talks only to the URL it is given, and Compare and AB start their servers on
 // loopback addresses in a temporary folder it removes afterwards. The stub
 // has no authentication and keeps every upload in memory: it is for
 // loopback benchmarks, never a share.

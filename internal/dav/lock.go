@@ -39,7 +39,7 @@ func (h *Handler) handleLock(w http.ResponseWriter, r *http.Request, p string) (
 	if len(bytes.TrimSpace(body)) == 0 {
 		return h.refreshLock(w, r, p, timeout)
 	}
-	info, err := parseLockInfo(body, h.cfg.MaxLockOwnerBytes)
+	info, err := lockBodies.parse(body, h.cfg.MaxLockOwnerBytes)
 	if err != nil {
 		return statusOf(err), err
 	}

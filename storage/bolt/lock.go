@@ -38,11 +38,22 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.Lock
 	err := s.submit(ctx, func(b *bbolt.Bucket) error {
 		lb := locks(b)
 		now := time.Now().UnixNano()
-		live, expired, err := s.memo.scan(lb, now)
+		// The live locks are checked as the scan meets them, not
+		// gathered first: copying every record of the table was most of
+		// a LOCK's allocation.
+		adm := admission{l: l}
+		var expired [][]byte
+		err := s.memo.each(lb, now, func(rec lockRecord, live bool) {
+			if live {
+				adm.see(rec)
+			} else {
+				expired = append(expired, []byte(rec.lock.Token))
+			}
+		})
 		if err != nil {
 			return err
 		}
-		if err := admit(l, live, lim); err != nil {
+		if err := adm.result(lim); err != nil {
 			return refuse(err)
 		}
 		s.memo.forget(expired)
@@ -63,25 +74,37 @@ func (s *Store) CreateLock(ctx context.Context, l storage.Lock, lim storage.Lock
 	return got, nil
 }
 
-// admit checks a new lock l against the live locks: its token is new, it
-// conflicts with none, and it stays within lim.
-func admit(l storage.Lock, live []lockRecord, lim storage.LockLimits) error {
-	var onResource, ofPrincipal int
-	for _, o := range live {
-		if o.lock.Token == l.Token {
-			return fmt.Errorf("%w: token %q already held", ErrInvalidLock, l.Token)
+// admission checks a new lock l against the live locks, shown one by one
+// (see), and reports (result) whether its token is new, it conflicts
+// with none, and it stays within the limits: the first failure wins.
+type admission struct {
+	l                       storage.Lock
+	onResource, ofPrincipal int
+	err                     error
+}
+
+func (a *admission) see(o lockRecord) {
+	switch {
+	case a.err != nil:
+	case o.lock.Token == a.l.Token:
+		a.err = fmt.Errorf("%w: token %q already held", ErrInvalidLock, a.l.Token)
+	case o.lock.Conflicts(a.l):
+		a.err = fmt.Errorf("lock on %q: %w (on %q)", a.l.Root, storage.ErrLocked, o.lock.Root)
+	default:
+		if o.lock.Root == a.l.Root {
+			a.onResource++
 		}
-		if o.lock.Conflicts(l) {
-			return fmt.Errorf("lock on %q: %w (on %q)", l.Root, storage.ErrLocked, o.lock.Root)
-		}
-		if o.lock.Root == l.Root {
-			onResource++
-		}
-		if o.lock.Principal == l.Principal {
-			ofPrincipal++
+		if o.lock.Principal == a.l.Principal {
+			a.ofPrincipal++
 		}
 	}
-	return lim.Exceeded(onResource, ofPrincipal)
+}
+
+func (a *admission) result(lim storage.LockLimits) error {
+	if a.err != nil {
+		return a.err
+	}
+	return lim.Exceeded(a.onResource, a.ofPrincipal)
 }
 
 // RefreshLock restarts a live lock's timeout: Timeout becomes timeout and

@@ -89,14 +89,21 @@ func (w *Watcher) poke() {
 func (w *Watcher) parentDirty(p string) { w.markDirty(path.Dir(p)) }
 
 // watchDir is the scanner's hook for each folder it lists: a watch on it
-// unless it has one. Past the watch limit, folders go unwatched (counted
-// for the report); each full rescan tries once more.
-func (w *Watcher) watchDir(p string) {
+// unless it has one. A watch still held under another name for the same
+// inode (the folder was moved, and the scan of its old parent has not
+// run yet) is dropped first: the kernel would hand that watch back, and
+// report the folder's events under the old name. Past the watch limit,
+// folders go unwatched (counted for the report); each full rescan tries
+// once more.
+func (w *Watcher) watchDir(p string, ino uint64) {
 	if w.fsw == nil {
 		return
 	}
 	if _, ok := w.watched[p]; ok {
 		return
+	}
+	if old, ok := w.byIno[ino]; ok && ino != 0 {
+		w.dropWatches(old)
 	}
 	if w.limitHit || (w.limits.watches > 0 && len(w.watched) >= w.limits.watches) {
 		w.unwatched++
@@ -105,7 +112,10 @@ func (w *Watcher) watchDir(p string) {
 	err := w.fsw.Add(w.local(p))
 	switch {
 	case err == nil:
-		w.watched[p] = struct{}{}
+		w.watched[p] = ino
+		if ino != 0 {
+			w.byIno[ino] = p
+		}
 	case errors.Is(err, syscall.ENOSPC):
 		w.limitHit = true
 		w.unwatched++
@@ -123,10 +133,13 @@ func (w *Watcher) dropWatches(p string) {
 		return
 	}
 	prefix := strings.TrimSuffix(p, "/") + "/"
-	for q := range w.watched {
+	for q, ino := range w.watched {
 		if q == p || strings.HasPrefix(q, prefix) {
 			_ = w.fsw.Remove(w.local(q)) // the kernel may have dropped it already
 			delete(w.watched, q)
+			if w.byIno[ino] == q {
+				delete(w.byIno, ino)
+			}
 		}
 	}
 }

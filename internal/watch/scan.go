@@ -42,10 +42,12 @@ type scanner struct {
 	idx   index
 	batch int
 	// Hooks of the watcher, each may be nil: dir is called for each
-	// folder about to be listed (to watch it), gone for each folder the
+	// folder about to be listed, with its inode if known (to watch it),
+	// gone for each folder the
 	// scan removes from the index or finds replaced (to drop its
 	// watches), vanished for a folder found gone while it was listed.
-	dir, gone, vanished func(p string)
+	dir            func(p string, ino uint64)
+	gone, vanished func(p string)
 
 	pending []storage.Change
 	stats   Stats
@@ -56,19 +58,20 @@ type scanner struct {
 // errVanished if p itself is gone, and records what it found before any
 // error of the store or ctx.
 func (s *scanner) scan(ctx context.Context, p string, deep bool) error {
-	err := s.scanDir(ctx, p, deep, true)
+	err := s.scanDir(ctx, subdir{name: p}, deep, true)
 	return errors.Join(err, s.flush(ctx, 1))
 }
 
 // scanDir is scan of one folder, then of the folders below it that need
 // it, one at a time: only one folder's listing is held at once, plus, on
 // each level of the recursion, the names of the subfolders still to scan.
-func (s *scanner) scanDir(ctx context.Context, p string, deep, top bool) error {
+func (s *scanner) scanDir(ctx context.Context, d subdir, deep, top bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	p := d.name
 	if s.dir != nil {
-		s.dir(p)
+		s.dir(p, d.ino)
 	}
 	disk, err := s.list(ctx, p)
 	if err != nil {
@@ -93,8 +96,8 @@ func (s *scanner) scanDir(ctx context.Context, p string, deep, top bool) error {
 	if err := s.flush(ctx, s.batch); err != nil {
 		return err
 	}
-	for _, name := range sub {
-		if err := s.scanDir(ctx, path.Join(p, name), deep, false); err != nil {
+	for _, c := range sub {
+		if err := s.scanDir(ctx, subdir{path.Join(p, c.name), c.ino}, deep, false); err != nil {
 			return err
 		}
 	}
@@ -104,7 +107,7 @@ func (s *scanner) scanDir(ctx context.Context, p string, deep, top bool) error {
 // merge walks p's listing and its index children together, both in name
 // order, records what differs, and returns the names of the subfolders
 // to scan next.
-func (s *scanner) merge(ctx context.Context, p string, disk []entry, deep bool) (sub []string, err error) {
+func (s *scanner) merge(ctx context.Context, p string, disk []entry, deep bool) (sub []subdir, err error) {
 	i, last := 0, ""
 	err = s.idx.IndexChildren(ctx, p, func(c storage.Change) error {
 		if path.Dir(c.Path) != p {
@@ -136,20 +139,20 @@ func (s *scanner) merge(ctx context.Context, p string, disk []entry, deep bool) 
 }
 
 // added records e, a member of p the index does not know.
-func (s *scanner) added(p string, e *entry, sub []string) []string {
+func (s *scanner) added(p string, e *entry, sub []subdir) []subdir {
 	s.count(e)
 	if e.unknown {
 		return sub
 	}
 	s.record(e.change(path.Join(p, e.name)))
 	if e.walk {
-		sub = append(sub, e.name)
+		sub = append(sub, subdir{e.name, e.inode})
 	}
 	return sub
 }
 
 // compare records e if it differs from c, the index's view of it.
-func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []string) []string {
+func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []subdir) []subdir {
 	s.count(e)
 	if e.unknown {
 		return sub
@@ -157,7 +160,7 @@ func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []string) [
 	now := e.change(c.Path)
 	if same(c, now) {
 		if e.walk && deep {
-			sub = append(sub, e.name)
+			sub = append(sub, subdir{e.name, e.inode})
 		}
 		return sub
 	}
@@ -173,7 +176,7 @@ func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []string) [
 	}
 	s.record(now)
 	if e.walk && (deep || replaced || !c.Dir) {
-		sub = append(sub, e.name)
+		sub = append(sub, subdir{e.name, e.inode})
 	}
 	return sub
 }
@@ -186,9 +189,23 @@ func (s *scanner) removed(c storage.Change) {
 	}
 }
 
-// same reports whether the index's view c still describes now.
+// same reports whether the index's view c still describes now. A
+// folder's modification time is not compared: it moves with every member
+// added or removed, which the members' own changes say (and the store
+// moves the folder's ctag for them), and inotify tells the folder's
+// parent nothing of it. It is recorded when the folder is.
 func same(c, now storage.Change) bool {
-	return c.Dir == now.Dir && c.Size == now.Size && c.MtimeNs == now.MtimeNs && c.Inode == now.Inode
+	if c.Dir || now.Dir {
+		return c.Dir == now.Dir && c.Inode == now.Inode
+	}
+	return c.Size == now.Size && c.MtimeNs == now.MtimeNs && c.Inode == now.Inode
+}
+
+// subdir is a folder to scan: its path (or, in a listing, name) and its
+// inode, 0 when unknown.
+type subdir struct {
+	name string
+	ino  uint64
 }
 
 func (s *scanner) count(e *entry) {

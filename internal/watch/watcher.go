@@ -72,9 +72,10 @@ type Watcher struct {
 	full    bool                // guarded by mu; a full rescan is due
 
 	// Owned by the scanning goroutine.
-	watched   map[string]struct{} // folders with a watch
-	limitHit  bool                // an Add failed for the watch limit
-	unwatched int                 // folders seen but not watched, this scan
+	watched   map[string]uint64 // folders with a watch, and their inodes
+	byIno     map[uint64]string // the folder watched for each inode
+	limitHit  bool              // an Add failed for the watch limit
+	unwatched int               // folders seen but not watched, this scan
 	limits    limits
 }
 
@@ -88,7 +89,8 @@ func New(fsys *localfs.FS, idx Index, opts Options) *Watcher {
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		pending: make(map[string]struct{}),
-		watched: make(map[string]struct{}),
+		watched: make(map[string]uint64),
+		byIno:   make(map[uint64]string),
 	}
 	w.sc = scanner{fsys: fsys, idx: idx, batch: opts.Batch, dir: w.watchDir, gone: w.dropWatches, vanished: w.parentDirty}
 	return w

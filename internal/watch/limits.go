@@ -11,6 +11,9 @@ type limits struct {
 	watches, instances int
 }
 
+// limitsOf is readLimits; tests set a limit of their own.
+var limitsOf = readLimits
+
 // readLimits reads the inotify limits of /proc (Linux).
 func readLimits() limits {
 	return limits{

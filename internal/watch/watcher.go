@@ -118,7 +118,7 @@ type Report struct {
 // scan's (the store failed, or ctx ended); the watcher runs even then.
 func (w *Watcher) Start(ctx context.Context) (Report, error) {
 	rep := Report{MaxUserWatches: -1, MaxUserInstances: -1}
-	w.limits = readLimits()
+	w.limits = limitsOf()
 	rep.MaxUserWatches, rep.MaxUserInstances = w.limits.watches, w.limits.instances
 	if w.opts.Watch {
 		w.fsw, rep.WatchErr = newWatcher()

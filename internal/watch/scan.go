@@ -225,6 +225,9 @@ func (s *scanner) flush(ctx context.Context, atLeast int) error {
 	for len(s.pending) >= atLeast && len(s.pending) > 0 {
 		n := min(len(s.pending), s.batch)
 		if _, err := s.idx.RecordChanges(ctx, s.pending[:n]); err != nil {
+			// The index did not move: the next scan finds the same
+			// differences, so none is kept to be tried again.
+			s.pending = s.pending[:0]
 			return fmt.Errorf("watch: recording changes: %w", err)
 		}
 		s.pending = s.pending[:copy(s.pending, s.pending[n:])]

@@ -119,11 +119,13 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // ShutdownTimeout) and closes the store.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.watchReload(ctx)()
+	stopWatch := s.startWatch(ctx) // the start-up scan, before serving
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	stopOps, err := s.startOps(ctx)
 	if err != nil {
 		s.http.Close()
+		stopWatch()
 		return errors.Join(err, s.store.Close())
 	}
 	defer stopOps()
@@ -146,6 +148,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
+	stopWatch()
 	return errors.Join(serveErr, s.store.Close())
 }
 

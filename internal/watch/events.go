@@ -29,9 +29,13 @@ func (w *Watcher) events(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
+			switch {
+			case errors.Is(err, fsnotify.ErrEventOverflow):
 				w.markFull()
-			} else if w.opts.OnError != nil {
+			case errors.Is(err, syscall.EINVAL):
+				// fsnotify dropping the watch of a folder moved away
+				// that the kernel had dropped already: nothing lost.
+			case w.opts.OnError != nil:
 				w.opts.OnError(err)
 			}
 		}

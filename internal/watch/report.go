@@ -1,12 +1,17 @@
 package watch
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // WatchNote is one line saying what the share loses to missing watches,
 // and how to get them: "" when every folder is watched, or when no
 // watcher was asked for.
 func (r Report) WatchNote() string {
 	switch {
+	case errors.Is(r.WatchErr, errNoInotify):
+		return "no inotify on this platform: changes made on disk are seen only by the periodic rescan (rescan-interval)"
 	case r.WatchErr != nil:
 		return fmt.Sprintf("no inotify watcher (%v; fs.inotify.max_user_instances is %d): changes made on disk are seen only by the periodic rescan (rescan-interval); raise the limit with sysctl fs.inotify.max_user_instances=N",
 			r.WatchErr, r.MaxUserInstances)

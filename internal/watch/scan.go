@@ -10,10 +10,13 @@ import (
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
-// index is the part of storage.Journal a scan needs: the store's view of
-// the tree (IndexChildren) and the one way to change it (RecordChanges).
-// Both are safe for concurrent use; RecordChanges is durable and atomic.
-type index interface {
+// Index is the part of storage.Journal the watcher needs: the store's
+// view of the tree, one folder at a time (IndexChildren: in name order,
+// as Go compares strings; a scan refuses any other order rather than
+// record false removals), and the one way to change it (RecordChanges:
+// durable, all or none; a removal takes the path's subtree out of the
+// index). It is safe for concurrent use.
+type Index interface {
 	RecordChanges(ctx context.Context, changes []storage.Change) (uint64, error)
 	IndexChildren(ctx context.Context, dir string, fn func(storage.Change) error) error
 }
@@ -39,7 +42,7 @@ var errVanished = errors.New("watch: folder vanished")
 // goroutine at a time.
 type scanner struct {
 	fsys  *localfs.FS
-	idx   index
+	idx   Index
 	batch int
 	// Hooks of the watcher, each may be nil: dir is called for each
 	// folder about to be listed, with its inode if known (to watch it),
@@ -88,8 +91,11 @@ func (s *scanner) scanDir(ctx context.Context, d subdir, deep, top bool) error {
 		return nil
 	}
 	s.stats.Folders++
+	before := len(s.pending)
 	sub, err := s.merge(ctx, p, disk, deep)
 	if err != nil {
+		s.stats.Changes -= len(s.pending) - before
+		s.pending = s.pending[:before] // nothing of a folder half compared
 		return err
 	}
 	disk = nil // released before the recursion

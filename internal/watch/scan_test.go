@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
@@ -248,5 +250,45 @@ func BenchmarkScan(b *testing.B) {
 		if rep := scanOnce(b, fsys, idx, Options{}); rep.Changes != 0 {
 			b.Fatalf("%d changes", rep.Changes)
 		}
+	}
+}
+
+// reversed lists an index's children in reverse name order.
+type reversed struct{ *fakeIndex }
+
+func (r reversed) IndexChildren(ctx context.Context, dir string, fn func(storage.Change) error) error {
+	var kids []storage.Change
+	if err := r.fakeIndex.IndexChildren(ctx, dir, func(c storage.Change) error { kids = append(kids, c); return nil }); err != nil {
+		return err
+	}
+	slices.Reverse(kids)
+	for _, c := range kids {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestScanRefusesUnorderedIndex: an index that lists children out of
+// name order fails the scan rather than make it record false removals.
+func TestScanRefusesUnorderedIndex(t *testing.T) {
+	root, fsys := newShare(t)
+	write(t, root, "a", "a")
+	write(t, root, "b", "b")
+	write(t, root, "c", "c")
+	idx := newFakeIndex()
+	scanOnce(t, fsys, idx, Options{})
+	mark := idx.mark()
+	w := New(fsys, reversed{idx}, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := w.Start(ctx)
+	cancel()
+	<-w.Done()
+	if !errors.Is(err, errOrder) {
+		t.Errorf("Start = %v, want errOrder", err)
+	}
+	if got := idx.since(mark); len(got) != 0 {
+		t.Errorf("recorded %v", got)
 	}
 }

@@ -14,13 +14,6 @@ import (
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
-// Index is the part of storage.Journal the watcher needs: the store's
-// view of the tree, one folder at a time in name order (IndexChildren),
-// and the one way to change it (RecordChanges: durable, all or none; a
-// removal takes the path's subtree out of the index). It is safe for
-// concurrent use.
-type Index = index
-
 // Options configure a Watcher. The zero value scans at start only and
 // watches nothing.
 type Options struct {
@@ -171,8 +164,12 @@ func (w *Watcher) scanAll(ctx context.Context) error {
 	return err
 }
 
-// loop rescans what events and the schedule ask for until ctx ends.
+// loop rescans what events and the schedule ask for until ctx ends. It
+// waits at least as long as the last rescan took before the next, so a
+// file written without end in a large folder costs the server at most
+// half of one core, not all of it.
 func (w *Watcher) loop(ctx context.Context) {
+	var last time.Duration // the last rescan's
 	var tick <-chan time.Time
 	if w.opts.RescanInterval > 0 {
 		t := time.NewTicker(w.opts.RescanInterval)
@@ -187,13 +184,15 @@ func (w *Watcher) loop(ctx context.Context) {
 			w.markFull()
 		case <-w.kick:
 		}
-		if !sleep(ctx, w.opts.Debounce) {
+		if !sleep(ctx, max(w.opts.Debounce, last)) {
 			return
 		}
 		dirs, full := w.take()
+		start := time.Now()
 		if err := w.rescan(ctx, dirs, full); err != nil && ctx.Err() == nil && w.opts.OnError != nil {
 			w.opts.OnError(err)
 		}
+		last = time.Since(start)
 	}
 }
 

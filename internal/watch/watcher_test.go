@@ -210,3 +210,26 @@ func TestWatchLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchPendingBound: events in more folders than MaxPending turn
+// into one full rescan (the set of folders waiting stays bounded), which
+// sees even a change in a folder whose watch was taken away.
+func TestWatchPendingBound(t *testing.T) {
+	root, fsys := newShare(t)
+	for i := 0; i < 6; i++ {
+		write(t, root, fmt.Sprintf("d%d/a.txt", i), "a")
+	}
+	idx := newFakeIndex()
+	w, _ := startWatcher(t, fsys, idx, Options{MaxPending: 3, Debounce: 100 * time.Millisecond})
+	must(t, w.fsw.Remove(filepath.Join(root, "d0")))
+	mark := idx.mark()
+	write(t, root, "d0/unseen.txt", "u")
+	for i := 1; i < 6; i++ {
+		write(t, root, fmt.Sprintf("d%d/b.txt", i), "b")
+	}
+	waitQuiet(t, idx, root)
+	want := []string{"+ /d0/unseen.txt", "+ /d1/b.txt", "+ /d2/b.txt", "+ /d3/b.txt", "+ /d4/b.txt", "+ /d5/b.txt"}
+	if got := idx.since(mark); !slices.Equal(got, want) {
+		t.Errorf("recorded %v, want %v", got, want)
+	}
+}

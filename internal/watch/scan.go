@@ -46,9 +46,9 @@ type scanner struct {
 	batch int
 	// Hooks of the watcher, each may be nil: dir is called for each
 	// folder about to be listed, with its inode if known (to watch it),
-	// gone for each folder the
-	// scan removes from the index or finds replaced (to drop its
-	// watches), vanished for a folder found gone while it was listed.
+	// gone for each folder the scan removes from the index or finds
+	// replaced (to drop its watches), vanished for a folder found gone
+	// while it was listed.
 	dir            func(p string, ino uint64)
 	gone, vanished func(p string)
 

@@ -122,7 +122,6 @@ func (w *Watcher) Start(ctx context.Context) (Report, error) {
 		go func() { defer wg.Done(); w.events(ctx) }()
 	}
 	start := time.Now()
-	rep.Stats, rep.Elapsed = Stats{}, 0
 	err := w.scanAll(ctx)
 	rep.Stats, rep.Elapsed = w.sc.stats, time.Since(start)
 	rep.Watching = w.fsw != nil

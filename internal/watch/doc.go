@@ -51,5 +51,10 @@
 // a watch that a race put on a folder swapped for a symlink meanwhile
 // makes the server read nothing outside the share. Pending rescans are
 // bounded (Options.MaxPending), so a flood of events costs at most one
-// full rescan.
+// full rescan, and a rescan waits at least as long as the last one took,
+// so no stream of writes keeps a core busy rescanning. Watches come from
+// the kernel's per-user budget (fs.inotify.max_user_watches, which also
+// bounds the watcher's own map of them): a user making folders over
+// WebDAV spends it up to the limit, past which folders are left to the
+// periodic rescan; nothing fails.
 package watch

@@ -1,13 +1,13 @@
 package watch
 
 import (
+	"context"
 	"errors"
 	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
 
-	"context"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -24,14 +24,14 @@ func (w *Watcher) events(ctx context.Context) {
 			if !ok {
 				return
 			}
-			w.event(ev.Name)
+			w.event(ev)
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return
 			}
 			switch {
 			case errors.Is(err, fsnotify.ErrEventOverflow):
-				w.markFull()
+				w.markFull(true)
 			case errors.Is(err, syscall.EINVAL):
 				// fsnotify dropping the watch of a folder moved away
 				// that the kernel had dropped already: nothing lost.
@@ -42,11 +42,15 @@ func (w *Watcher) events(ctx context.Context) {
 	}
 }
 
-// event marks for a rescan the folder holding the file name, unless the
-// name is not the share's to serve (a temp file of an upload: its rename
-// into place is an event of its own).
-func (w *Watcher) event(name string) {
-	rel, err := filepath.Rel(w.fsys.Root(), name)
+// event marks for a rescan the folder holding the file the event names,
+// unless the name is not the share's to serve (a temp file of an upload:
+// its rename into place is an event of its own). A name removed or
+// renamed may be a watched folder, whose watch fsnotify then dropped:
+// it is rescanned too, which watches it again if it is still there (a
+// folder moved away and back is no change to the index, but needs a
+// new watch).
+func (w *Watcher) event(ev fsnotify.Event) {
+	rel, err := filepath.Rel(w.fsys.Root(), ev.Name)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return
 	}
@@ -54,29 +58,46 @@ func (w *Watcher) event(name string) {
 	if w.fsys.IsHidden(p) {
 		return
 	}
-	w.markDirty(path.Dir(p))
-}
-
-// markDirty asks for a rescan of the folder d; past MaxPending folders,
-// for a full rescan instead, so the set stays bounded.
-func (w *Watcher) markDirty(d string) {
 	w.mu.Lock()
-	if !w.full {
-		w.pending[d] = struct{}{}
-		if len(w.pending) > w.opts.MaxPending {
-			w.full = true
-			clear(w.pending)
-		}
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		w.due.lost[p] = struct{}{}
+		w.due.dirs[p] = struct{}{}
 	}
+	w.due.dirs[path.Dir(p)] = struct{}{}
+	w.boundLocked()
 	w.mu.Unlock()
 	w.poke()
 }
 
-// markFull asks for a full rescan.
-func (w *Watcher) markFull() {
+// markDirty asks for a rescan of the folder d.
+func (w *Watcher) markDirty(d string) {
 	w.mu.Lock()
-	w.full = true
-	clear(w.pending)
+	w.due.dirs[d] = struct{}{}
+	w.boundLocked()
+	w.mu.Unlock()
+	w.poke()
+}
+
+// boundLocked keeps the folders waiting for a rescan under MaxPending:
+// past it, one full rescan replaces them, with every watch set afresh
+// (which folders lost theirs is no longer known).
+func (w *Watcher) boundLocked() {
+	if len(w.due.dirs)+len(w.due.lost) > w.opts.MaxPending {
+		w.due.full, w.due.reset = true, true
+	}
+	if w.due.full {
+		clear(w.due.dirs)
+		clear(w.due.lost)
+	}
+}
+
+// markFull asks for a full rescan; reset when events were lost, so the
+// watches fsnotify dropped with them are not known.
+func (w *Watcher) markFull(reset bool) {
+	w.mu.Lock()
+	w.due.full = true
+	w.due.reset = w.due.reset || reset
+	w.boundLocked()
 	w.mu.Unlock()
 	w.poke()
 }
@@ -103,10 +124,14 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 	if w.fsw == nil {
 		return
 	}
-	if _, ok := w.watched[p]; ok {
+	known, ok := w.watched[p]
+	if _, stale := w.stale[p]; ok && !stale {
 		return
 	}
-	if old, ok := w.byIno[ino]; ok && ino != 0 {
+	if ino == 0 {
+		ino = known
+	}
+	if old, ok := w.byIno[ino]; ok && ino != 0 && old != p {
 		w.dropWatches(old)
 	}
 	if w.limitHit || (w.limits.watches > 0 && len(w.watched) >= w.limits.watches) {
@@ -116,6 +141,7 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 	err := w.fsw.Add(w.local(p))
 	switch {
 	case err == nil:
+		delete(w.stale, p)
 		w.watched[p] = ino
 		if ino != 0 {
 			w.byIno[ino] = p
@@ -126,6 +152,44 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 	default:
 		w.unwatched++ // gone meanwhile: the scan finds it so
 	}
+}
+
+// forget marks the watch of the folder p, if it has one, as dropped:
+// fsnotify drops the watch of a folder renamed, and the kernel that of a
+// folder removed. The folder stays known (the index still holds it)
+// until a scan finds it gone; the next scan of it watches it again.
+func (w *Watcher) forget(p string) {
+	if _, ok := w.watched[p]; ok {
+		_ = w.fsw.Remove(w.local(p)) // gone already, most often
+		w.stale[p] = struct{}{}
+	}
+}
+
+// resetWatches drops every watch, for a full rescan to set them afresh.
+func (w *Watcher) resetWatches() {
+	for _, local := range w.fsw.WatchList() {
+		_ = w.fsw.Remove(local)
+	}
+	clear(w.watched)
+	clear(w.byIno)
+	clear(w.stale)
+}
+
+// known is the folder d if a scan listed it and the index still holds
+// it (watched), else its nearest ancestor that is: an event queued
+// before its folder left the index must not make a scan record members
+// of a folder the index does not hold.
+func (w *Watcher) known(d string) string {
+	if w.fsw == nil {
+		return d
+	}
+	for d != "/" {
+		if _, ok := w.watched[d]; ok {
+			return d
+		}
+		d = path.Dir(d)
+	}
+	return d
 }
 
 // dropWatches is the scanner's hook for a folder that left the index or
@@ -141,6 +205,7 @@ func (w *Watcher) dropWatches(p string) {
 		if q == p || strings.HasPrefix(q, prefix) {
 			_ = w.fsw.Remove(w.local(q)) // the kernel may have dropped it already
 			delete(w.watched, q)
+			delete(w.stale, q)
 			if w.byIno[ino] == q {
 				delete(w.byIno, ino)
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -60,16 +61,18 @@ type Watcher struct {
 	kick chan struct{}     // an event is waiting (capacity 1)
 	done chan struct{}     // closed when the goroutines have ended
 
-	mu      sync.Mutex
-	pending map[string]struct{} // guarded by mu; folders to rescan
-	full    bool                // guarded by mu; a full rescan is due
+	mu  sync.Mutex
+	due round // guarded by mu; what the next rescan is to do
 
 	// Owned by the scanning goroutine.
-	watched   map[string]uint64 // folders with a watch, and their inodes
-	byIno     map[uint64]string // the folder watched for each inode
-	limitHit  bool              // an Add failed for the watch limit
-	unwatched int               // folders seen but not watched, this scan
+	watched   map[string]uint64   // folders with a watch, and their inodes
+	byIno     map[uint64]string   // the folder watched for each inode
+	stale     map[string]struct{} // watched folders whose watch was dropped
+	limitHit  bool                // an Add failed for the watch limit
+	unwatched int                 // folders seen but not watched, this scan
 	limits    limits
+
+	rounds atomic.Int64 // rescans done, for tests to wait on
 }
 
 // New returns a Watcher of the share fsys keeping idx in step. It does
@@ -81,9 +84,10 @@ func New(fsys *localfs.FS, idx Index, opts Options) *Watcher {
 		fsys:    fsys,
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
-		pending: make(map[string]struct{}),
+		due:     round{dirs: map[string]struct{}{}, lost: map[string]struct{}{}},
 		watched: make(map[string]uint64),
 		byIno:   make(map[uint64]string),
+		stale:   make(map[string]struct{}),
 	}
 	w.sc = scanner{fsys: fsys, idx: idx, batch: opts.Batch, dir: w.watchDir, gone: w.dropWatches, vanished: w.parentDirty}
 	return w
@@ -180,18 +184,19 @@ func (w *Watcher) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick:
-			w.markFull()
+			w.markFull(false)
 		case <-w.kick:
 		}
 		if !sleep(ctx, max(w.opts.Debounce, last)) {
 			return
 		}
-		dirs, full := w.take()
+		r := w.take()
 		start := time.Now()
-		if err := w.rescan(ctx, dirs, full); err != nil && ctx.Err() == nil && w.opts.OnError != nil {
+		if err := w.rescan(ctx, r); err != nil && ctx.Err() == nil && w.opts.OnError != nil {
 			w.opts.OnError(err)
 		}
 		last = time.Since(start)
+		w.rounds.Add(1)
 	}
 }
 
@@ -208,40 +213,55 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// rescan scans the whole share when full, else each folder of dirs
+// round is what one rescan is to do.
+type round struct {
+	dirs  map[string]struct{} // folders to rescan
+	lost  map[string]struct{} // names removed or renamed: watches fsnotify may have dropped
+	full  bool                // rescan the whole share
+	reset bool                // events were lost: set every watch afresh
+}
+
+// rescan scans the whole share when r.full, else each folder of r.dirs
 // (only it, and the folders below it that are new); a folder that is
 // gone is looked for in its parent.
-func (w *Watcher) rescan(ctx context.Context, dirs []string, full bool) error {
-	if full {
+func (w *Watcher) rescan(ctx context.Context, r round) error {
+	if w.fsw != nil {
+		if r.reset {
+			w.resetWatches()
+		}
+		for p := range r.lost {
+			w.forget(p)
+		}
+	}
+	if r.full {
 		return w.scanAll(ctx)
 	}
+	dirs := make([]string, 0, len(r.dirs))
+	for d := range r.dirs {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs) // parents first
 	for _, d := range dirs {
-		for {
+		for d = w.known(d); ; d = w.known(path.Dir(d)) {
 			err := w.sc.scan(ctx, d, false)
-			if errors.Is(err, errVanished) && d != "/" {
-				d = path.Dir(d)
-				continue
+			if !errors.Is(err, errVanished) || d == "/" {
+				if err != nil {
+					return err
+				}
+				break
 			}
-			if err != nil {
-				return err
-			}
-			break
 		}
 	}
 	return nil
 }
 
-// take empties the set of folders to rescan.
-func (w *Watcher) take() (dirs []string, full bool) {
+// take returns what the next rescan is to do, and starts a new round.
+func (w *Watcher) take() round {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for d := range w.pending {
-		dirs = append(dirs, d)
-	}
-	clear(w.pending)
-	full, w.full = w.full, false
-	slices.Sort(dirs)
-	return dirs, full
+	r := w.due
+	w.due = round{dirs: map[string]struct{}{}, lost: map[string]struct{}{}}
+	return r
 }
 
 // local is the file name of the store path p.

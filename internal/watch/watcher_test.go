@@ -189,6 +189,9 @@ func TestWatchOverflow(t *testing.T) {
 	if got := idx.since(mark); !slices.Equal(got, []string{"+ /quiet/lost.txt"}) {
 		t.Errorf("recorded %v", got)
 	}
+	// Every watch was set afresh, the one taken away too.
+	write(t, root, "quiet/after.txt", "after")
+	waitQuiet(t, idx, root)
 }
 
 // TestWatchLimit: a tree needing more watches than the limit allows is
@@ -233,5 +236,45 @@ func TestWatchPendingBound(t *testing.T) {
 	want := []string{"+ /d0/unseen.txt", "+ /d1/b.txt", "+ /d2/b.txt", "+ /d3/b.txt", "+ /d4/b.txt", "+ /d5/b.txt"}
 	if got := idx.since(mark); !slices.Equal(got, want) {
 		t.Errorf("recorded %v, want %v", got, want)
+	}
+}
+
+// TestWatchMovedAwayAndBack: a folder renamed and renamed back is no
+// change to the index, but fsnotify dropped its watch on the first
+// rename: the watcher watches it again, so a file made in it later is
+// seen.
+func TestWatchMovedAwayAndBack(t *testing.T) {
+	root, fsys := newShare(t)
+	spare := t.TempDir()
+	write(t, root, "d/x/a.txt", "a")
+	idx := newFakeIndex()
+	w, _ := startWatcher(t, fsys, idx, Options{Debounce: time.Second})
+	x := filepath.Join(root, "d", "x")
+	rounds := w.rounds.Load()
+	must(t, os.Rename(x, filepath.Join(root, "d", "away")))
+	must(t, os.Rename(filepath.Join(root, "d", "away"), x))
+	// fsnotify drops the watch (well within the watcher's gathering
+	// window), then the rescan the renames asked for runs: after it,
+	// only a watch set again can see what comes next.
+	waitFor(t, func() bool { return !slices.Contains(w.fsw.WatchList(), x) })
+	if w.rounds.Load() != rounds {
+		t.Fatal("a rescan ran before fsnotify dropped the watch")
+	}
+	waitFor(t, func() bool { return w.rounds.Load() > rounds })
+	mark := idx.mark()
+	moveIn(t, spare, filepath.Join(x, "b.txt"), "b")
+	waitQuiet(t, idx, root)
+	if got := idx.since(mark); !slices.Equal(got, []string{"+ /d/x/b.txt"}) {
+		t.Errorf("recorded %v", got)
+	}
+}
+
+// waitFor polls cond until it holds, and fails after bound.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(bound); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("waited in vain")
+		}
 	}
 }

@@ -241,8 +241,10 @@ func (w *Watcher) rescan(ctx context.Context, r round) error {
 		dirs = append(dirs, d)
 	}
 	slices.Sort(dirs) // parents first
+	done := make(map[string]bool, len(dirs))
 	for _, d := range dirs {
-		for d = w.known(d); ; d = w.known(path.Dir(d)) {
+		for d = w.known(d); !done[d]; d = w.known(path.Dir(d)) {
+			done[d] = true
 			err := w.sc.scan(ctx, d, false)
 			if !errors.Is(err, errVanished) || d == "/" {
 				if err != nil {

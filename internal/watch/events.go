@@ -78,15 +78,19 @@ func (w *Watcher) markDirty(d string) {
 	w.poke()
 }
 
-// boundLocked keeps the folders waiting for a rescan under MaxPending:
+// boundLocked keeps the names waiting for a rescan under MaxPending:
 // past it, one full rescan replaces them, with every watch set afresh
-// (which folders lost theirs is no longer known).
+// (which folders lost theirs is no longer known). A full rescan covers
+// every folder, but the names whose watches may be gone are kept for it
+// unless every watch is set afresh anyway.
 func (w *Watcher) boundLocked() {
 	if len(w.due.dirs)+len(w.due.lost) > w.opts.MaxPending {
 		w.due.full, w.due.reset = true, true
 	}
 	if w.due.full {
 		clear(w.due.dirs)
+	}
+	if w.due.reset {
 		clear(w.due.lost)
 	}
 }

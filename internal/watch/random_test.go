@@ -20,7 +20,7 @@ func TestRandomDiskChanges(t *testing.T) {
 	if !haveInotify {
 		t.Skip("no inotify")
 	}
-	for seed := uint64(1); seed <= 3; seed++ {
+	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			root, fsys := newShare(t)
 			r := &randomTree{t: t, root: root, spare: t.TempDir(), rnd: rand.New(rand.NewPCG(seed, 17))}

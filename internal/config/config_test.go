@@ -129,6 +129,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"unknown durability", func(c *Config) { c.Durability = "sometimes" }, "durability:"},
 		{"no XML depth", func(c *Config) { c.MaxXMLDepth = 0 }, "max-xml-depth:"},
 		{"XML depth too deep to recurse", func(c *Config) { c.MaxXMLDepth = 1 << 20 }, "max-xml-depth:"},
+		// A rescan every few milliseconds would keep a core walking the tree.
+		{"rescan interval under a second", func(c *Config) { c.RescanInterval = time.Millisecond }, "rescan-interval:"},
+		{"negative rescan interval", func(c *Config) { c.RescanInterval = -time.Hour }, "rescan-interval:"},
 		{"comma in a name the auth header gives", func(c *Config) {
 			c.AuthHeader, c.TrustedProxies = "X-Forwarded-User", []string{"127.0.0.1"}
 			c.Users = []User{{Name: "a,b", Hash: "$2a$10$x"}}

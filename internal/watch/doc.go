@@ -9,7 +9,9 @@
 // member relative to the folder) and merges it by name with the index's
 // children of that folder (IndexChildren, streamed), comparing kind,
 // size, modification time and inode: a restore that puts back the same
-// size and mtime under a new inode is a change. Differences are recorded
+// size and mtime under a new inode is a change. A folder is compared by
+// kind and inode only: its mtime moves with every member added or
+// removed, which those members' own changes record. Differences are recorded
 // in batches (Options.Batch) through RecordChanges. A folder removed on
 // disk is one ChangeRemoved (the store drops its subtree); a new or
 // replaced folder is scanned below. Memory is one folder's listing plus,

@@ -118,6 +118,14 @@ type Config struct {
 	// reopened on SIGHUP. AccessLogFormat is "combined" (Apache's) or "json".
 	AccessLog       string `koanf:"access-log" yaml:"access-log"`
 	AccessLogFormat string `koanf:"access-log-format" yaml:"access-log-format"`
+
+	// Watch puts an inotify watch on every folder of the share, so that
+	// changes made on disk, not through WebDAV, reach the change journal
+	// within moments; RescanInterval is the time between full
+	// reconciling scans while serving (0: only the one at start), which
+	// catch what no watch saw.
+	Watch          bool          `koanf:"watch" yaml:"watch"`
+	RescanInterval time.Duration `koanf:"rescan-interval" yaml:"rescan-interval"`
 }
 
 // User is one account: a bcrypt hash of its password (or, when empty, the
@@ -218,6 +226,9 @@ func Default() Config {
 
 		ChunkedUploadExpiry:      24 * time.Hour,
 		MaxChunkedUploadsPerUser: 16,
+
+		Watch:          true,
+		RescanInterval: time.Hour,
 	}
 }
 
@@ -273,6 +284,7 @@ func (c *Config) validate(serving bool) error {
 	check(c.ChunkedUploadExpiry >= 0, "chunked-upload-expiry", "must not be negative")
 	check(c.MaxChunkedUploadsPerUser >= 0, "max-chunked-uploads-per-user", "must not be negative")
 	check(c.MaxChunkedUploadBytesPerUser >= 0, "max-chunked-upload-bytes-per-user", "must not be negative")
+	check(c.RescanInterval == 0 || c.RescanInterval >= time.Second, "rescan-interval", "must be 0 (only at start) or at least 1s")
 	check(c.MaxConns >= 0, "max-conns", "must not be negative")
 	check(c.ShutdownTimeout >= 0, "shutdown-timeout", "must not be negative")
 	check((c.TLSCert == "") == (c.TLSKey == ""), "tls-cert", "tls-cert and tls-key go together")

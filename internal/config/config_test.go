@@ -141,6 +141,9 @@ func TestValidateNamesTheKey(t *testing.T) {
 		}, "users[0].rules[0].access:"},
 		{"hide pattern malformed", func(c *Config) { c.Hide = []string{"[a-"} }, "hide:"},
 		{"hide pattern with a slash", func(c *Config) { c.Hide = []string{"a/*.tmp"} }, "hide:"},
+		// A rescan every few milliseconds would keep a core walking the tree.
+		{"rescan interval under a second", func(c *Config) { c.RescanInterval = time.Millisecond }, "rescan-interval:"},
+		{"negative rescan interval", func(c *Config) { c.RescanInterval = -time.Hour }, "rescan-interval:"},
 		{"comma in a name the auth header gives", func(c *Config) {
 			c.AuthHeader, c.TrustedProxies = "X-Forwarded-User", []string{"127.0.0.1"}
 			c.Users = []User{{Name: "a,b", Hash: "$2a$10$x"}}

@@ -71,6 +71,8 @@ func AddFlags(fs *pflag.FlagSet, d Config) {
 	fs.Bool("hide-os-junk", d.HideOSJunk, "hide .DS_Store, Thumbs.db, desktop.ini and ._* from listings")
 	fs.StringSlice("hide", d.Hide, "patterns of names left out of listings but reachable by name (path.Match, e.g. '*.tmp,~$*')")
 	fs.Bool("nextcloud-urls", d.NextcloudURLs, "serve the share at Nextcloud's and ownCloud's URLs too (/remote.php/dav/files/USER/, /remote.php/webdav/, status.php, OCS capabilities); =false makes those ordinary paths of the share")
+	fs.Bool("watch", d.Watch, "watch every folder of the share with inotify so changes made on disk, not through WebDAV, reach the change journal at once (=false: only rescan-interval's scans see them)")
+	fs.Duration("rescan-interval", d.RescanInterval, "time between full scans comparing the disk with the change journal while serving; one runs at start either way (0: only at start)")
 	fs.StringSlice("checksums", d.Checksums, "digests computed of every upload and reported as oc:checksums: md5, sha1, adler32, sha256, sha512 (empty: none)")
 }
 

@@ -134,11 +134,13 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.closeAccessLog()
 	defer s.watchReload(ctx)()
+	stopWatch := s.startWatch(ctx) // the start-up scan, before serving
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	stopOps, err := s.startOps(ctx)
 	if err != nil {
 		s.http.Close()
+		stopWatch()
 		return errors.Join(err, s.store.Close())
 	}
 	defer stopOps()
@@ -161,6 +163,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}
+	stopWatch()
 	return errors.Join(serveErr, s.store.Close())
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -9,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // AccessLog writes one line per request, in Apache's combined log format
@@ -249,75 +249,38 @@ func appendLogItem(b []byte, s string) []byte {
 	return b
 }
 
-// appendJSONLine appends e as one JSON object: the combined format's
+// accessJSON is one line of the JSON access log: the combined format's
 // fields, each on its own (the request line in method, uri and proto),
 // plus the duration in milliseconds and the request id.
-func appendJSONLine(b []byte, e *accessEntry) []byte {
-	str := func(b []byte, key, v string) []byte {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
-		return appendJSONString(b, v)
-	}
-	b = append(b, `{"time":"`...)
-	b = e.start.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
-	b = append(b, '"')
-	b = str(b, "host", e.remoteHost())
-	b = str(b, "user", e.user)
-	b = str(b, "method", e.r.Method)
-	b = str(b, "uri", e.r.RequestURI)
-	b = str(b, "proto", e.r.Proto)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(e.status), 10)
-	b = append(b, `,"bytes":`...)
-	b = strconv.AppendInt(b, e.bytes, 10)
-	b = str(b, "referer", e.r.Header.Get("Referer"))
-	b = str(b, "user_agent", e.r.Header.Get("User-Agent"))
-	b = append(b, `,"duration_ms":`...)
-	b = strconv.AppendFloat(b, float64(e.dur.Microseconds())/1000, 'f', 3, 64)
-	b = str(b, "id", e.id)
-	return append(b, "}\n"...)
+type accessJSON struct {
+	Time       string  `json:"time"`
+	Host       string  `json:"host"`
+	User       string  `json:"user"`
+	Method     string  `json:"method"`
+	URI        string  `json:"uri"`
+	Proto      string  `json:"proto"`
+	Status     int     `json:"status"`
+	Bytes      int64   `json:"bytes"`
+	Referer    string  `json:"referer"`
+	UserAgent  string  `json:"user_agent"`
+	DurationMS float64 `json:"duration_ms"`
+	ID         string  `json:"id"`
 }
 
-// appendJSONString appends s as a JSON string as encoding/json writes it:
-// quotes, backslashes and control characters escaped, '<', '>' and '&'
-// too, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, `\n`...)
-			case c == '\r':
-				b = append(b, `\r`...)
-			case c == '\t':
-				b = append(b, `\t`...)
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, `\u202`...)
-			b = append(b, hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
+// appendJSONLine appends e as one line of JSON (accessJSON), written by
+// encoding/json: control characters, U+2028/9 and '<', '>', '&' escaped,
+// invalid UTF-8 replaced by U+FFFD, so no client-chosen byte ends a line.
+func appendJSONLine(b []byte, e *accessEntry) []byte {
+	line, err := json.Marshal(accessJSON{
+		Time: e.start.Format("2006-01-02T15:04:05.000Z07:00"), Host: e.remoteHost(), User: e.user,
+		Method: e.r.Method, URI: e.r.RequestURI, Proto: e.r.Proto, Status: e.status, Bytes: e.bytes,
+		Referer: e.r.Header.Get("Referer"), UserAgent: e.r.Header.Get("User-Agent"),
+		DurationMS: float64(e.dur.Microseconds()) / 1000, ID: e.id,
+	})
+	if err != nil { // strings and numbers always marshal
+		panic(err)
 	}
-	return append(b, '"')
+	return append(append(b, line...), '\n')
 }
 
 // reopenAccessLog reopens the access log file, as SIGHUP does (Reload), so

@@ -88,6 +88,11 @@ type Config struct {
 	// Uploads keeps the folders of Nextcloud's chunked uploads
 	// (ServeUploads); nil turns chunked uploads off (501).
 	Uploads *uploads.Store
+	// MaxSyncResults bounds the members one sync-collection REPORT
+	// answers (sync.go); a client asking for more, or an incremental sync
+	// with more changes, gets 507 on the truncated set with a token to
+	// continue from. 0 means 10,000.
+	MaxSyncResults int
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
 	// one failed and the request was rolled back (a 207 with a failing
@@ -127,6 +132,11 @@ type Handler struct {
 	req  alias
 	nest []alias
 	base string
+	// journal is the store's change journal (nil when it keeps none), and
+	// gate the writes whose entries may be ahead of the tree (journal.go),
+	// shared by every view.
+	journal storage.Journal
+	gate    *gate
 }
 
 // New returns a Handler for cfg.
@@ -150,6 +160,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxPropfindProps <= 0 {
 		cfg.MaxPropfindProps = 256
 	}
+	if cfg.MaxSyncResults <= 0 {
+		cfg.MaxSyncResults = 10000
+	}
 	if cfg.MaxRanges <= 0 {
 		cfg.MaxRanges = 100
 	}
@@ -166,6 +179,11 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, fs: cfg.FS, props: cfg.Store, locks: cfg.Locks, paths: &pathlock.Table{}, owners: &ownerChecks{},
 		sums: sums, ids: &instanceID{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
+	if j, ok := cfg.Store.(storage.Journal); ok {
+		h.journal = j
+	}
+	h.gate = &gate{floors: map[uint64]uint64{}}
+
 	h.engine = &proppatch.Engine{
 		Store:     cfg.Store,
 		Limits:    cfg.Limits,
@@ -292,6 +310,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		return h.handleLock(w, r, p)
 	case "UNLOCK":
 		return h.handleUnlock(w, r, p)
+	case "REPORT":
+		return h.handleReport(w, r, p)
 	}
 	return http.StatusNotImplemented, errors.New("method not supported")
 }
@@ -374,7 +394,7 @@ func (h *Handler) isRoot(p string) bool {
 
 func isWrite(method string) bool {
 	switch method {
-	case "GET", "HEAD", "OPTIONS", "PROPFIND":
+	case "GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT":
 		return false
 	}
 	return true

@@ -47,11 +47,16 @@ func etag(fi fs.FileInfo) string {
 	return string(appendETag(buf[:0], fi))
 }
 
-// appendETag appends etag(fi).
+// appendETag appends etag(fi). A folder with a ctag (taggedDir) adds it,
+// so that its ETag changes whenever anything below it changes.
 func appendETag(b []byte, fi fs.FileInfo) []byte {
 	b = append(b, '"')
 	b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 16)
 	b = strconv.AppendInt(b, fi.Size(), 16)
+	if t, ok := fi.(taggedDir); ok {
+		b = append(b, '-')
+		b = strconv.AppendUint(b, t.tag, 16)
+	}
 	return append(b, '"')
 }
 

@@ -122,12 +122,12 @@ func Open(file string, opts Options) (*Store, error) {
 // initDB creates the buckets and makes the file's directory entry durable.
 func initDB(db *bbolt.DB, dir string) error {
 	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketProps, bucketIntents, bucketLocks, bucketLive} {
+		for _, name := range append([][]byte{bucketProps, bucketIntents, bucketLocks, bucketLive}, journalBucket...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		return initJournal(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("bolt: create buckets: %w", err)

@@ -39,9 +39,25 @@ type Server struct {
 	tls tlsState
 }
 
+// Hooks are what New runs besides the server's own parts.
+type Hooks struct {
+	// Scan, if set, runs once the store is open and interrupted tree
+	// changes are recovered, before anything is served: the reconciling
+	// scan of the tree against the journal's index (internal/watch), so
+	// that changes made on disk while the server was down are journaled
+	// before a client syncs. j is nil for a store without a journal. An
+	// error stops New.
+	Scan func(ctx context.Context, root string, j storage.Journal) error
+}
+
 // New opens the store and binds the listen address; it does not serve yet.
 // cfg must have passed Validate.
 func New(cfg config.Config, log *slog.Logger) (*Server, error) {
+	return NewWithHooks(cfg, log, Hooks{})
+}
+
+// NewWithHooks is New running hooks.
+func NewWithHooks(cfg config.Config, log *slog.Logger, hooks Hooks) (*Server, error) {
 	if err := checkWritable(cfg.Root); err != nil {
 		return nil, err
 	}
@@ -58,6 +74,13 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 	if err := recoverTree(fsys, store, log); err != nil {
 		store.Close()
 		return nil, err
+	}
+	if hooks.Scan != nil {
+		j, _ := store.(storage.Journal)
+		if err := hooks.Scan(context.Background(), cfg.Root, j); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("scan of the tree: %w", err)
+		}
 	}
 	ups, err := openUploads(cfg, log)
 	if err != nil {
@@ -84,6 +107,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxLockOwnerBytes:  cfg.MaxLockOwnerBytes,
 		MaxIfConditions:    cfg.MaxIfConditions,
 		MaxPropfindProps:   cfg.MaxPropfindProps,
+		MaxSyncResults:     cfg.MaxSyncResults,
 		MaxRanges:          cfg.MaxRanges,
 		Limits:             proppatch.Limits{MaxValueBytes: cfg.MaxPropValueBytes, MaxProps: cfg.MaxPropsPerResource},
 		MaxXMLDepth:        cfg.MaxXMLDepth,
@@ -128,6 +152,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	defer stopOps()
 	go s.sweepUploads(ctx)
+	go s.compactJournal(ctx)
 	if s.cfg.Store != "" {
 		go s.recoverShared(ctx)
 	}
@@ -175,6 +200,34 @@ func (s *Server) recoverShared(ctx context.Context) {
 		}
 	})
 }
+
+// compactJournal drops the change journal's entries past its retention
+// (sync-journal-retention, sync-journal-max-entries) at start and hourly,
+// until ctx ends.
+func (s *Server) compactJournal(ctx context.Context) {
+	j, ok := s.store.(storage.Journal)
+	if !ok || s.cfg.SyncJournalRetention == 0 && s.cfg.SyncJournalMaxEntries == 0 {
+		return
+	}
+	compact := func() {
+		var before time.Time
+		if s.cfg.SyncJournalRetention > 0 {
+			before = time.Now().Add(-s.cfg.SyncJournalRetention)
+		}
+		n, err := j.Compact(ctx, before, uint64(s.cfg.SyncJournalMaxEntries))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("compaction of the change journal", "err", err)
+		case n > 0:
+			s.log.Info("compacted the change journal", "entries", n)
+		}
+	}
+	compact()
+	everyUntil(ctx, journalCompactEvery, compact)
+}
+
+// journalCompactEvery is how often the change journal is compacted.
+const journalCompactEvery = time.Hour
 
 // sharedRecoveryEvery is how often a shared-store instance looks for a
 // dead peer's unfinished tree changes (PostgreSQL leases are 30 s).

@@ -134,20 +134,20 @@ func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, su
 	// announced) and makes the record; it runs beside the fsync.
 	var set map[xml.Name][]byte
 	var remove []xml.Name
+	change := storage.Change{Path: p, Kind: storage.ChangeUpsert} // its journal entry
 	settle := func() error {
 		d, err := sums()
 		if err != nil {
 			return err
+		}
+		if st, err := up.Stamp(); err == nil {
+			change.Size, change.MtimeNs, change.Inode = st.Size, st.Mtime, st.Ino
 		}
 		set, remove, id = h.newRecord(up, old, props, d)
 		return nil
 	}
 	wrote := false
 	write := func() error {
-		change := storage.Change{Path: p, Kind: storage.ChangeUpsert}
-		if st, err := up.Stamp(); err == nil {
-			change.Size, change.MtimeNs, change.Inode = st.Size, st.Mtime, st.Ino
-		}
 		if set == nil {
 			return h.record(r.Context(), change)
 		}

@@ -218,3 +218,20 @@ func parseToken(s, id, dir string) (syncToken, error) {
 	}
 	return t, nil
 }
+
+// FormatSyncToken is the sync-token of point seq of the journal id, as
+// the sync-collection REPORT gives it (for tools such as atomdav changes).
+func FormatSyncToken(id string, seq uint64) string {
+	return formatToken(id, syncToken{seq: seq})
+}
+
+// ParseSyncToken reads the point of a sync-token of the journal id; a
+// token of another journal, of a page of an initial sync, or malformed is
+// an error.
+func ParseSyncToken(tok, id string) (uint64, error) {
+	t, err := parseToken(tok, id, "/")
+	if err == nil && t.resume != "" {
+		err = errors.New("the sync-token of a page of an initial sync names no point to read changes from")
+	}
+	return t.seq, err
+}

@@ -273,6 +273,9 @@ func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
 		if c.Seq > s.point {
 			return errStopRead
 		}
+		if replaced(c, s.dir) {
+			return errInvalidToken(fmt.Errorf("%s was removed, or moved or copied in, since the sync-token", c.Path))
+		}
 		m, ok := s.memberOf(c)
 		if !ok {
 			upto = c.Seq
@@ -317,6 +320,17 @@ func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
 		return upto, errFull
 	}
 	return s.point, nil
+}
+
+// replaced reports whether c removed or replaced the collection dir (or
+// a folder above it) as a whole: its members' changes are not in the
+// journal one by one, so a token from before it cannot be answered from
+// it, and the client syncs afresh (403 valid-sync-token).
+func replaced(c storage.Change, dir string) bool {
+	if c.Path != dir && !within(dir, c.Path) {
+		return false
+	}
+	return c.Kind == storage.ChangeRemoved || c.Subtree
 }
 
 // errStopRead ends a read of the journal at the sync point answered.

@@ -281,15 +281,28 @@ func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
 			upto = c.Seq
 			return nil
 		}
-		pm := seen[m.Path]
-		if pm == nil {
-			if len(order) >= s.max {
-				return errFull
+		// At sync-level infinite the folders between dir and the member
+		// changed too: their ETags moved with it.
+		var members []storage.Change
+		if s.req.infinite {
+			for q := path.Dir(m.Path); q != s.dir && within(q, s.dir); q = path.Dir(q) {
+				if seen[q] == nil {
+					members = append(members, storage.Change{Path: q, Kind: storage.ChangeUpsert, Dir: true})
+				}
 			}
-			pm = &pending{}
-			seen[m.Path] = pm
-			order = append(order, m.Path)
+			slices.Reverse(members)
 		}
+		if seen[m.Path] == nil {
+			members = append(members, m)
+		}
+		if len(order)+len(members) > s.max {
+			return errFull
+		}
+		for _, n := range members {
+			seen[n.Path] = &pending{}
+			order = append(order, n.Path)
+		}
+		pm := seen[m.Path]
 		pm.dir = pm.dir || m.Dir
 		pm.subtree = pm.subtree || m.Subtree && m.Kind == storage.ChangeUpsert
 		upto = c.Seq

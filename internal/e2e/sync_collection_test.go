@@ -167,7 +167,7 @@ func TestSyncCollectionChanges(t *testing.T) {
 	want(t, s.do(t, "MOVE", "/a/src", "", "Destination", s.URL+"/a/dst"), http.StatusCreated, "MOVE")
 
 	next := s.sync(t, "/", first.Token, "infinite", 0, "D:getetag", "Z:p xmlns:Z=\""+nsZ+"\"")
-	wantMembers(t, next, map[string]int{"/a/new.txt": 200, "/a/keep.txt": 200, "/a/gone.txt": 404, "/a/made/": 200,
+	wantMembers(t, next, map[string]int{"/a/": 200, "/a/new.txt": 200, "/a/keep.txt": 200, "/a/gone.txt": 404, "/a/made/": 200,
 		"/a/src/": 404, "/a/dst/": 200, "/a/dst/x.txt": 200}, "sync after changes")
 	if next.Members["/a/keep.txt"].Props["p"] != "v" || next.Members["/a/new.txt"].Props["getetag"] == "" {
 		t.Errorf("members without the properties asked for: %+v", next.Members)
@@ -246,8 +246,8 @@ func TestSyncCollectionLimit(t *testing.T) {
 		s.put(t, fmt.Sprintf("/b/sub/n%d", i), "y")
 	}
 	changed, pages := s.syncAll(t, "/", all.Token, "infinite", 3)
-	if len(changed.Members) != 7 || pages != 3 {
-		t.Errorf("changes by 3: %d members in %d pages, want 7 in 3: %v", len(changed.Members), pages, changed.Order)
+	if len(changed.Members) != 9 || pages != 3 {
+		t.Errorf("changes by 3: %d members in %d pages, want 9 (7 files and their 2 folders) in 3: %v", len(changed.Members), pages, changed.Order)
 	}
 	if next := s.sync(t, "/", changed.Token, "infinite", 0); len(next.Members) != 0 {
 		t.Errorf("after the last page: %v", next.Order)
@@ -331,8 +331,9 @@ func makeBigTree(t testing.TB, dir string) {
 }
 
 // TestSyncCollectionLargeTree checks, on a tree of 100,000 files, that a
-// sync after one deep change answers exactly that change (level infinite)
-// or the one top folder holding it (level 1), and that the folders' ETags
+// sync after one deep change answers exactly that change (level infinite:
+// the file and the folders above it, whose ETags moved with it) or the one
+// top folder holding it (level 1), and that the folders' ETags
 // and ctags move with it above it and nowhere else, though the folder's
 // own modification time does not change; the If header compares them.
 func TestSyncCollectionLargeTree(t *testing.T) {
@@ -347,7 +348,7 @@ func TestSyncCollectionLargeTree(t *testing.T) {
 	before := s.folderTags(t, "/")
 	s.put(t, "/d050/sub/f0500", "changed")
 	deep := s.sync(t, "/", tok, "infinite", 0, "D:getetag", "D:getcontentlength")
-	wantMembers(t, deep, map[string]int{"/d050/sub/f0500": 200}, "sync-level infinite after one change")
+	wantMembers(t, deep, map[string]int{"/d050/": 200, "/d050/sub/": 200, "/d050/sub/f0500": 200}, "sync-level infinite after one change")
 	if got := deep.Members["/d050/sub/f0500"].Props["getcontentlength"]; got != "7" {
 		t.Errorf("the changed file's getcontentlength = %q, want 7", got)
 	}
@@ -380,7 +381,7 @@ func BenchmarkSyncVersusWalk(b *testing.B) {
 	s.put(b, "/d050/sub/f0501", "changed")
 	b.Run("sync-collection", func(b *testing.B) {
 		for b.Loop() {
-			if a := s.sync(b, "/", tok, "infinite", 0); len(a.Members) != 1 {
+			if a := s.sync(b, "/", tok, "infinite", 0); len(a.Members) != 3 {
 				b.Fatalf("sync answered %v", a.Order)
 			}
 		}

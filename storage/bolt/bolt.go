@@ -60,6 +60,13 @@ type Store struct {
 	// that a request on an unlocked share reads no lock table (see
 	// noLocks). Only the writer goroutine (and Open) changes it.
 	mayHaveLocks atomic.Bool
+	// syncPoint is the journal's last committed sequence number, set by
+	// the writer after each commit (and by Open), so that SyncPoint, which
+	// every journaled write and sync asks, reads no transaction.
+	syncPoint atomic.Uint64
+	// jw gathers the journal entries of the group being committed; only
+	// the writer goroutine uses it.
+	jw journalWriter
 	// memo keeps the lock records decoded, for the lock table read of
 	// every request.
 	memo lockMemo
@@ -110,6 +117,7 @@ func Open(file string, opts Options) (*Store, error) {
 	}
 	if err := db.View(func(tx *bbolt.Tx) error {
 		s.mayHaveLocks.Store(hasLocks(tx))
+		s.syncPoint.Store(tx.Bucket(bucketJournal).Sequence())
 		return nil
 	}); err != nil {
 		_ = db.Close()

@@ -78,7 +78,7 @@ func (s *Store) CompleteIntent(ctx context.Context, id uint64) error {
 		if err := applyIntent(b, rec); err != nil {
 			return err
 		}
-		if err := journalIntent(b, rec); err != nil {
+		if err := s.journalIntent(b, rec); err != nil {
 			return err
 		}
 		return intents(b).Delete(intentKey(id))

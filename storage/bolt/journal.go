@@ -51,7 +51,7 @@ func (s *Store) RecordChanges(ctx context.Context, changes []storage.Change) (ui
 	var seq uint64
 	err := s.submit(ctx, func(b *bbolt.Bucket) error {
 		var err error
-		seq, err = record(b.Tx(), changes)
+		seq, err = s.jw.record(b.Tx(), changes)
 		return err
 	})
 	return seq, err
@@ -59,7 +59,7 @@ func (s *Store) RecordChanges(ctx context.Context, changes []storage.Change) (ui
 
 // journaled wraps apply so that it also records the changes ctx carries
 // (storage.WithChanges), in the same transaction.
-func journaled(ctx context.Context, apply func(*bbolt.Bucket) error) (func(*bbolt.Bucket) error, error) {
+func (s *Store) journaled(ctx context.Context, apply func(*bbolt.Bucket) error) (func(*bbolt.Bucket) error, error) {
 	changes := storage.ChangesOf(ctx)
 	if len(changes) == 0 {
 		return apply, nil
@@ -71,44 +71,90 @@ func journaled(ctx context.Context, apply func(*bbolt.Bucket) error) (func(*bbol
 		if err := apply(b); err != nil {
 			return err
 		}
-		_, err := record(b.Tx(), changes)
+		_, err := s.jw.record(b.Tx(), changes)
 		return err
 	}, nil
 }
 
-// record appends changes to the journal, updates the index and moves the
-// ctags, in tx. It returns the sync point after them.
-func record(tx *bbolt.Tx, changes []storage.Change) (uint64, error) {
-	jb, ib, cb := tx.Bucket(bucketJournal), tx.Bucket(bucketIndex), tx.Bucket(bucketCtags)
-	now := time.Now().UnixNano()
-	tags := make(map[string]uint64, 4)
-	var seq uint64
+// journalWriter gathers the journal entries and ctag moves of one group
+// commit, for the writer goroutine alone: the index is changed as each
+// write is applied (later writes of the group read it), but the group's
+// entries go to the journal as one record, keyed by the first one's
+// sequence number, and each folder's ctag is written once, when the
+// transaction is about to commit (flush). A record per entry, and a ctag
+// put per entry and ancestor, made every commit rewrite more B+tree pages
+// than the properties it journals.
+type journalWriter struct {
+	first, next uint64 // the group's sequence numbers: [first, next); 0 before its first entry
+	now         int64
+	buf         []byte            // the group's entries: uvarint length, storage.EncodeChange
+	tags        map[string]uint64 // folder → its new ctag
+}
+
+// reset starts a transaction's group.
+func (jw *journalWriter) reset() {
+	jw.first, jw.next, jw.buf = 0, 0, jw.buf[:0]
+	clear(jw.tags)
+}
+
+// record numbers changes, adds them to the group and updates the index.
+// It returns the sync point after them.
+func (jw *journalWriter) record(tx *bbolt.Tx, changes []storage.Change) (uint64, error) {
+	if jw.first == 0 {
+		jw.first = tx.Bucket(bucketJournal).Sequence() + 1
+		jw.next, jw.now = jw.first, time.Now().UnixNano()
+		if jw.tags == nil {
+			jw.tags = map[string]uint64{}
+		}
+	}
+	ib, cb := tx.Bucket(bucketIndex), tx.Bucket(bucketCtags)
 	for _, c := range changes {
-		var err error
-		if seq, err = jb.NextSequence(); err != nil {
-			return 0, err
-		}
-		c.Seq, c.UnixNs = seq, now
-		if err := jb.Put(binary.BigEndian.AppendUint64(nil, seq), storage.EncodeChange(c)); err != nil {
-			return 0, err
-		}
+		c.Seq, c.UnixNs = jw.next, jw.now
+		jw.next++
+		e := storage.EncodeChange(c)
+		jw.buf = binary.AppendUvarint(jw.buf, uint64(len(e)))
+		jw.buf = append(jw.buf, e...)
 		if err := indexChange(ib, cb, c); err != nil {
 			return 0, err
 		}
+		if c.Kind == storage.ChangeRemoved { // its subtree's ctags are gone
+			for dir := range jw.tags {
+				if dir == c.Path || storage.IsBelow(dir, c.Path) {
+					delete(jw.tags, dir)
+				}
+			}
+		}
 		if c.Kind == storage.ChangeUpsert && c.Dir {
-			tags[c.Path] = seq
+			jw.tags[c.Path] = c.Seq
 		}
-		storage.Ancestors(c.Path, func(dir string) { tags[dir] = seq })
+		storage.Ancestors(c.Path, func(dir string) { jw.tags[dir] = c.Seq })
 	}
-	for dir, seq := range tags {
-		if err := cb.Put([]byte(ownPrefix(dir)), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
-			return 0, err
-		}
-	}
-	return jb.Sequence(), nil
+	return jw.next - 1, nil
 }
 
-// indexChange makes the index hold c's view of its path.
+// flush writes the group's journal record and ctags into tx.
+func (jw *journalWriter) flush(tx *bbolt.Tx) error {
+	if jw.first == 0 {
+		return nil
+	}
+	jb, cb := tx.Bucket(bucketJournal), tx.Bucket(bucketCtags)
+	jb.FillPercent = 1 // appended in key order: full pages
+	if err := jb.SetSequence(jw.next - 1); err != nil {
+		return err
+	}
+	if err := jb.Put(binary.BigEndian.AppendUint64(nil, jw.first), bytes.Clone(jw.buf)); err != nil {
+		return err
+	}
+	for dir, seq := range jw.tags {
+		if err := cb.Put([]byte(ownPrefix(dir)), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexChange makes the index hold c's view of its path. An entry that
+// would not change is not rewritten (a PROPPATCH changes no size or time).
 func indexChange(ib, cb *bbolt.Bucket, c storage.Change) error {
 	k := []byte(ownPrefix(c.Path))
 	if err := checkKey(k); err != nil {
@@ -120,16 +166,21 @@ func indexChange(ib, cb *bbolt.Bucket, c storage.Change) error {
 		}
 		return deleteKeys(cb, subtreeKeys(cb, c.Path))
 	}
-	if c.Subtree && ib.Get(k) != nil {
+	old := ib.Get(k)
+	if c.Subtree && old != nil {
 		return nil // moved or copied in by applyIntent, with its members
 	}
 	c.Seq, c.UnixNs, c.Subtree = 0, 0, false
-	return ib.Put(k, storage.EncodeChange(c))
+	v := storage.EncodeChange(c)
+	if bytes.Equal(old, v) {
+		return nil
+	}
+	return ib.Put(k, v)
 }
 
 // journalIntent moves the index and ctags of an intent's tree change and
 // records its changes, in the transaction completing it.
-func journalIntent(b *bbolt.Bucket, rec intentRecord) error {
+func (s *Store) journalIntent(b *bbolt.Bucket, rec intentRecord) error {
 	tx := b.Tx()
 	ib, cb := tx.Bucket(bucketIndex), tx.Bucket(bucketCtags)
 	dir := false
@@ -146,7 +197,7 @@ func journalIntent(b *bbolt.Bucket, rec intentRecord) error {
 		}
 	}
 	in := storage.Intent{Op: rec.Op, Src: rec.Src, Dst: rec.Dst, Depth0: rec.Depth0}
-	_, err := record(tx, storage.IntentChanges(in, dir))
+	_, err := s.jw.record(tx, storage.IntentChanges(in, dir))
 	return err
 }
 
@@ -183,35 +234,71 @@ func (s *Store) ChangesSince(ctx context.Context, since uint64, fn func(storage.
 	return end, nil
 }
 
-// journalBatch reads up to journalBatch entries from seq from on, up to end.
+// journalBatch reads about journalBatch entries, those from seq from on up
+// to end: the group records holding them.
 func (s *Store) journalBatch(ctx context.Context, from, end uint64) ([]storage.Change, error) {
 	var out []storage.Change
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketJournal).Cursor()
-		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from)); k != nil && len(out) < journalBatch; k, v = c.Next() {
-			seq := u64(k)
-			if seq > end {
-				break
+		k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from))
+		if k == nil || u64(k) > from { // from may lie in the group before
+			if pk, pv := c.Prev(); pk != nil {
+				k, v = pk, pv
+			} else if k == nil {
+				k, v = c.First()
+			} else {
+				k, v = c.Next()
 			}
-			ch, err := storage.DecodeChange(seq, v)
+		}
+		for ; k != nil && len(out) < journalBatch; k, v = c.Next() {
+			group, err := decodeGroup(u64(k), v)
 			if err != nil {
 				return err
 			}
-			out = append(out, ch)
+			for _, ch := range group {
+				if ch.Seq > end {
+					return nil
+				}
+				if ch.Seq >= from {
+					out = append(out, ch)
+				}
+			}
 		}
 		return nil
 	})
 	return out, err
 }
 
-// SyncPoint is the sequence number of the last journal entry committed.
+// decodeGroup reads a group record of entries numbered from first.
+func decodeGroup(first uint64, v []byte) ([]storage.Change, error) {
+	var out []storage.Change
+	for seq := first; len(v) > 0; seq++ {
+		n, w := binary.Uvarint(v)
+		if w <= 0 || uint64(len(v)-w) < n {
+			return nil, fmt.Errorf("bolt: malformed journal record %d", first)
+		}
+		c, err := storage.DecodeChange(seq, v[w:w+int(n)])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+		v = v[w+int(n):]
+	}
+	return out, nil
+}
+
+// SyncPoint is the sequence number of the last journal entry committed,
+// as the writer noted it after the commit.
 func (s *Store) SyncPoint(ctx context.Context) (uint64, error) {
-	var seq uint64
-	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
-		seq = tx.Bucket(bucketJournal).Sequence()
-		return nil
-	})
-	return seq, err
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, storage.ErrClosed
+	}
+	return s.syncPoint.Load(), nil
 }
 
 // IndexChildren calls fn for each direct child of dir in the index, in
@@ -294,40 +381,41 @@ func (s *Store) FolderTags(ctx context.Context, dir string, fn func(path string,
 }
 
 // Compact drops the entries older than olderThan or beyond the newest
-// keep, a bounded number per commit.
+// keep, a group record at a time (a record goes when its last entry may),
+// a bounded number per commit.
 func (s *Store) Compact(ctx context.Context, olderThan time.Time, keep uint64) (int, error) {
 	cut := olderThan.UnixNano()
 	total := 0
 	for {
-		n := 0
+		n, groups := 0, 0
 		err := s.submit(ctx, func(b *bbolt.Bucket) error {
-			n = 0
+			n, groups = 0, 0
 			tx := b.Tx()
 			jb := tx.Bucket(bucketJournal)
 			end := jb.Sequence()
 			var last uint64
 			c := jb.Cursor()
-			for k, v := c.First(); k != nil && n < compactBatch; k, v = c.First() {
-				seq := u64(k)
-				ch, err := storage.DecodeChange(seq, v)
-				if err != nil {
-					return err
+			for k, v := c.First(); k != nil && groups < compactBatch; k, v = c.First() {
+				group, err := decodeGroup(u64(k), v)
+				if err != nil || len(group) == 0 {
+					return fmt.Errorf("compact: %w", err)
 				}
-				if ch.UnixNs >= cut && (keep == 0 || end-seq < keep) {
+				tail := group[len(group)-1]
+				if tail.UnixNs >= cut && (keep == 0 || end-tail.Seq < keep) {
 					break
 				}
 				if err := c.Delete(); err != nil {
 					return err
 				}
-				last, n = seq, n+1
+				last, n, groups = tail.Seq, n+len(group), groups+1
 			}
-			if n == 0 {
+			if groups == 0 {
 				return nil
 			}
 			return tx.Bucket(bucketJMeta).Put(keyHorizon, binary.BigEndian.AppendUint64(nil, last))
 		})
 		total += n
-		if err != nil || n < compactBatch {
+		if err != nil || groups < compactBatch {
 			return total, err
 		}
 	}

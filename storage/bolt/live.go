@@ -45,7 +45,7 @@ func (s *Store) PatchPropsLive(ctx context.Context, path string, set map[xml.Nam
 	if err != nil {
 		return err
 	}
-	apply, err := journaled(ctx, func(b *bbolt.Bucket) error {
+	apply, err := s.journaled(ctx, func(b *bbolt.Bucket) error {
 		if err := putThenDelete(b.Tx().Bucket(bucketLive), recs, nil); err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]
 	if err != nil {
 		return err
 	}
-	apply, err := journaled(ctx, func(b *bbolt.Bucket) error {
+	apply, err := s.journaled(ctx, func(b *bbolt.Bucket) error {
 		return putThenDelete(b, puts, dels)
 	})
 	if err != nil {
@@ -177,7 +177,7 @@ func (s *Store) PatchPropsIf(ctx context.Context, path string, set map[xml.Name]
 		return err
 	}
 	own := ownPrefix(path)
-	apply, err := journaled(ctx, func(b *bbolt.Bucket) error {
+	apply, err := s.journaled(ctx, func(b *bbolt.Bucket) error {
 		n := 0
 		scan(b, own, func(_, _ []byte) { n++ })
 		names := func() []xml.Name {

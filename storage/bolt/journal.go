@@ -48,6 +48,9 @@ func (s *Store) RecordChanges(ctx context.Context, changes []storage.Change) (ui
 	if err := storage.CheckChanges(changes); err != nil {
 		return 0, err
 	}
+	if len(changes) == 0 {
+		return s.SyncPoint(ctx)
+	}
 	var seq uint64
 	err := s.submit(ctx, func(b *bbolt.Bucket) error {
 		var err error

@@ -155,7 +155,7 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 		return fs.ErrPermission
 	}
 	if f.bare(ctx, local, name) {
-		if err := f.journal(ctx, storage.Intent{Op: storage.OpDelete, Src: path.Clean("/" + name)}); err != nil {
+		if err := f.journal(ctx, storage.Intent{Op: storage.OpDelete, Src: path.Clean("/" + name)}, local); err != nil {
 			return err
 		}
 		if err := os.Remove(local); err != nil {
@@ -219,7 +219,7 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 		return fs.ErrPermission
 	}
 	if f.bare(ctx, src, oldName) && f.bare(ctx, dst, newName) {
-		if err := f.journal(ctx, storage.Intent{Op: storage.OpMove, Src: path.Clean("/" + oldName), Dst: path.Clean("/" + newName)}); err != nil {
+		if err := f.journal(ctx, storage.Intent{Op: storage.OpMove, Src: path.Clean("/" + oldName), Dst: path.Clean("/" + newName)}, src); err != nil {
 			return err
 		}
 		if err := os.Rename(src, dst); err != nil {
@@ -249,13 +249,22 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 // journal records, before a bare change of the tree (no intent), the
 // change it is about to make in the store's journal if it keeps one: a
 // crash after it leaves a spurious entry, never a change missing from the
-// journal. A bare resource is never a collection.
-func (f *FS) journal(ctx context.Context, in storage.Intent) error {
+// journal. A bare resource is never a collection; localSrc is the source's
+// local path, whose stamp a rename keeps.
+func (f *FS) journal(ctx context.Context, in storage.Intent, localSrc string) error {
 	j, ok := f.store.(storage.Journal)
 	if !ok {
 		return nil
 	}
-	_, err := j.RecordChanges(ctx, storage.IntentChanges(in, false))
+	changes := storage.IntentChanges(in, false)
+	if in.Op == storage.OpMove { // the rename keeps the file's stamp: the index learns it
+		if fi, err := os.Lstat(localSrc); err == nil {
+			if st, ok := StampOf(fi); ok {
+				changes[1].Size, changes[1].MtimeNs, changes[1].Inode = st.Size, st.Mtime, st.Ino
+			}
+		}
+	}
+	_, err := j.RecordChanges(ctx, changes)
 	return err
 }
 

@@ -67,6 +67,9 @@ type Store struct {
 	// jw gathers the journal entries of the group being committed; only
 	// the writer goroutine uses it.
 	jw journalWriter
+	// tags are the folders' ctags moved since the last checkpoint
+	// (ctags.go).
+	tags pendingTags
 	// memo keeps the lock records decoded, for the lock table read of
 	// every request.
 	memo lockMemo
@@ -122,6 +125,10 @@ func Open(file string, opts Options) (*Store, error) {
 	}); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", file, err)
+	}
+	if err := s.replayTags(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: replay of the ctags: %w", file, err)
 	}
 	go s.run()
 	return s, nil

@@ -180,7 +180,7 @@ func (s *Store) update(group []*write) ([]error, error) {
 		if applied == 0 {
 			return errAllRefused
 		}
-		if err := s.jw.flush(tx); err != nil {
+		if err := s.flushJournal(tx); err != nil {
 			return err
 		}
 		sp = tx.Bucket(bucketJournal).Sequence()
@@ -200,6 +200,7 @@ func (s *Store) update(group []*write) ([]error, error) {
 	if !locked {
 		s.mayHaveLocks.Store(false)
 	}
+	s.committedJournal()
 	s.syncPoint.Store(sp) // before any write of the group is answered
 	s.txns.Add(1)
 	if s.onCommit != nil {

@@ -91,12 +91,14 @@ type journalWriter struct {
 	first, next uint64 // the group's sequence numbers: [first, next); 0 before its first entry
 	now         int64
 	buf         []byte            // the group's entries: uvarint length, storage.EncodeChange
-	tags        map[string]uint64 // folder → its new ctag
+	tags        map[string]uint64 // folder → its new ctag (ctags.go)
+	removed     []string          // paths removed, whose tags go with them
+	ckpt        bool              // the group checkpoints the ctags
 }
 
 // reset starts a transaction's group.
 func (jw *journalWriter) reset() {
-	jw.first, jw.next, jw.buf = 0, 0, jw.buf[:0]
+	jw.first, jw.next, jw.buf, jw.removed, jw.ckpt = 0, 0, jw.buf[:0], jw.removed[:0], false
 	clear(jw.tags)
 }
 
@@ -120,40 +122,41 @@ func (jw *journalWriter) record(tx *bbolt.Tx, changes []storage.Change) (uint64,
 		if err := indexChange(ib, cb, c); err != nil {
 			return 0, err
 		}
-		if c.Kind == storage.ChangeRemoved { // its subtree's ctags are gone
-			for dir := range jw.tags {
-				if dir == c.Path || storage.IsBelow(dir, c.Path) {
-					delete(jw.tags, dir)
-				}
-			}
-		}
-		if c.Kind == storage.ChangeUpsert && c.Dir {
-			jw.tags[c.Path] = c.Seq
-		}
-		storage.Ancestors(c.Path, func(dir string) { jw.tags[dir] = c.Seq })
+		tagsOf(c, &jw.removed, jw.tags)
 	}
 	return jw.next - 1, nil
 }
 
-// flush writes the group's journal record and ctags into tx.
-func (jw *journalWriter) flush(tx *bbolt.Tx) error {
-	if jw.first == 0 {
-		return nil
-	}
-	jb, cb := tx.Bucket(bucketJournal), tx.Bucket(bucketCtags)
-	jb.FillPercent = 1 // appended in key order: full pages
-	if err := jb.SetSequence(jw.next - 1); err != nil {
-		return err
-	}
-	if err := jb.Put(binary.BigEndian.AppendUint64(nil, jw.first), bytes.Clone(jw.buf)); err != nil {
-		return err
-	}
-	for dir, seq := range jw.tags {
-		if err := cb.Put([]byte(ownPrefix(dir)), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+// flushJournal writes the group's journal record into tx, and the ctags
+// when a checkpoint is due (ctags.go).
+func (s *Store) flushJournal(tx *bbolt.Tx) error {
+	jw := &s.jw
+	if jw.first != 0 {
+		jb := tx.Bucket(bucketJournal)
+		jb.FillPercent = 1 // appended in key order: full pages
+		if err := jb.SetSequence(jw.next - 1); err != nil {
+			return err
+		}
+		if err := jb.Put(binary.BigEndian.AppendUint64(nil, jw.first), bytes.Clone(jw.buf)); err != nil {
 			return err
 		}
 	}
+	if jw.ckpt || jw.first != 0 && s.tags.due(len(jw.tags)) {
+		jw.ckpt = true // asked for by Compact, or due
+		return s.checkpoint(tx)
+	}
 	return nil
+}
+
+// committedJournal makes the group's ctags visible once its commit is on
+// disk: pending, or all written by its checkpoint.
+func (s *Store) committedJournal() {
+	switch jw := &s.jw; {
+	case jw.ckpt:
+		s.tags.reset(time.Now())
+	case jw.first != 0:
+		s.tags.apply(jw.removed, jw.tags)
+	}
 }
 
 // indexChange makes the index hold c's view of its path. An entry that
@@ -167,7 +170,7 @@ func indexChange(ib, cb *bbolt.Bucket, c storage.Change) error {
 		if err := deleteKeys(ib, subtreeKeys(ib, c.Path)); err != nil {
 			return err
 		}
-		return deleteKeys(cb, subtreeKeys(cb, c.Path))
+		return deleteKeys(cb, subtreeKeys(cb, c.Path)) // none for a file: no page rewritten
 	}
 	old := ib.Get(k)
 	if c.Subtree && old != nil {
@@ -193,6 +196,9 @@ func (s *Store) journalIntent(b *bbolt.Bucket, rec intentRecord) error {
 		}
 	}
 	if rec.Op != storage.OpDelete {
+		if err := s.persistUnder(tx, rec.Src); err != nil {
+			return err
+		}
 		for _, bk := range []*bbolt.Bucket{ib, cb} {
 			if err := copyTree(bk, rec.Src, rec.Dst, rec.Op == storage.OpMove); err != nil {
 				return err
@@ -355,6 +361,12 @@ func (s *Store) FolderTag(ctx context.Context, dir string) (uint64, error) {
 	if err := storage.CheckPaths(dir); err != nil {
 		return 0, err
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if t, ok := s.tags.get(dir); ok {
+		return t, nil
+	}
 	var tag uint64
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
 		tag = u64(tx.Bucket(bucketCtags).Get([]byte(ownPrefix(dir))))
@@ -368,19 +380,35 @@ func (s *Store) FolderTags(ctx context.Context, dir string, fn func(path string,
 	if err := storage.CheckPaths(dir); err != nil {
 		return err
 	}
-	return s.viewTx(ctx, func(tx *bbolt.Tx) error {
+	tags := map[string]uint64{}
+	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
 		cb := tx.Bucket(bucketCtags)
 		own := ownPrefix(dir)
 		if v := cb.Get([]byte(own)); v != nil {
-			fn(dir, u64(v))
+			tags[dir] = u64(v)
 		}
 		scan(cb, dirKey(dir)+sepParent, func(k, v []byte) {
 			if string(k) != own {
-				fn(ownPath(k), u64(v))
+				tags[ownPath(k)] = u64(v)
 			}
 		})
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if t, ok := s.tags.get(dir); ok {
+		tags[dir] = t
+	}
+	s.tags.children(dir, func(p string, t uint64) {
+		if p != dir { // the root is its own parent
+			tags[p] = t
+		}
+	})
+	for p, t := range tags {
+		fn(p, t)
+	}
+	return nil
 }
 
 // Compact drops the entries older than olderThan or beyond the newest
@@ -396,6 +424,10 @@ func (s *Store) Compact(ctx context.Context, olderThan time.Time, keep uint64) (
 			tx := b.Tx()
 			jb := tx.Bucket(bucketJournal)
 			end := jb.Sequence()
+			// The group checkpoints the ctags at its end, past end: the
+			// journal up to end is no longer their log.
+			s.jw.ckpt = true
+			tagsAt := end
 			var last uint64
 			c := jb.Cursor()
 			for k, v := c.First(); k != nil && groups < compactBatch; k, v = c.First() {
@@ -404,7 +436,7 @@ func (s *Store) Compact(ctx context.Context, olderThan time.Time, keep uint64) (
 					return fmt.Errorf("compact: %w", err)
 				}
 				tail := group[len(group)-1]
-				if tail.UnixNs >= cut && (keep == 0 || end-tail.Seq < keep) {
+				if tail.Seq > tagsAt || tail.UnixNs >= cut && (keep == 0 || end-tail.Seq < keep) {
 					break
 				}
 				if err := c.Delete(); err != nil {

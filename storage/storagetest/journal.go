@@ -260,13 +260,30 @@ func testJournalPersistence(t *testing.T, open Opener) {
 	s := open(t, dir)
 	j := s.(storage.Journal)
 	record(t, j, upsert("/a", false), removal("/b"))
+	record(t, j, upsert("/d/e/f", false), upsert("/g/h", true))
+	if _, err := j.Compact(context.Background(), time.Time{}, 0); err != nil { // may checkpoint what it keeps
+		t.Fatal(err)
+	}
+	record(t, j, upsert("/d/x", false), removal("/g"), upsert("/k/l", true))
 	id, _ := j.JournalID(context.Background())
+	tags := map[string]uint64{}
+	for _, p := range []string{"/", "/d", "/d/e", "/g", "/g/h", "/k", "/k/l"} {
+		tags[p] = tagOf(t, j, p)
+	}
+	if tags["/d"] <= tags["/d/e"] || tags["/g"] != 0 || tags["/g/h"] != 0 || tags["/k/l"] == 0 {
+		t.Errorf("tags before reopening: %v", tags)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	j = openIn(t, open, dir).(storage.Journal)
-	if got, _ := since(t, j, 0); !slices.Equal(got, []string{"1 /a", "2 /b"}) {
+	if got, _ := since(t, j, 0); !slices.Equal(got, []string{"1 /a", "2 /b", "1 /d/e/f", "1 /g/h", "1 /d/x", "2 /g", "1 /k/l"}) {
 		t.Errorf("after reopening: %q", got)
+	}
+	for p, want := range tags {
+		if got := tagOf(t, j, p); got != want {
+			t.Errorf("FolderTag(%s) after reopening = %d, want %d", p, got, want)
+		}
 	}
 	if id2, _ := j.JournalID(context.Background()); id2 != id {
 		t.Errorf("JournalID changed on reopening: %q then %q", id, id2)

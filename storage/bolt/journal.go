@@ -361,18 +361,15 @@ func (s *Store) FolderTag(ctx context.Context, dir string) (uint64, error) {
 	if err := storage.CheckPaths(dir); err != nil {
 		return 0, err
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if t, ok := s.tags.get(dir); ok {
-		return t, nil
-	}
+	// The pending tag is read first: a checkpoint between the two reads
+	// moves it to the bucket. Tags only grow, so the larger is the latest.
+	pending, _ := s.tags.get(dir)
 	var tag uint64
 	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
 		tag = u64(tx.Bucket(bucketCtags).Get([]byte(ownPrefix(dir))))
 		return nil
 	})
-	return tag, err
+	return max(tag, pending), err
 }
 
 // FolderTags calls fn with the ctags of dir and its direct children.
@@ -380,23 +377,8 @@ func (s *Store) FolderTags(ctx context.Context, dir string, fn func(path string,
 	if err := storage.CheckPaths(dir); err != nil {
 		return err
 	}
+	// Pending tags first, then the bucket's; the larger wins (see FolderTag).
 	tags := map[string]uint64{}
-	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
-		cb := tx.Bucket(bucketCtags)
-		own := ownPrefix(dir)
-		if v := cb.Get([]byte(own)); v != nil {
-			tags[dir] = u64(v)
-		}
-		scan(cb, dirKey(dir)+sepParent, func(k, v []byte) {
-			if string(k) != own {
-				tags[ownPath(k)] = u64(v)
-			}
-		})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	if t, ok := s.tags.get(dir); ok {
 		tags[dir] = t
 	}
@@ -405,6 +387,23 @@ func (s *Store) FolderTags(ctx context.Context, dir string, fn func(path string,
 			tags[p] = t
 		}
 	})
+	err := s.viewTx(ctx, func(tx *bbolt.Tx) error {
+		cb := tx.Bucket(bucketCtags)
+		own := ownPrefix(dir)
+		if v := cb.Get([]byte(own)); v != nil {
+			tags[dir] = max(tags[dir], u64(v))
+		}
+		scan(cb, dirKey(dir)+sepParent, func(k, v []byte) {
+			if string(k) != own {
+				p := ownPath(k)
+				tags[p] = max(tags[p], u64(v))
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	for p, t := range tags {
 		fn(p, t)
 	}

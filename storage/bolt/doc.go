@@ -19,14 +19,18 @@
 // clearing costs a request no fsync of its own.
 //
 // The change journal (storage.Journal, journal.go) is four buckets:
-// "journal" holds the entries keyed by sequence number (big-endian; the
-// bucket's sequence is the sync point), "index" the last known state of
-// each path and "ctags" each folder's tag, both keyed by the resource's own
-// prefix so that a folder's children and a subtree are key ranges as in
-// "props", and "jmeta" the journal's id and compacted horizon. Entries are
-// written by the group-commit writer in the transaction of the change they
-// describe (PatchProps with storage.WithChanges, CompleteIntent), so the
-// single writer numbers them in commit order. ChangesSince and
+// "journal" holds the entries (the bucket's sequence is the sync point),
+// "index" the last known state of each path and "ctags" each folder's tag,
+// both keyed by the resource's own prefix so that a folder's children and
+// a subtree are key ranges as in "props", and "jmeta" the journal's id,
+// compacted horizon and ctags checkpoint. Entries are written by the
+// group-commit writer in the transaction of the change they describe
+// (PatchProps with storage.WithChanges, CompleteIntent), so the single
+// writer numbers them in commit order; a group's entries are one record,
+// keyed by the first one's number (big-endian). The ctags moved since the
+// last checkpoint are kept in memory, the journal after the checkpoint
+// being their log (ctags.go): written with every commit, they made it
+// rewrite as many pages as the properties it journals. ChangesSince and
 // IndexChildren read a batch per read transaction, so no transaction stays
 // open while the caller answers a client.
 //

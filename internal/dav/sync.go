@@ -322,10 +322,10 @@ func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
 		}
 	}
 	for _, p := range order {
-		if slices.ContainsFunc(trees, func(t string) bool { return within(p, t) }) {
-			continue // answered by the walk of the tree it was moved or copied in with
-		}
-		if err := s.answerPath(r, mw, p, seen[p].dir, seen[p].subtree); err != nil {
+		// A member of a tree moved or copied in is answered by the tree's
+		// walk, if it is there; if gone, by its 404 here.
+		inTree := slices.ContainsFunc(trees, func(t string) bool { return within(p, t) })
+		if err := s.answerPath(r, mw, p, seen[p].dir, seen[p].subtree, inTree); err != nil {
 			return 0, err
 		}
 	}
@@ -373,11 +373,15 @@ func (s *syncer) memberOf(c storage.Change) (storage.Change, bool) {
 	return c, true
 }
 
-// answerPath writes the member p as it is now, or its 404 when it is gone;
-// a tree moved or copied in is walked at sync-level infinite.
-func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, subtree bool) error {
+// answerPath writes the member p as it is now, or its 404 when it is gone
+// (only that when goneOnly); a tree moved or copied in is walked at
+// sync-level infinite.
+func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, subtree, goneOnly bool) error {
 	h, ctx := s.h, r.Context()
 	fi, err := h.fs.Stat(ctx, p)
+	if err == nil && goneOnly {
+		return nil
+	}
 	if err != nil {
 		if !vanished(err) {
 			return err

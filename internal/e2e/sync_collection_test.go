@@ -168,7 +168,7 @@ func TestSyncCollectionChanges(t *testing.T) {
 
 	next := s.sync(t, "/", first.Token, "infinite", 0, "D:getetag", "Z:p xmlns:Z=\""+nsZ+"\"")
 	wantMembers(t, next, map[string]int{"/a/": 200, "/a/new.txt": 200, "/a/keep.txt": 200, "/a/gone.txt": 404, "/a/made/": 200,
-		"/a/src/": 404, "/a/dst/": 200, "/a/dst/x.txt": 200}, "sync after changes")
+		"/a/src/": 404, "/a/src/x.txt": 404, "/a/dst/": 200, "/a/dst/x.txt": 200}, "sync after changes")
 	if next.Members["/a/keep.txt"].Props["p"] != "v" || next.Members["/a/new.txt"].Props["getetag"] == "" {
 		t.Errorf("members without the properties asked for: %+v", next.Members)
 	}

@@ -219,8 +219,12 @@ func (s *Store) replayTags() error {
 
 // tagsOf adds what entry c does to the folders' tags: a removal forgets
 // those at and below its path; an upsert of a folder moves its own; every
-// entry moves its ancestors'.
+// entry moves its ancestors', but for the entries of the members of a
+// folder removed before in the group (see journalWriter.record).
 func tagsOf(c storage.Change, removed *[]string, tags map[string]uint64) {
+	if c.Kind == storage.ChangeRemoved && removedIn(c.Path, *removed) {
+		return // a member of a folder the group removed: that removal moved the tags
+	}
 	if c.Kind == storage.ChangeRemoved {
 		*removed = append(*removed, c.Path)
 		for p := range tags {

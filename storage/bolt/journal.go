@@ -114,17 +114,50 @@ func (jw *journalWriter) record(tx *bbolt.Tx, changes []storage.Change) (uint64,
 	}
 	ib, cb := tx.Bucket(bucketIndex), tx.Bucket(bucketCtags)
 	for _, c := range changes {
-		c.Seq, c.UnixNs = jw.next, jw.now
-		jw.next++
-		e := storage.EncodeChange(c)
-		jw.buf = binary.AppendUvarint(jw.buf, uint64(len(e)))
-		jw.buf = append(jw.buf, e...)
+		c = jw.add(c)
+		tagsOf(c, &jw.removed, jw.tags)
+		if c.Kind == storage.ChangeRemoved {
+			// Each member the index knows below a removed folder is
+			// removed too, by an entry of its own: a folder removed and
+			// made again before a client syncs is answered as it is now,
+			// and its former members as 404s.
+			for _, m := range indexedBelow(ib, c.Path) {
+				m = jw.add(storage.Change{Path: m.Path, Kind: storage.ChangeRemoved, Dir: m.Dir})
+				tagsOf(m, &jw.removed, jw.tags)
+			}
+		}
 		if err := indexChange(ib, cb, c); err != nil {
 			return 0, err
 		}
-		tagsOf(c, &jw.removed, jw.tags)
 	}
 	return jw.next - 1, nil
+}
+
+// add numbers c, appends it to the group and returns it numbered.
+func (jw *journalWriter) add(c storage.Change) storage.Change {
+	c.Seq, c.UnixNs = jw.next, jw.now
+	jw.next++
+	e := storage.EncodeChange(c)
+	jw.buf = binary.AppendUvarint(jw.buf, uint64(len(e)))
+	jw.buf = append(jw.buf, e...)
+	return c
+}
+
+// indexedBelow lists the index's entries strictly below p, in key order.
+func indexedBelow(ib *bbolt.Bucket, p string) []storage.Change {
+	var out []storage.Change
+	if p == "/" {
+		return nil // the root is never removed
+	}
+	for _, prefix := range subtreePrefixes(p)[1:] { // [0] is p's own
+		scan(ib, prefix, func(k, v []byte) {
+			if c, err := storage.DecodeChange(0, v); err == nil {
+				c.Path = ownPath(k)
+				out = append(out, c)
+			}
+		})
+	}
+	return out
 }
 
 // flushJournal writes the group's journal record into tx, and the ctags
@@ -195,6 +228,15 @@ func (s *Store) journalIntent(b *bbolt.Bucket, rec intentRecord) error {
 			dir = c.Dir
 		}
 	}
+	in := storage.Intent{Op: rec.Op, Src: rec.Src, Dst: rec.Dst, Depth0: rec.Depth0}
+	changes := storage.IntentChanges(in, dir)
+	if rec.Op == storage.OpMove { // the source's members go with it (see record), read before they move
+		for _, m := range indexedBelow(ib, rec.Src) {
+			changes = append(changes, storage.Change{Path: m.Path, Kind: storage.ChangeRemoved, Dir: m.Dir})
+		}
+		changes[0], changes[1] = changes[1], changes[0] // the removal first, then its members, the upsert last
+		changes = append(changes[1:], changes[0])
+	}
 	if rec.Op != storage.OpDelete {
 		if err := s.persistUnder(tx, rec.Src); err != nil {
 			return err
@@ -205,8 +247,7 @@ func (s *Store) journalIntent(b *bbolt.Bucket, rec intentRecord) error {
 			}
 		}
 	}
-	in := storage.Intent{Op: rec.Op, Src: rec.Src, Dst: rec.Dst, Depth0: rec.Depth0}
-	_, err := s.jw.record(tx, storage.IntentChanges(in, dir))
+	_, err := s.jw.record(tx, changes)
 	return err
 }
 

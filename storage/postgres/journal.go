@@ -88,6 +88,7 @@ func queueJournal(b *pgx.Batch, changes []storage.Change) {
 		paths, kinds, dirs, subs, sizes, mtimes, inodes, int64(n))
 	for _, p := range removed {
 		st := subtreeOf(string(p))
+		queueExpand(b, string(p))
 		b.Queue(`DELETE FROM atomdav_index WHERE path = $1 OR (path >= $2 AND path < $3)`, st.own, st.lo, st.hi)
 		b.Queue(`DELETE FROM atomdav_ctags WHERE path = $1 OR (path >= $2 AND path < $3)`, st.own, st.lo, st.hi)
 	}
@@ -109,6 +110,24 @@ func queueJournal(b *pgx.Batch, changes []storage.Change) {
 	b.Queue(`INSERT INTO atomdav_ctags (path, depth, tag)
 		SELECT u.path, u.depth, (SELECT seq FROM atomdav_journal_meta) FROM unnest($1::bytea[], $2::integer[]) AS u(path, depth)
 		ON CONFLICT (path) DO UPDATE SET tag = excluded.tag`, tagPaths, tagDepths)
+}
+
+// queueExpand queues the removal entries of the members the index knows
+// strictly below p, numbered after the entries before: a folder removed
+// and made again before a client syncs is answered as it is now, and its
+// former members as 404s.
+func queueExpand(b *pgx.Batch, p string) {
+	if p == "/" {
+		return
+	}
+	st := subtreeOf(p)
+	b.Queue(`WITH d AS (SELECT path, dir FROM atomdav_index WHERE path >= $1 AND path < $2),
+		n AS (SELECT count(*) AS c FROM d),
+		m AS (UPDATE atomdav_journal_meta SET seq = seq + (SELECT c FROM n) RETURNING seq - (SELECT c FROM n) AS base)
+		INSERT INTO atomdav_journal (seq, path, kind, dir, subtree, size, mtime_ns, inode, unix_ns)
+		SELECT m.base + row_number() OVER (ORDER BY d.path), d.path, 2, d.dir, false, 0, 0, 0,
+			(extract(epoch FROM clock_timestamp()) * 1e9)::bigint
+		FROM m, d`, st.lo, st.hi)
 }
 
 func depths(changes []storage.Change) []int32 {
@@ -165,6 +184,9 @@ func journalIntent(ctx context.Context, tx pgx.Tx, in storage.Intent) error {
 	b := &pgx.Batch{}
 	// Take the meta row before touching index or ctag rows (see above).
 	b.Queue(`SELECT 1 FROM atomdav_journal_meta FOR UPDATE`)
+	if in.Op == storage.OpMove {
+		queueExpand(b, in.Src) // the source's members, read before they move
+	}
 	if in.Op != storage.OpDelete && in.Src != in.Dst && !inside(in.Dst, in.Src) && !inside(in.Src, in.Dst) {
 		for _, t := range []string{"atomdav_index", "atomdav_ctags"} {
 			queueTreeCopy(b, t, in.Src, in.Dst, in.Op == storage.OpMove)

@@ -215,7 +215,8 @@ func testJournalIntents(t *testing.T, open Opener) {
 	if err := j.CompleteIntent(ctx, in.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := func() []string { g, _ := since(t, j, start); return g }(), []string{"2 /src", "1 /dst"}; !slices.Equal(got, want) {
+	// The entries of one commit may come in any order.
+	if got, want := sorted(func() []string { g, _ := since(t, j, start); return g }()), sorted([]string{"2 /src", "2 /src/f", "1 /dst"}); !slices.Equal(got, want) {
 		t.Errorf("a completed move journaled %q, want %q", got, want)
 	}
 	if got := children(t, j, "/dst"); !slices.Equal(got, []string{"/dst/f"}) {
@@ -225,7 +226,7 @@ func testJournalIntents(t *testing.T, open Opener) {
 		t.Errorf("index under /src after the move: %q", got)
 	}
 	var sub bool
-	j.ChangesSince(ctx, start+1, func(c storage.Change) error { sub = c.Subtree && c.Dir; return nil })
+	j.ChangesSince(ctx, start+2, func(c storage.Change) error { sub = c.Subtree && c.Dir; return nil })
 	if !sub {
 		t.Errorf("the destination of a folder's move is not a Subtree upsert")
 	}
@@ -277,7 +278,7 @@ func testJournalPersistence(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	j = openIn(t, open, dir).(storage.Journal)
-	if got, _ := since(t, j, 0); !slices.Equal(got, []string{"1 /a", "2 /b", "1 /d/e/f", "1 /g/h", "1 /d/x", "2 /g", "1 /k/l"}) {
+	if got, _ := since(t, j, 0); !slices.Equal(sorted(got), sorted([]string{"1 /a", "2 /b", "1 /d/e/f", "1 /g/h", "1 /d/x", "2 /g", "2 /g/h", "1 /k/l"})) {
 		t.Errorf("after reopening: %q", got)
 	}
 	for p, want := range tags {
@@ -343,4 +344,9 @@ func JournalOrder(t *testing.T, a, b storage.Journal) {
 	if seen != 240 {
 		t.Errorf("read %d entries, want 240", seen)
 	}
+}
+
+// sorted is a sorted copy of s.
+func sorted(s []string) []string {
+	return slices.Sorted(slices.Values(s))
 }

@@ -299,7 +299,7 @@ func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
 			return errFull
 		}
 		for _, n := range members {
-			seen[n.Path] = &pending{}
+			seen[n.Path] = &pending{dir: n.Dir}
 			order = append(order, n.Path)
 		}
 		pm := seen[m.Path]
@@ -413,6 +413,9 @@ func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, sub
 	if err := mw.response(s.req.props, h.member(p, fi, props, &d)); err != nil {
 		return err
 	}
+	// A folder the journal took for a file was not made by MKCOL: one
+	// the server had not seen, moved or copied in with its members.
+	subtree = subtree || !dir
 	if subtree && fi.IsDir() && s.req.infinite {
 		// Not bounded by s.max: the tree has no entries of its own to
 		// continue from. It is streamed, a folder at a time.

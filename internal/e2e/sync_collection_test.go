@@ -254,6 +254,15 @@ func TestSyncCollectionLimit(t *testing.T) {
 	if next := s.sync(t, "/", changed.Token, "infinite", 0); len(next.Members) != 0 {
 		t.Errorf("after the last page: %v", next.Order)
 	}
+	// A folder made before the server started, so never journaled, moved:
+	// its members come with it.
+	want(t, s.do(t, "MOVE", "/c/sub", "", "Destination", s.URL+"/c/moved"), http.StatusCreated, "MOVE /c/sub")
+	moved := s.sync(t, "/", changed.Token, "infinite", 0)
+	for _, h := range []string{"/c/moved/", "/c/moved/f0", "/c/moved/f3"} {
+		if moved.Members[h].Status != http.StatusOK {
+			t.Errorf("after moving a folder never journaled: %s not answered: %v", h, moved.Order)
+		}
+	}
 }
 
 // TestSyncCollectionAcrossRestarts checks that the journal is durable: a

@@ -59,7 +59,10 @@ type Journal interface {
 	// as other writes), updates the index (the last known Size/MtimeNs/Inode/Dir of
 	// every path; a removal deletes the path and everything below it from the index)
 	// and moves the ctag of every ancestor folder of every changed path.
-	// It returns the sync point after the changes.
+	// It returns the sync point after the changes. A removal is followed
+	// by a removal entry for each member the index knew below it (so is
+	// the source of a completed move), so that a folder removed and made
+	// again is answered with its former members gone.
 	RecordChanges(ctx context.Context, changes []Change) (uint64, error)
 	// IndexChildren calls fn, in name order, for each direct child of dir the
 	// index knows (Kind ChangeUpsert), streaming (no whole-folder map needed).

@@ -262,77 +262,99 @@ func (s *syncer) answer(r *http.Request, mw *multistatus, p, real string, fi fs.
 // with its current state, and returns the sync point answered up to: the
 // client's point, moved past every entry read before the answer filled up.
 func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
-	ctx := r.Context()
-	type pending struct {
-		dir, subtree bool
+	g := &gathered{seen: map[string]*pendingMember{}}
+	full, err := s.gather(r.Context(), g)
+	if err != nil {
+		return 0, err
 	}
-	order := []string{}
-	seen := map[string]*pending{}
-	upto := s.since.seq
-	_, err := s.h.journal.ChangesSince(ctx, s.since.seq, func(c storage.Change) error {
+	// A folder is walked when it came with its members (a move or copy
+	// in), or when the journal took it for a file (see answerPath).
+	var trees []string
+	for _, p := range g.order {
+		if pm := g.seen[p]; pm.subtree || !pm.dir {
+			trees = append(trees, p)
+		}
+	}
+	for _, p := range g.order {
+		// A member of a tree walked is answered by the walk, if it is
+		// there; if gone, by its 404 here.
+		inTree := slices.ContainsFunc(trees, func(t string) bool { return within(p, t) })
+		if err := s.answerPath(r, mw, p, g.seen[p].dir, g.seen[p].subtree, inTree); err != nil {
+			return 0, err
+		}
+	}
+	if full {
+		return g.upto, errFull
+	}
+	return s.point, nil
+}
+
+// gathered are the members an incremental sync answers, in the order
+// first seen, and the sync point read up to.
+type gathered struct {
+	order []string
+	seen  map[string]*pendingMember
+	upto  uint64
+}
+
+type pendingMember struct{ dir, subtree bool }
+
+// gather reads the journal from the client's token up to s.point into g,
+// until s.max members; full reports that it stopped there.
+func (s *syncer) gather(ctx context.Context, g *gathered) (full bool, err error) {
+	g.upto = s.since.seq
+	_, err = s.h.journal.ChangesSince(ctx, s.since.seq, func(c storage.Change) error {
 		if c.Seq > s.point {
 			return errStopRead
 		}
 		if replaced(c, s.dir) {
 			return errInvalidToken(fmt.Errorf("%s was removed, or moved or copied in, since the sync-token", c.Path))
 		}
-		m, ok := s.memberOf(c)
-		if !ok {
-			upto = c.Seq
-			return nil
-		}
-		// At sync-level infinite the folders between dir and the member
-		// changed too: their ETags moved with it.
-		var members []storage.Change
-		if s.req.infinite {
-			for q := path.Dir(m.Path); q != s.dir && within(q, s.dir); q = path.Dir(q) {
-				if seen[q] == nil {
-					members = append(members, storage.Change{Path: q, Kind: storage.ChangeUpsert, Dir: true})
-				}
+		if m, ok := s.memberOf(c); ok {
+			if !g.add(s, m) {
+				return errFull
 			}
-			slices.Reverse(members)
 		}
-		if seen[m.Path] == nil {
-			members = append(members, m)
-		}
-		if len(order)+len(members) > s.max {
-			return errFull
-		}
-		for _, n := range members {
-			seen[n.Path] = &pending{dir: n.Dir}
-			order = append(order, n.Path)
-		}
-		pm := seen[m.Path]
-		pm.dir = pm.dir || m.Dir
-		pm.subtree = pm.subtree || m.Subtree && m.Kind == storage.ChangeUpsert
-		upto = c.Seq
+		g.upto = c.Seq
 		return nil
 	})
-	full := errors.Is(err, errFull)
-	if err != nil && !full && !errors.Is(err, errStopRead) {
-		if errors.Is(err, storage.ErrSyncTooOld) {
-			return 0, errInvalidToken(err)
+	switch {
+	case errors.Is(err, errFull):
+		return true, nil
+	case err == nil || errors.Is(err, errStopRead):
+		return false, nil
+	case errors.Is(err, storage.ErrSyncTooOld):
+		return false, errInvalidToken(err)
+	}
+	return false, err
+}
+
+// add notes member m and, at sync-level infinite, the folders between
+// s.dir and it (their ETags moved with it); false when they do not fit.
+func (g *gathered) add(s *syncer, m storage.Change) bool {
+	var members []storage.Change
+	if s.req.infinite {
+		for q := path.Dir(m.Path); q != s.dir && within(q, s.dir); q = path.Dir(q) {
+			if g.seen[q] == nil {
+				members = append(members, storage.Change{Path: q, Kind: storage.ChangeUpsert, Dir: true})
+			}
 		}
-		return 0, err
+		slices.Reverse(members)
 	}
-	var trees []string
-	for _, p := range order {
-		if seen[p].subtree {
-			trees = append(trees, p)
-		}
+	if g.seen[m.Path] == nil {
+		members = append(members, m)
 	}
-	for _, p := range order {
-		// A member of a tree moved or copied in is answered by the tree's
-		// walk, if it is there; if gone, by its 404 here.
-		inTree := slices.ContainsFunc(trees, func(t string) bool { return within(p, t) })
-		if err := s.answerPath(r, mw, p, seen[p].dir, seen[p].subtree, inTree); err != nil {
-			return 0, err
-		}
+	if len(g.order)+len(members) > s.max {
+		return false
 	}
-	if full {
-		return upto, errFull
+	for _, n := range members {
+		g.seen[n.Path] = &pendingMember{dir: n.Dir}
+		g.order = append(g.order, n.Path)
 	}
-	return s.point, nil
+	pm := g.seen[m.Path]
+	pm.dir = pm.dir || m.Dir
+	pm.subtree = pm.subtree || m.Subtree && m.Kind == storage.ChangeUpsert
+	return true
 }
 
 // replaced reports whether c removed or replaced the collection dir (or

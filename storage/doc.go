@@ -16,7 +16,12 @@
 //     dead properties of their PROPPATCH (LiveLog), which recovery
 //     re-applies after a crash;
 //   - a walk of every resource with properties (Walker), for consistency
-//     checks.
+//     checks;
+//   - in the stores that keep one, a change journal (Journal): every change
+//     numbered in commit order, recorded in the transaction of the store
+//     change it goes with (WithChanges, CompleteIntent), an index of each
+//     path's last known state and a tag per folder that moves with anything
+//     below it, for RFC 6578 sync-collection and folder ETags.
 //
 // It also holds the checks every store makes of its arguments (CheckPaths,
 // CheckIntent, CheckLock), written once so that the stores refuse the same

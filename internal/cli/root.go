@@ -29,6 +29,6 @@ func newRootCmd(s streams) *cobra.Command {
 	}
 	root.SetOut(s.out)
 	root.SetErr(s.err)
-	root.AddCommand(newServeCmd(s), newCheckCmd(s), newConfigCmd(s), newUserCmd(s), newVersionCmd(s), newHealthcheckCmd(s))
+	root.AddCommand(newServeCmd(s), newCheckCmd(s), newChangesCmd(s), newConfigCmd(s), newUserCmd(s), newVersionCmd(s), newHealthcheckCmd(s))
 	return root
 }

@@ -80,6 +80,17 @@ type Config struct {
 	MaxRanges        int `koanf:"max-ranges" yaml:"max-ranges"`
 	MaxHeaderBytes   int `koanf:"max-header-bytes" yaml:"max-header-bytes"`
 
+	// SyncJournalRetention and SyncJournalMaxEntries bound the change
+	// journal behind the sync-collection REPORT: entries older, or beyond
+	// the newest so many, are compacted away hourly, and a sync-token from
+	// before them gets 403 valid-sync-token (the client syncs afresh).
+	// 0 keeps them.
+	SyncJournalRetention  time.Duration `koanf:"sync-journal-retention" yaml:"sync-journal-retention"`
+	SyncJournalMaxEntries int64         `koanf:"sync-journal-max-entries" yaml:"sync-journal-max-entries"`
+	// MaxSyncResults bounds the members one sync-collection answer holds
+	// (507 on a truncated one, with a token to continue from).
+	MaxSyncResults int `koanf:"max-sync-results" yaml:"max-sync-results"`
+
 	// MaxPropValueBytes and MaxPropsPerResource bound the dead properties a
 	// PROPPATCH may store (507 above them).
 	MaxPropValueBytes   int `koanf:"max-prop-value-bytes" yaml:"max-prop-value-bytes"`
@@ -227,8 +238,11 @@ func Default() Config {
 		ChunkedUploadExpiry:      24 * time.Hour,
 		MaxChunkedUploadsPerUser: 16,
 
-		Watch:          true,
-		RescanInterval: time.Hour,
+		Watch:                 true,
+		RescanInterval:        time.Hour,
+		SyncJournalRetention:  30 * 24 * time.Hour,
+		SyncJournalMaxEntries: 1_000_000,
+		MaxSyncResults:        10_000,
 	}
 }
 
@@ -270,6 +284,9 @@ func (c *Config) validate(serving bool) error {
 	check(c.MaxPropfindProps > 0, "max-propfind-props", "must be positive")
 	check(c.MaxRanges > 0, "max-ranges", "must be positive")
 	check(c.MaxHeaderBytes >= 4<<10, "max-header-bytes", "must be at least 4096")
+	check(c.SyncJournalRetention >= 0, "sync-journal-retention", "must not be negative")
+	check(c.SyncJournalMaxEntries >= 0, "sync-journal-max-entries", "must not be negative")
+	check(c.MaxSyncResults > 0, "max-sync-results", "must be positive")
 	check(c.MaxPropValueBytes > 0, "max-prop-value-bytes", "must be positive")
 	check(c.MaxPropsPerResource > 0, "max-props-per-resource", "must be positive")
 	check(c.MaxXMLDepth > 0 && c.MaxXMLDepth <= maxXMLDepth, "max-xml-depth", fmt.Sprintf("must be between 1 and %d", maxXMLDepth))

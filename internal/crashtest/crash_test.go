@@ -136,6 +136,10 @@ type harness struct {
 	// version, and how many were read after restarts.
 	chunked     map[string]*tracker
 	chunkedRead int
+
+	// The sync mode's (sync_test.go): a client that learns the tree by
+	// sync-collection tokens only.
+	sync syncClient
 }
 
 func newHarness(t *testing.T) *harness {
@@ -825,6 +829,7 @@ type resource struct {
 	coll      bool
 	props     map[string]string
 	checksums string // oc:checksums' inner XML, "" when not reported
+	etag      string // DAV:getetag
 }
 
 // verify reads the whole tree of a fresh life before any load and checks
@@ -869,6 +874,7 @@ func (h *harness) verify(l *life) {
 		}
 	}
 	h.checkWhereabouts(l, seen)
+	h.checkSync(l, res)
 }
 
 // checkWhereabouts follows every pool file through the requests of the
@@ -1088,7 +1094,7 @@ func (h *harness) walk(l *life) (map[string]*resource, error) {
 }
 
 const propfindBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:c="` + ns +
-	`" xmlns:oc="http://owncloud.org/ns"><D:prop><D:resourcetype/><c:P1/><c:P2/><c:P3/><c:P4/><c:P5/><c:id/><c:mt/><c:x/><oc:checksums/></D:prop></D:propfind>`
+	`" xmlns:oc="http://owncloud.org/ns"><D:prop><D:resourcetype/><D:getetag/><c:P1/><c:P2/><c:P3/><c:P4/><c:P5/><c:id/><c:mt/><c:x/><oc:checksums/></D:prop></D:propfind>`
 
 // msProp is any property element in a 207.
 type msProp struct {
@@ -1100,6 +1106,7 @@ type msProp struct {
 
 type msResponse struct {
 	Href     string `xml:"DAV: href"`
+	Status   string `xml:"DAV: status"` // of a response without propstat (sync-collection's 404, 507)
 	Propstat []struct {
 		Prop struct {
 			Any []msProp `xml:",any"`
@@ -1136,6 +1143,8 @@ func (h *harness) propfind(l *life, dir string) ([]*resource, error) {
 				switch {
 				case p.XMLName.Space == "DAV:" && p.XMLName.Local == "resourcetype":
 					r.coll = p.Collection != nil
+				case p.XMLName.Space == "DAV:" && p.XMLName.Local == "getetag":
+					r.etag = p.Text
 				case p.XMLName.Space == ns:
 					r.props[p.XMLName.Local] = p.Text
 				case p.XMLName.Space == "http://owncloud.org/ns" && p.XMLName.Local == "checksums":

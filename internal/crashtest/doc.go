@@ -38,7 +38,13 @@
 //   - files go only where the MOVEs sent could take them, and vanish only
 //     if a DELETE or MOVE that was not refused could reach them: a refusal
 //     (4xx) must have changed nothing, and start-up recovery must remove
-//     nothing else either.
+//     nothing else either;
+//   - a client that knows the tree only through sync-collection REPORTs
+//     (RFC 6578), each from the last token, holds what a full walk sees:
+//     the same paths, ETags (a folder's moves with its members) and
+//     properties (-sync, on by default; sync_test.go). A new file whose
+//     PUT the kill cut after its rename may be missing from the journal
+//     (the reconciling scan at start-up journals it), and is forgiven.
 //
 // After the last kill it restarts once more, checks, stops the server with
 // SIGTERM (exit status 0 expected) and runs `atomdav check DIR` when the

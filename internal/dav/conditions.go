@@ -136,7 +136,9 @@ func (h *Handler) evalList(ctx context.Context, st *ifState, conds []ifheader.Co
 					return false, err
 				}
 				if err == nil {
-					st.tag = etag(fi)
+					if st.tag, err = h.resourceETag(ctx, st.res, fi); err != nil {
+						return false, err
+					}
 				}
 				st.stated = true
 			}

@@ -36,6 +36,7 @@ func (h *Handler) handleDelete(w http.ResponseWriter, r *http.Request, p string)
 	if st, err := h.checkWrite(r, p, scope{touched: withParent(p), trees: []string{p}}); st != 0 {
 		return st, err
 	}
+	defer h.enter(r.Context())()
 	if err := h.fs.RemoveAll(r.Context(), p); err != nil {
 		return statusOf(err), err
 	}
@@ -100,6 +101,7 @@ func (h *Handler) handleCopyMove(w http.ResponseWriter, r *http.Request, p strin
 	if st, err := h.checkWrite(r, req.src, sc); st != 0 {
 		return st, err
 	}
+	defer h.enter(r.Context())()
 	existed, status, err := h.prepareDestination(r, req)
 	if status != 0 {
 		return status, err

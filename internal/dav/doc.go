@@ -127,6 +127,17 @@
 // lock limit or for a property name the store cannot keep) are not
 // reported to Config.OnError, so no client can fill the server's error log.
 //
+// The sync-collection REPORT (sync.go) answers only members below the
+// requested collection, hence inside the view; its sync-token names the
+// store's journal and a point in it, and a token of another store, a
+// malformed one or one past what the store gave is 403 valid-sync-token
+// (tokens are not secret: the points are shared by every user of a store).
+// Its body is bounded like PROPFIND's (Config.MaxXMLBytes, MaxPropfindProps;
+// a fuzz target), an incremental answer holds at most Config.MaxSyncResults
+// members (the distinct paths it keeps in memory), and an initial one is
+// streamed a folder at a time, cut into pages at that bound. The tree of a
+// folder moved or copied in is walked, streamed, whatever the bound.
+//
 // A view's root (the share's, or the folder a user sees as "/") is never
 // deleted, moved, overwritten by a COPY or MOVE, replaced by a PUT (403,
 // 405 for PUT) or, when missing, made an empty file by a LOCK (403);

@@ -99,6 +99,11 @@ type Config struct {
 	// Uploads keeps the folders of Nextcloud's chunked uploads
 	// (ServeUploads); nil turns chunked uploads off (501).
 	Uploads *uploads.Store
+	// MaxSyncResults bounds the members one sync-collection REPORT
+	// answers (sync.go); a client asking for more, or an incremental sync
+	// with more changes, gets 507 on the truncated set with a token to
+	// continue from. 0 means 10,000.
+	MaxSyncResults int
 	// OnProppatch is told the outcome of every PROPPATCH that reached the
 	// store: committed when all its instructions were applied, false when
 	// one failed and the request was rolled back (a 207 with a failing
@@ -145,6 +150,11 @@ type Handler struct {
 	// view, which its web page uploads large files through; zero when
 	// they are off (see WithPageChunks).
 	chunks pageChunks
+	// journal is the store's change journal (nil when it keeps none), and
+	// gate the writes whose entries may be ahead of the tree (journal.go),
+	// shared by every view.
+	journal storage.Journal
+	gate    *gate
 }
 
 // New returns a Handler for cfg.
@@ -168,6 +178,9 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.MaxPropfindProps <= 0 {
 		cfg.MaxPropfindProps = 256
 	}
+	if cfg.MaxSyncResults <= 0 {
+		cfg.MaxSyncResults = 10000
+	}
 	if cfg.MaxRanges <= 0 {
 		cfg.MaxRanges = 100
 	}
@@ -188,6 +201,11 @@ func New(cfg Config) (*Handler, error) {
 		sums: sums, ids: &instanceID{}}
 	h.uploads = newUploadSlots(cfg.MaxUploads, cfg.MaxUploadsPerUser)
 	h.zips = newZipSlots(cfg.MaxZips)
+	if j, ok := cfg.Store.(storage.Journal); ok {
+		h.journal = j
+	}
+	h.gate = &gate{floors: map[uint64]uint64{}}
+
 	h.engine = &proppatch.Engine{
 		Store:     cfg.Store,
 		Limits:    cfg.Limits,
@@ -314,6 +332,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		return h.handleLock(w, r, p)
 	case "UNLOCK":
 		return h.handleUnlock(w, r, p)
+	case "REPORT":
+		return h.handleReport(w, r, p)
 	}
 	return http.StatusNotImplemented, errors.New("method not supported")
 }
@@ -396,7 +416,7 @@ func (h *Handler) isRoot(p string) bool {
 
 func isWrite(method string) bool {
 	switch method {
-	case "GET", "HEAD", "OPTIONS", "PROPFIND":
+	case "GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT":
 		return false
 	}
 	return true

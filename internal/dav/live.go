@@ -47,11 +47,28 @@ func etag(fi fs.FileInfo) string {
 	return string(appendETag(buf[:0], fi))
 }
 
-// appendETag appends etag(fi).
+// appendETag appends etag(fi). A folder with a ctag (taggedDir) has an
+// ETag made of its inode and its ctag, as Nextcloud's come from its file
+// cache: it changes whenever anything below the folder changes, and only
+// then, not with the folder's modification time, which the temp files of
+// uploads under way (and their removal after a crash) move too.
 func appendETag(b []byte, fi fs.FileInfo) []byte {
 	b = append(b, '"')
+	if t, ok := fi.(taggedDir); ok {
+		if st, ok := localfs.StampOf(t.FileInfo); ok {
+			b = append(b, 'd')
+			b = strconv.AppendUint(b, st.Ino, 16)
+			b = append(b, '-')
+			b = strconv.AppendUint(b, t.tag, 16)
+			return append(b, '"')
+		}
+	}
 	b = strconv.AppendInt(b, fi.ModTime().UnixNano(), 16)
 	b = strconv.AppendInt(b, fi.Size(), 16)
+	if t, ok := fi.(taggedDir); ok {
+		b = append(b, '-')
+		b = strconv.AppendUint(b, t.tag, 16)
+	}
 	return append(b, '"')
 }
 

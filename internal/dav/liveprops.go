@@ -66,6 +66,31 @@ var liveProps = []liveProp{
 	// What the user may do with it, which Nextcloud's desktop client
 	// requires of every entry (ocpermissions.go).
 	{name: nameOCPermissions, read: func(m member) (string, bool) { return m.perms, true }},
+	// RFC 6578 §4: a folder's sync-token, only by name (never in
+	// allprop); and CalendarServer's getctag, which some sync clients ask
+	// of every folder: its ETag's value, which moves with its contents.
+	{name: nameSyncToken, read: func(m member) (string, bool) { return escape(m.syncToken), m.fi.IsDir() && m.syncToken != "" }},
+	{name: nameGetCtag, read: readCtag},
+	// RFC 3253 §3.1.5: the reports a folder answers (sync.go).
+	{name: nameSupportedReports, read: func(m member) (string, bool) {
+		return "<D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>", m.fi.IsDir()
+	}},
+}
+
+var (
+	nameSyncToken = xml.Name{Space: "DAV:", Local: "sync-token"}
+	nameGetCtag   = xml.Name{Space: "http://calendarserver.org/ns/", Local: "getctag"}
+
+	nameSupportedReports = xml.Name{Space: "DAV:", Local: "supported-report-set"}
+)
+
+// readCtag is a folder's getctag: its ETag without the quotes.
+func readCtag(m member) (string, bool) {
+	if !m.fi.IsDir() {
+		return "", false
+	}
+	t := etag(m.fi)
+	return t[1 : len(t)-1], true
 }
 
 func readOCChecksums(m member) (string, bool) {

@@ -90,7 +90,12 @@ func (h *Handler) createLock(w http.ResponseWriter, r *http.Request, l storage.L
 	h.owners.passed(l.Token) // parseLockInfo checked the owner
 	status := http.StatusOK
 	if created {
-		if err := h.createEmpty(l.Root); err != nil {
+		defer h.enter(r.Context())()
+		err := h.record(r.Context(), upsertOf(l.Root, nil, false))
+		if err == nil {
+			err = h.createEmpty(l.Root)
+		}
+		if err != nil {
 			_ = h.locks.DeleteLock(r.Context(), l.Token)
 			return putStatus(err), err
 		}

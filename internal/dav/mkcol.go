@@ -33,6 +33,10 @@ func (h *Handler) handleMkcol(w http.ResponseWriter, r *http.Request, p string) 
 	if st, err := h.checkWrite(r, p, scope{touched: withParent(p)}); st != 0 {
 		return st, err
 	}
+	defer h.enter(r.Context())()
+	if err := h.record(r.Context(), upsertOf(p, nil, true)); err != nil {
+		return statusOf(err), err
+	}
 	if err := h.fs.Mkdir(r.Context(), p, 0o755); err != nil {
 		return statusOf(err), err
 	}

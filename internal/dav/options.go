@@ -10,7 +10,7 @@ import (
 // unmapped URL can only be created (PUT, MKCOL) or lock-reserved.
 const (
 	allowUnmapped   = "OPTIONS, LOCK, PUT, MKCOL"
-	allowCollection = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
+	allowCollection = "OPTIONS, GET, HEAD, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK, REPORT"
 	allowFile       = "OPTIONS, GET, HEAD, PUT, PROPFIND, PROPPATCH, COPY, MOVE, DELETE, LOCK, UNLOCK"
 	// A read-only view allows only the methods that read: it refuses
 	// every other with 403, and a client that believes Allow (Finder

@@ -91,6 +91,9 @@ func (h *Handler) propfindTree(r *http.Request, mw *multistatus, body *propfindB
 			return err
 		}
 	}
+	if err := h.journalProps(r.Context(), body, p, fi, depth, &locks); err != nil {
+		return err
+	}
 	if !fi.IsDir() || depth == "0" {
 		props, err := h.props.Props(r.Context(), p)
 		if err != nil {
@@ -249,6 +252,7 @@ type member struct {
 	fs        FileSystem // the share, for quota
 	instance  string     // the share's instance id, for oc:id ("" unless asked)
 	perms     string     // oc:permissions (ocpermissions.go)
+	syncToken string     // DAV:sync-token of a folder ("" unless asked)
 }
 
 // discovery is the live locks related to a folder, each rendered as a
@@ -259,6 +263,11 @@ type member struct {
 type discovery struct {
 	locks []storage.Lock
 	xml   []string // xml[i] renders locks[i]; "" until needed
+	// tags are the ctags of the folder and its member folders (journal.go),
+	// read in one go when the answer includes an ETag; nil otherwise.
+	tags map[string]uint64
+	// syncToken is DAV:sync-token's value, when asked for.
+	syncToken string
 }
 
 // member gathers p's answer; d holds the live locks related to p's
@@ -279,8 +288,11 @@ func (h *Handler) member(p string, fi fs.FileInfo, dead map[xml.Name][]byte, d *
 		}
 		b.WriteString(d.xml[i])
 	}
+	if t := d.tags[p]; t != 0 && fi.IsDir() {
+		fi = taggedDir{fi, t}
+	}
 	return member{href: h.href(p, fi.IsDir()), fi: fi, dead: dead, discovery: b.String(), fs: h.fs, instance: h.instance,
-		perms: h.ocPermissions(p, fi.IsDir())}
+		perms: h.ocPermissions(p, fi.IsDir()), syncToken: d.syncToken}
 }
 
 // live renders a live property of m (a row of liveProps), or reports

@@ -39,7 +39,9 @@ func (h *Handler) handleProppatch(w http.ResponseWriter, r *http.Request, p stri
 	if st, err := h.checkWrite(r, p, scope{touched: []string{p}}); st != 0 {
 		return st, err
 	}
-	result, err := h.engine.Apply(r.Context(), p, update)
+	defer h.enter(r.Context())()
+	ctx := storage.WithChanges(r.Context(), upsertOf(p, fi, fi.IsDir()))
+	result, err := h.engine.Apply(ctx, p, update)
 	if errors.Is(err, storage.ErrInvalidName) {
 		// RFC 4918 §9.2.1: the server cannot record the property; the
 		// name is the client's, so it is no failure of the server.

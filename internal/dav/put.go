@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
@@ -66,6 +67,7 @@ func (h *Handler) putContent(w http.ResponseWriter, r *http.Request, p string, b
 		return http.StatusServiceUnavailable, err
 	}
 	defer unlock()
+	defer h.enter(r.Context())()
 	created, id, status, err := h.commitUpload(r, p, up, sums)
 	if status != 0 {
 		return status, err
@@ -132,10 +134,14 @@ func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, su
 	// announced) and makes the record; it runs beside the fsync.
 	var set map[xml.Name][]byte
 	var remove []xml.Name
+	change := storage.Change{Path: p, Kind: storage.ChangeUpsert} // its journal entry
 	settle := func() error {
 		d, err := sums()
 		if err != nil {
 			return err
+		}
+		if st, err := up.Stamp(); err == nil {
+			change.Size, change.MtimeNs, change.Inode = st.Size, st.Mtime, st.Ino
 		}
 		set, remove, id = h.newRecord(up, old, props, d)
 		return nil
@@ -143,10 +149,10 @@ func (h *Handler) commitUpload(r *http.Request, p string, up *localfs.Upload, su
 	wrote := false
 	write := func() error {
 		if set == nil {
-			return nil
+			return h.record(r.Context(), change)
 		}
 		wrote = true
-		return h.props.PatchProps(r.Context(), p, set, remove)
+		return h.props.PatchProps(storage.WithChanges(r.Context(), change), p, set, remove)
 	}
 	if statErr == nil {
 		created, err = up.CommitWith(func() error {
@@ -300,7 +306,9 @@ func (h *Handler) checkPreconditions(r *http.Request, p string) (int, error) {
 	}
 	current := ""
 	if exists {
-		current = etag(fi)
+		if current, err = h.resourceETag(r.Context(), p, fi); err != nil {
+			return statusOf(err), err
+		}
 	}
 	if match != "" && !etagListMatches(match, current, exists) {
 		return http.StatusPreconditionFailed, errors.New("If-Match does not match")

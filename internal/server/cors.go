@@ -11,7 +11,7 @@ import (
 // on the configured origins use the share from a browser.
 const (
 	// corsMethods is every method the share answers.
-	corsMethods = "GET, HEAD, PUT, DELETE, OPTIONS, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+	corsMethods = "GET, HEAD, PUT, DELETE, OPTIONS, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK, REPORT"
 	// corsHeaders are the request headers WebDAV clients send (RFC 4918
 	// §10, RFC 9110 §13, the Windows and macOS upload headers).
 	corsHeaders = "Authorization, Content-Type, Depth, Destination, Overwrite, If, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, Range, Lock-Token, Timeout, X-Expected-Entity-Length"

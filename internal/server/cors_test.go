@@ -167,7 +167,7 @@ func TestCORSAllowHeadersEchoes(t *testing.T) {
 	if ah := w.Header().Get("Access-Control-Allow-Headers"); !strings.HasSuffix(ah, ", x-requested-with") {
 		t.Errorf("Access-Control-Allow-Headers %q does not allow the asked x-requested-with", ah)
 	}
-	for _, m := range []string{"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"} {
+	for _, m := range []string{"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT"} {
 		if !strings.Contains(w.Header().Get("Access-Control-Allow-Methods"), m) {
 			t.Errorf("Access-Control-Allow-Methods lacks %s", m)
 		}

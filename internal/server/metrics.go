@@ -170,7 +170,7 @@ func (m *opsMetrics) seriesOf(method string, status int) *requestSeries {
 var methods = map[string]bool{
 	"GET": true, "HEAD": true, "PUT": true, "DELETE": true, "OPTIONS": true, "POST": true,
 	"PROPFIND": true, "PROPPATCH": true, "MKCOL": true, "COPY": true, "MOVE": true,
-	"LOCK": true, "UNLOCK": true,
+	"LOCK": true, "UNLOCK": true, "REPORT": true,
 }
 
 func methodLabel(m string) string {

@@ -91,6 +91,7 @@ func New(cfg config.Config, log *slog.Logger) (*Server, error) {
 		MaxLockOwnerBytes:  cfg.MaxLockOwnerBytes,
 		MaxIfConditions:    cfg.MaxIfConditions,
 		MaxPropfindProps:   cfg.MaxPropfindProps,
+		MaxSyncResults:     cfg.MaxSyncResults,
 		MaxRanges:          cfg.MaxRanges,
 		Limits:             proppatch.Limits{MaxValueBytes: cfg.MaxPropValueBytes, MaxProps: cfg.MaxPropsPerResource},
 		MaxXMLDepth:        cfg.MaxXMLDepth,
@@ -145,6 +146,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	defer stopOps()
 	go s.sweepUploads(ctx)
+	go s.compactJournal(ctx)
 	if s.cfg.Store != "" {
 		go s.recoverShared(ctx)
 	}
@@ -193,6 +195,34 @@ func (s *Server) recoverShared(ctx context.Context) {
 		}
 	})
 }
+
+// compactJournal drops the change journal's entries past its retention
+// (sync-journal-retention, sync-journal-max-entries) at start and hourly,
+// until ctx ends.
+func (s *Server) compactJournal(ctx context.Context) {
+	j, ok := s.store.(storage.Journal)
+	if !ok || s.cfg.SyncJournalRetention == 0 && s.cfg.SyncJournalMaxEntries == 0 {
+		return
+	}
+	compact := func() {
+		var before time.Time
+		if s.cfg.SyncJournalRetention > 0 {
+			before = time.Now().Add(-s.cfg.SyncJournalRetention)
+		}
+		n, err := j.Compact(ctx, before, uint64(s.cfg.SyncJournalMaxEntries))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("compaction of the change journal", "err", err)
+		case n > 0:
+			s.log.Info("compacted the change journal", "entries", n)
+		}
+	}
+	compact()
+	everyUntil(ctx, journalCompactEvery, compact)
+}
+
+// journalCompactEvery is how often the change journal is compacted.
+const journalCompactEvery = time.Hour
 
 // sharedRecoveryEvery is how often a shared-store instance looks for a
 // dead peer's unfinished tree changes (PostgreSQL leases are 30 s).

@@ -60,6 +60,16 @@ type Store struct {
 	// that a request on an unlocked share reads no lock table (see
 	// noLocks). Only the writer goroutine (and Open) changes it.
 	mayHaveLocks atomic.Bool
+	// syncPoint is the journal's last committed sequence number, set by
+	// the writer after each commit (and by Open), so that SyncPoint, which
+	// every journaled write and sync asks, reads no transaction.
+	syncPoint atomic.Uint64
+	// jw gathers the journal entries of the group being committed; only
+	// the writer goroutine uses it.
+	jw journalWriter
+	// tags are the folders' ctags moved since the last checkpoint
+	// (ctags.go).
+	tags pendingTags
 	// memo keeps the lock records decoded, for the lock table read of
 	// every request.
 	memo lockMemo
@@ -110,10 +120,15 @@ func Open(file string, opts Options) (*Store, error) {
 	}
 	if err := db.View(func(tx *bbolt.Tx) error {
 		s.mayHaveLocks.Store(hasLocks(tx))
+		s.syncPoint.Store(tx.Bucket(bucketJournal).Sequence())
 		return nil
 	}); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", file, err)
+	}
+	if err := s.replayTags(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: replay of the ctags: %w", file, err)
 	}
 	go s.run()
 	return s, nil
@@ -122,12 +137,12 @@ func Open(file string, opts Options) (*Store, error) {
 // initDB creates the buckets and makes the file's directory entry durable.
 func initDB(db *bbolt.DB, dir string) error {
 	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketProps, bucketIntents, bucketLocks, bucketLive} {
+		for _, name := range append([][]byte{bucketProps, bucketIntents, bucketLocks, bucketLive}, journalBucket...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		return initJournal(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("bolt: create buckets: %w", err)

@@ -159,10 +159,12 @@ func (s *Store) update(group []*write) ([]error, error) {
 	errs := make([]error, len(group))
 	applied := 0
 	locked := false
+	var sp uint64 // the journal's sync point after the group
 	start := time.Now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketProps)
 		applied = 0
+		s.jw.reset()
 		for i, w := range group {
 			err := w.apply(b)
 			var r refusal
@@ -178,6 +180,10 @@ func (s *Store) update(group []*write) ([]error, error) {
 		if applied == 0 {
 			return errAllRefused
 		}
+		if err := s.flushJournal(tx); err != nil {
+			return err
+		}
+		sp = tx.Bucket(bucketJournal).Sequence()
 		// Raised before the commit, so before any write of the group is
 		// answered; lowered only once a commit has emptied the table.
 		if locked = hasLocks(tx); locked {
@@ -194,6 +200,8 @@ func (s *Store) update(group []*write) ([]error, error) {
 	if !locked {
 		s.mayHaveLocks.Store(false)
 	}
+	s.committedJournal()
+	s.syncPoint.Store(sp) // before any write of the group is answered
 	s.txns.Add(1)
 	if s.onCommit != nil {
 		s.onCommit(time.Since(start), applied)

@@ -18,6 +18,22 @@
 // ClearLive is queued for the group-commit writer and not awaited, so
 // clearing costs a request no fsync of its own.
 //
+// The change journal (storage.Journal, journal.go) is four buckets:
+// "journal" holds the entries (the bucket's sequence is the sync point),
+// "index" the last known state of each path and "ctags" each folder's tag,
+// both keyed by the resource's own prefix so that a folder's children and
+// a subtree are key ranges as in "props", and "jmeta" the journal's id,
+// compacted horizon and ctags checkpoint. Entries are written by the
+// group-commit writer in the transaction of the change they describe
+// (PatchProps with storage.WithChanges, CompleteIntent), so the single
+// writer numbers them in commit order; a group's entries are one record,
+// keyed by the first one's number (big-endian). The ctags moved since the
+// last checkpoint are kept in memory, the journal after the checkpoint
+// being their log (ctags.go): written with every commit, they made it
+// rewrite as many pages as the properties it journals. ChangesSince and
+// IndexChildren read a batch per read transaction, so no transaction stays
+// open while the caller answers a client.
+//
 // The "locks" bucket is the lock table, keyed by lock token; each value is a
 // length-prefixed binary record (lockrecord.go) that keeps paths and owner
 // XML byte for byte. Expiry is judged on this machine's wall clock, so a

@@ -78,6 +78,9 @@ func (s *Store) CompleteIntent(ctx context.Context, id uint64) error {
 		if err := applyIntent(b, rec); err != nil {
 			return err
 		}
+		if err := s.journalIntent(b, rec); err != nil {
+			return err
+		}
 		return intents(b).Delete(intentKey(id))
 	})
 }

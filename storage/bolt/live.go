@@ -45,12 +45,16 @@ func (s *Store) PatchPropsLive(ctx context.Context, path string, set map[xml.Nam
 	if err != nil {
 		return err
 	}
-	return s.submit(ctx, func(b *bbolt.Bucket) error {
+	apply, err := s.journaled(ctx, func(b *bbolt.Bucket) error {
 		if err := putThenDelete(b.Tx().Bucket(bucketLive), recs, nil); err != nil {
 			return err
 		}
 		return putThenDelete(b, puts, dels)
 	})
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, apply)
 }
 
 // liveKeys validates live and returns its puts in the "live" bucket.

@@ -17,9 +17,13 @@ func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]
 	if err != nil {
 		return err
 	}
-	return s.submit(ctx, func(b *bbolt.Bucket) error {
+	apply, err := s.journaled(ctx, func(b *bbolt.Bucket) error {
 		return putThenDelete(b, puts, dels)
 	})
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, apply)
 }
 
 // patchKeys validates a PatchProps and returns its puts and deletes.
@@ -173,7 +177,7 @@ func (s *Store) PatchPropsIf(ctx context.Context, path string, set map[xml.Name]
 		return err
 	}
 	own := ownPrefix(path)
-	return s.submit(ctx, func(b *bbolt.Bucket) error {
+	apply, err := s.journaled(ctx, func(b *bbolt.Bucket) error {
 		n := 0
 		scan(b, own, func(_, _ []byte) { n++ })
 		names := func() []xml.Name {
@@ -188,4 +192,8 @@ func (s *Store) PatchPropsIf(ctx context.Context, path string, set map[xml.Name]
 		}
 		return putThenDelete(b, puts, dels)
 	})
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, apply)
 }

@@ -155,6 +155,9 @@ func (f *FS) RemoveAll(ctx context.Context, name string) error {
 		return fs.ErrPermission
 	}
 	if f.bare(ctx, local, name) {
+		if err := f.journal(ctx, storage.Intent{Op: storage.OpDelete, Src: path.Clean("/" + name)}, local); err != nil {
+			return err
+		}
 		if err := os.Remove(local); err != nil {
 			return err
 		}
@@ -216,6 +219,9 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 		return fs.ErrPermission
 	}
 	if f.bare(ctx, src, oldName) && f.bare(ctx, dst, newName) {
+		if err := f.journal(ctx, storage.Intent{Op: storage.OpMove, Src: path.Clean("/" + oldName), Dst: path.Clean("/" + newName)}, src); err != nil {
+			return err
+		}
 		if err := os.Rename(src, dst); err != nil {
 			return err
 		}
@@ -238,6 +244,28 @@ func (f *FS) Rename(ctx context.Context, oldName, newName string) error {
 	}
 	// The rename happened: the properties follow whatever else fails.
 	return errors.Join(err, f.store.CompleteIntent(context.WithoutCancel(ctx), in.ID))
+}
+
+// journal records, before a bare change of the tree (no intent), the
+// change it is about to make in the store's journal if it keeps one: a
+// crash after it leaves a spurious entry, never a change missing from the
+// journal. A bare resource is never a collection; localSrc is the source's
+// local path, whose stamp a rename keeps.
+func (f *FS) journal(ctx context.Context, in storage.Intent, localSrc string) error {
+	j, ok := f.store.(storage.Journal)
+	if !ok {
+		return nil
+	}
+	changes := storage.IntentChanges(in, false)
+	if in.Op == storage.OpMove { // the rename keeps the file's stamp: the index learns it
+		if fi, err := os.Lstat(localSrc); err == nil {
+			if st, ok := StampOf(fi); ok {
+				changes[1].Size, changes[1].MtimeNs, changes[1].Inode = st.Size, st.Mtime, st.Ino
+			}
+		}
+	}
+	_, err := j.RecordChanges(ctx, changes)
+	return err
 }
 
 // bare reports whether the resource name (at local) is not a collection

@@ -29,6 +29,17 @@
 // with synchronous_commit off: a record a crash keeps is judged again at
 // recovery.
 //
+// The change journal (storage.Journal, journal.go) is atomdav_journal (the
+// entries by seq), atomdav_index (each path's last known state) and
+// atomdav_ctags (each folder's tag), laid out by depth and path as
+// atomdav_props is, and atomdav_journal_meta, one row holding the journal's
+// id, its sync point and its horizon. Every transaction that journals
+// first raises the sync point in that row, whose lock it holds to its
+// commit: the journaling transactions of every instance commit in seq
+// order, so a reader never finds, later, an entry numbered at or below a
+// sync point it was given. It is taken after the advisory locks, and
+// before any index or ctag row, so the order stays global.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use, and so are several Stores, in one

@@ -47,17 +47,25 @@ func (s *Store) CompleteIntent(ctx context.Context, id uint64) error {
 		if err := s.lockTrees(ctx, tx, in.Src, in.Dst); err != nil {
 			return err
 		}
-		switch {
-		case in.Op == storage.OpMove:
-			return copyTree(ctx, tx, in.Src, in.Dst, true)
-		case in.Op == storage.OpCopy && in.Depth0:
-			return copyOwn(ctx, tx, in.Src, in.Dst)
-		case in.Op == storage.OpCopy:
-			return copyTree(ctx, tx, in.Src, in.Dst, false)
-		default: // storage.OpDelete; takeIntent checked the record
-			return deleteTree(ctx, tx, in.Src)
+		if err := applyIntent(ctx, tx, in); err != nil {
+			return err
 		}
+		return journalIntent(ctx, tx, in)
 	})
+}
+
+// applyIntent makes the property change of in.
+func applyIntent(ctx context.Context, tx pgx.Tx, in storage.Intent) error {
+	switch {
+	case in.Op == storage.OpMove:
+		return copyTree(ctx, tx, in.Src, in.Dst, true)
+	case in.Op == storage.OpCopy && in.Depth0:
+		return copyOwn(ctx, tx, in.Src, in.Dst)
+	case in.Op == storage.OpCopy:
+		return copyTree(ctx, tx, in.Src, in.Dst, false)
+	default: // storage.OpDelete; takeIntent checked the record
+		return deleteTree(ctx, tx, in.Src)
+	}
 }
 
 // AbortIntent deletes intent id without touching any property.

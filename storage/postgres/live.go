@@ -28,6 +28,9 @@ func (s *Store) PatchPropsLive(ctx context.Context, path string, set map[xml.Nam
 			ON CONFLICT (path, ns, local) DO UPDATE SET record = excluded.record`,
 			[]byte(path), ns, local, recs)
 	}
+	if err := withJournal(ctx, b); err != nil {
+		return err
+	}
 	if err := s.enter(ctx); err != nil {
 		return err
 	}

@@ -88,6 +88,9 @@ func (s *Store) PatchProps(ctx context.Context, path string, set map[xml.Name][]
 	if err != nil {
 		return err
 	}
+	if err := withJournal(ctx, b); err != nil {
+		return err
+	}
 	if err := s.enter(ctx); err != nil {
 		return err
 	}

@@ -72,6 +72,10 @@ var migrations = []string{
 		record bytea NOT NULL,
 		PRIMARY KEY (path, ns, local)
 	);`,
+
+	// 5: the change journal, its index of paths and the folders' ctags
+	// (journal.go).
+	journalMigration,
 }
 
 // migrate brings the schema to the latest version in one transaction,

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"LiveLog", testLive},
 		{"WalkResources", testWalk},
 		{"Locks", testLocks},
+		{"Journal", testJournal},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

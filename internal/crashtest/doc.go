@@ -42,9 +42,9 @@
 //   - a client that knows the tree only through sync-collection REPORTs
 //     (RFC 6578), each from the last token, holds what a full walk sees:
 //     the same paths, ETags (a folder's moves with its members) and
-//     properties (-sync, on by default; sync_test.go). A new file whose
-//     PUT the kill cut after its rename may be missing from the journal
-//     (the reconciling scan at start-up journals it), and is forgiven.
+//     properties (-sync, on by default; sync_test.go), with nothing
+//     forgiven: a new file whose PUT the kill cut after its rename, before
+//     its journal entry, is journaled by the scan at start-up.
 //
 // After the last kill it restarts once more, checks, stops the server with
 // SIGTERM (exit status 0 expected) and runs `atomdav check DIR` when the

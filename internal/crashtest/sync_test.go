@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 )
 
@@ -18,12 +17,10 @@ import (
 // the same paths, each with the same ETag (a folder's moves with its
 // members) and properties. A crash may leave a journal entry for a change
 // never made (it is answered with the path as it is), never a change
-// without one; the one exception is a new file whose PUT was cut by the
-// kill after its rename and before its entry's commit, which the
-// reconciling scan at start-up (internal/watch) journals. Those paths, and
-// the folders holding them, are forgiven when a request of the life that
-// ended left them uncertain, and so are they wherever they go after (see
-// syncClient.unjournaled).
+// without one: a new file whose PUT was cut by the kill after its rename
+// and before its entry's commit is journaled by the reconciling scan the
+// server runs at start-up, before it serves (internal/watch), so nothing
+// is forgiven.
 var flagSync = flag.Bool("sync", true, "also keep a client that syncs by sync-collection tokens only, checked after every restart against a full walk")
 
 // syncClient is the sync mode's client: its token and the tree it knows,
@@ -32,11 +29,6 @@ type syncClient struct {
 	token  string
 	view   map[string]string
 	synced int // members answered, for the log
-	// unjournaled are the names of the files forgiven once: the journal
-	// never had them (the scan at start-up would), so neither has the
-	// index that lists a removed folder's members; they are forgiven
-	// wherever a moved folder takes them.
-	unjournaled map[string]bool
 }
 
 const syncBody = `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:" xmlns:c="` + ns + `">` +
@@ -83,57 +75,20 @@ func (h *harness) checkSync(l *life, res map[string]*resource) {
 	if len(res) >= maxListed {
 		return // the walk stopped short
 	}
-	if h.sync.unjournaled == nil {
-		h.sync.unjournaled = map[string]bool{}
-	}
-	uncertain := h.uncertainCreations(l.n - 1)
-	forgiven := func(p string) bool {
-		if h.sync.unjournaled[path.Base(p)] {
-			return true
-		}
-		if uncertain(p) {
-			h.sync.unjournaled[path.Base(p)] = true
-			return true
-		}
-		return false
-	}
 	for _, p := range sortedKeys(res) {
 		if p == "/" || strings.Count(p, "/") > 4 {
 			continue
 		}
-		if got, want := h.sync.view[p], sig(res[p]); got != want && !forgiven(p) && !h.holdsUnjournaled(p, res) {
+		if got, want := h.sync.view[p], sig(res[p]); got != want {
 			h.violLocked(l, "sync-missed", fmt.Sprintf("%s: the token-syncing client holds %q, the walk sees %q", p, got, want), p)
 		}
 		h.sync.view[p] = sig(res[p])
 	}
 	for _, p := range sortedKeys(h.sync.view) {
 		if res[p] == nil && strings.Count(p, "/") <= 4 {
-			if !forgiven(p) && !h.holdsUnjournaled(p, res) {
-				h.violLocked(l, "sync-stale", p+": the token-syncing client holds it, the walk does not see it", p)
-			}
+			h.violLocked(l, "sync-stale", p+": the token-syncing client holds it, the walk does not see it", p)
 			delete(h.sync.view, p)
 		}
-	}
-}
-
-// uncertainCreations returns whether p is, or holds, the new file of a
-// PUT of life that got no complete answer, or a file of the same name (a
-// new file's name is never used again) wherever it is now: such a file
-// may be in the tree with no journal entry (see the sync mode).
-func (h *harness) uncertainCreations(life int) func(string) bool {
-	var targets []string
-	names := map[string]bool{}
-	for _, o := range h.ops {
-		if o.life > life || o.outcome != uncertain || o.method != "PUT" || !strings.HasPrefix(o.kind, "create") {
-			continue
-		}
-		names[path.Base(o.path)] = true
-		if o.life == life {
-			targets = append(targets, o.path)
-		}
-	}
-	return func(p string) bool {
-		return names[path.Base(p)] || slices.ContainsFunc(targets, func(t string) bool { return t == p || within(t, p) })
 	}
 }
 
@@ -204,15 +159,4 @@ func syncMember(resp msResponse) (*resource, int, error) {
 		}
 	}
 	return r, http.StatusOK, nil
-}
-
-// holdsUnjournaled reports whether p is a folder holding (in res) a file
-// the journal never had: its ETag moved when the file came, unjournaled.
-func (h *harness) holdsUnjournaled(p string, res map[string]*resource) bool {
-	for q := range res {
-		if within(q, p) && h.sync.unjournaled[path.Base(q)] {
-			return true
-		}
-	}
-	return false
 }

@@ -18,9 +18,11 @@ import (
 )
 
 // journalStore is a server store with an in-memory change index, as the
-// stores keeping a storage.Journal have.
+// stores keeping a storage.Journal have: the scan's two methods are its
+// own, the rest of the journal is not used by startWatch (nil).
 type journalStore struct {
 	serverStore
+	storage.Journal
 	mu   sync.Mutex
 	kids map[string]map[string]storage.Change // guarded by mu
 }

@@ -136,6 +136,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer s.closeAccessLog()
 	defer s.watchReload(ctx)()
 	stopWatch := s.startWatch(ctx) // the start-up scan, before serving
+	compactLater := s.compactJournal(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	stopOps, err := s.startOps(ctx)
@@ -146,7 +147,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	defer stopOps()
 	go s.sweepUploads(ctx)
-	go s.compactJournal(ctx)
+	go compactLater()
 	if s.cfg.Store != "" {
 		go s.recoverShared(ctx)
 	}
@@ -197,12 +198,13 @@ func (s *Server) recoverShared(ctx context.Context) {
 }
 
 // compactJournal drops the change journal's entries past its retention
-// (sync-journal-retention, sync-journal-max-entries) at start and hourly,
-// until ctx ends.
-func (s *Server) compactJournal(ctx context.Context) {
+// (sync-journal-retention, sync-journal-max-entries) once, before the
+// server answers (so no token the retention ends is honoured at start),
+// and returns what compacts it hourly until ctx ends.
+func (s *Server) compactJournal(ctx context.Context) (periodic func()) {
 	j, ok := s.store.(storage.Journal)
 	if !ok || s.cfg.SyncJournalRetention == 0 && s.cfg.SyncJournalMaxEntries == 0 {
-		return
+		return func() {}
 	}
 	compact := func() {
 		var before time.Time
@@ -218,7 +220,7 @@ func (s *Server) compactJournal(ctx context.Context) {
 		}
 	}
 	compact()
-	everyUntil(ctx, journalCompactEvery, compact)
+	return func() { everyUntil(ctx, journalCompactEvery, compact) }
 }
 
 // journalCompactEvery is how often the change journal is compacted.

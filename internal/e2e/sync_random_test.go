@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// syncProps are what the randomized sync tests compare of each member:
+// its ETag (a folder's moves with its members), whether it is a folder,
+// and a dead property.
+var syncProps = []string{"D:getetag", "D:resourcetype", `Z:color xmlns:Z="` + nsZ + `"`}
+
+// tokenClient knows a tree only through sync-collection REPORTs, each from
+// the token the last one gave: path (no trailing slash) → signature.
+type tokenClient struct {
+	token string
+	view  map[string]string
+}
+
+// memberSig is what a client compares of a member.
+func memberSig(props map[string]string) string {
+	return fmt.Sprintf("etag=%s type=%s color=%s", props["getetag"], strings.TrimSpace(props["resourcetype"]), props["color"])
+}
+
+// catchUp brings c up to date through s.
+func (c *tokenClient) catchUp(t *testing.T, s *server) {
+	t.Helper()
+	for pages := 0; ; pages++ {
+		r := s.do(t, "REPORT", "/", syncBody(c.token, "infinite", 0, syncProps...), "Depth", "0")
+		want(t, r, http.StatusMultiStatus, "sync-collection from "+c.token)
+		a := parseSync(t, r.Body)
+		for _, h := range a.Order {
+			p := strings.TrimSuffix(h, "/")
+			if p == "" {
+				continue
+			}
+			if a.Members[h].Status == http.StatusNotFound {
+				for q := range c.view {
+					if q == p || strings.HasPrefix(q, p+"/") {
+						delete(c.view, q)
+					}
+				}
+				continue
+			}
+			c.view[p] = memberSig(a.Members[h].Props)
+		}
+		c.token = a.Token
+		if !a.Truncated {
+			return
+		}
+		if pages > 1000 {
+			t.Fatal("the continuation tokens never end")
+		}
+	}
+}
+
+// walk is what a full PROPFIND walk of s sees: path → signature.
+func walk(t *testing.T, s *server) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	var visit func(dir string)
+	visit = func(dir string) {
+		body := `<D:propfind xmlns:D="DAV:"><D:prop><` + strings.Join(syncProps, "/><") + `/></D:prop></D:propfind>`
+		r := s.do(t, "PROPFIND", dir, body, "Depth", "1")
+		if r.Status == http.StatusNotFound {
+			return // gone while walking: the next round sees it
+		}
+		want(t, r, http.StatusMultiStatus, "PROPFIND "+dir)
+		a := parseSync(t, []byte(strings.Replace(string(r.Body), "</D:multistatus>", "<D:sync-token>x</D:sync-token></D:multistatus>", 1)))
+		for _, h := range a.Order {
+			p := strings.TrimSuffix(h, "/")
+			if p == "" || h == dir {
+				continue
+			}
+			out[p] = memberSig(a.Members[h].Props)
+			if strings.HasSuffix(h, "/") {
+				visit(h)
+			}
+		}
+	}
+	visit("/")
+	return out
+}
+
+// settle waits until c, syncing through s, holds what a walk sees (the
+// watcher journals changes made on disk a moment after they are made);
+// the deadline bounds a failure, it is not a measurement.
+func settle(t *testing.T, c *tokenClient, s *server, what string) {
+	t.Helper()
+	var diff []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		c.catchUp(t, s)
+		w := walk(t, s)
+		diff = diff[:0]
+		for p, sig := range w {
+			if c.view[p] != sig {
+				diff = append(diff, fmt.Sprintf("%s: client %q, walk %q", p, c.view[p], sig))
+			}
+		}
+		for p := range c.view {
+			if _, ok := w[p]; !ok {
+				diff = append(diff, p+": the client holds it, the walk does not")
+			}
+		}
+		if len(diff) == 0 {
+			return
+		}
+	}
+	slices.Sort(diff)
+	t.Fatalf("%s: the token-syncing client never caught up with the walk:\n%s", what, strings.Join(diff, "\n"))
+}
+
+// randomChanges makes n random changes to the share: through WebDAV (PUT,
+// MKCOL, DELETE, MOVE, COPY, PROPPATCH) via web, or straight on the disk
+// in dir (write, remove, make a folder, rename) as a user or a backup
+// restore would; web nil makes only disk changes.
+func randomChanges(t *testing.T, rng *rand.Rand, web *server, dir string, n int) {
+	t.Helper()
+	names := []string{"a", "b", "c", "d"}
+	pick := func() string { // a path of depth 1 to 3
+		p := ""
+		for range 1 + rng.IntN(3) {
+			p += "/" + names[rng.IntN(len(names))]
+		}
+		return p
+	}
+	local := func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) }
+	for i := range n {
+		p, q := pick(), pick()
+		if web != nil && rng.IntN(2) == 0 {
+			switch rng.IntN(6) {
+			case 0:
+				web.do(t, "PUT", p+".txt", strings.Repeat("w", rng.IntN(64)))
+			case 1:
+				web.do(t, "MKCOL", p, "")
+			case 2:
+				web.do(t, "DELETE", p, "")
+			case 3:
+				web.do(t, "MOVE", p, "", "Destination", web.URL+q, "Overwrite", "T")
+			case 4:
+				web.do(t, "COPY", p, "", "Destination", web.URL+q, "Overwrite", "T")
+			case 5:
+				web.do(t, "PROPPATCH", p+".txt", update(fmt.Sprintf("<Z:color>%d</Z:color>", i)))
+			}
+			continue
+		}
+		switch rng.IntN(4) {
+		case 0:
+			if err := os.WriteFile(local(p+".txt"), []byte(strings.Repeat("d", rng.IntN(64))), 0o644); err == nil {
+				// the same size and an old mtime, as a restore leaves it
+				if rng.IntN(2) == 0 {
+					old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+					os.Chtimes(local(p+".txt"), old, old)
+				}
+			}
+		case 1:
+			os.RemoveAll(local(p))
+		case 2:
+			os.Mkdir(local(p), 0o755)
+		case 3:
+			if path.Dir(q) == "/" || !strings.HasPrefix(q, p+"/") {
+				os.Rename(local(p), local(q))
+			}
+		}
+	}
+}
+
+// TestSyncRandomized: random WebDAV changes and random changes made
+// straight on the disk, in rounds; after each round a client that syncs
+// by tokens only must hold what a full walk sees (names, kinds, ETags,
+// properties). Between rounds the server is stopped (and changed on disk
+// while down) or killed with kill -9, so the journal, the start-up scan
+// and the watcher are all put to the test.
+func TestSyncRandomized(t *testing.T) {
+	t.Parallel()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	c := &tokenClient{view: map[string]string{}}
+	for round := range 8 {
+		randomChanges(t, rng, s, dir, 30)
+		settle(t, c, s, fmt.Sprintf("round %d", round))
+		switch round % 3 {
+		case 0:
+			s.Stop()
+			randomChanges(t, rng, nil, dir, 10) // while no server runs
+			s = startServer(t, dir)
+		case 1:
+			s.Kill9()
+			s = startServer(t, dir)
+		}
+	}
+}
+
+// TestSyncRandomizedCluster is TestSyncRandomized on instances sharing a
+// PostgreSQL store: changes through one instance and on the disk, a
+// client syncing through another.
+func TestSyncRandomizedCluster(t *testing.T) {
+	t.Parallel()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	nodes := startCluster(t, 2)
+	a, b := nodes[0], nodes[1]
+	c := &tokenClient{view: map[string]string{}}
+	for round := range 5 {
+		randomChanges(t, rng, a, a.Dir, 30)
+		settle(t, c, b, fmt.Sprintf("round %d", round))
+	}
+}

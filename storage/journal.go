@@ -67,6 +67,10 @@ type Journal interface {
 	// IndexChildren calls fn, in name order, for each direct child of dir the
 	// index knows (Kind ChangeUpsert), streaming (no whole-folder map needed).
 	IndexChildren(ctx context.Context, dir string, fn func(Change) error) error
+	// IndexEntry is the index's view of the path p (Kind ChangeUpsert); ok
+	// is false when the index does not know p. A watcher checks the one
+	// path an event names with it, rather than the whole folder.
+	IndexEntry(ctx context.Context, p string) (c Change, ok bool, err error)
 	// ChangesSince calls fn for every entry after the sync point since, in
 	// sequence order, up to the sync point it returns (the last entry it
 	// saw, or since when none). A since below the journal's horizon (its

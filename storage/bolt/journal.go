@@ -397,6 +397,23 @@ func (s *Store) IndexChildren(ctx context.Context, dir string, fn func(storage.C
 	}
 }
 
+// IndexEntry is the index's view of p, one read.
+func (s *Store) IndexEntry(ctx context.Context, p string) (c storage.Change, ok bool, err error) {
+	if err := storage.CheckPaths(p); err != nil {
+		return c, false, err
+	}
+	err = s.viewTx(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketIndex).Get([]byte(ownPrefix(p)))
+		if v == nil {
+			return nil
+		}
+		c, err = storage.DecodeChange(0, v)
+		c.Path, ok = p, err == nil
+		return err
+	})
+	return c, ok, err
+}
+
 // FolderTag is the ctag of dir.
 func (s *Store) FolderTag(ctx context.Context, dir string) (uint64, error) {
 	if err := storage.CheckPaths(dir); err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -271,6 +272,27 @@ func (s *Store) SyncPoint(ctx context.Context) (uint64, error) {
 		return 0, s.fail(ctx, "sync point", err)
 	}
 	return uint64(seq), nil
+}
+
+// IndexEntry is the index's view of p, one query.
+func (s *Store) IndexEntry(ctx context.Context, p string) (c storage.Change, ok bool, err error) {
+	if err := storage.CheckPaths(p); err != nil {
+		return c, false, err
+	}
+	if err := s.enter(ctx); err != nil {
+		return c, false, err
+	}
+	var inode int64
+	err = s.pool.QueryRow(ctx, `SELECT dir, size, mtime_ns, inode FROM atomdav_index WHERE path = $1`, []byte(p)).
+		Scan(&c.Dir, &c.Size, &c.MtimeNs, &inode)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return storage.Change{}, false, nil
+	}
+	if err != nil {
+		return storage.Change{}, false, s.fail(ctx, "index entry", err)
+	}
+	c.Path, c.Kind, c.Inode = p, storage.ChangeUpsert, uint64(inode)
+	return c, true, nil
 }
 
 // IndexChildren calls fn for each direct child of dir in the index, in

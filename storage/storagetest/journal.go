@@ -126,7 +126,20 @@ func testJournalIndex(t *testing.T, open Opener) {
 	if got, want := children(t, j, "/d"), []string{"/d/a", "/d/b"}; !slices.Equal(got, want) {
 		t.Errorf("IndexChildren(/d) = %q, want %q", got, want)
 	}
+	ctx := context.Background()
+	if c, ok, err := j.IndexEntry(ctx, "/d/b"); err != nil || !ok || c.Path != "/d/b" || c.Kind != storage.ChangeUpsert || c.Dir || c.Size != 3 || c.Inode != 9 {
+		t.Errorf("IndexEntry(/d/b) = %+v, %v, %v", c, ok, err)
+	}
+	if c, ok, err := j.IndexEntry(ctx, "/d/a"); err != nil || !ok || !c.Dir {
+		t.Errorf("IndexEntry(/d/a) = %+v, %v, %v", c, ok, err)
+	}
+	if _, ok, err := j.IndexEntry(ctx, "/d/nope"); err != nil || ok {
+		t.Errorf("IndexEntry of a path never recorded: %v, %v", ok, err)
+	}
 	record(t, j, removal("/d"))
+	if _, ok, err := j.IndexEntry(ctx, "/d/a/x"); err != nil || ok {
+		t.Errorf("IndexEntry(/d/a/x) after removing /d: %v, %v", ok, err)
+	}
 	if got := children(t, j, "/d/a"); len(got) != 0 {
 		t.Errorf("IndexChildren(/d/a) after removing /d = %q", got)
 	}

@@ -42,7 +42,8 @@ func (w *Watcher) events(ctx context.Context) {
 	}
 }
 
-// event marks for a rescan the folder holding the file the event names,
+// event marks for a rescan the folder holding the file the event names
+// (where the index can look one path up, the name alone: see settle),
 // unless the name is not the share's to serve (a temp file of an upload:
 // its rename into place is an event of its own). A name removed or
 // renamed may be a watched folder, whose watch fsnotify then dropped:
@@ -58,12 +59,22 @@ func (w *Watcher) event(ev fsnotify.Event) {
 	if w.fsys.IsHidden(p) {
 		return
 	}
+	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
 	w.mu.Lock()
-	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+	switch {
+	case w.point != nil: // checked path by path first (see settle)
+		if gone {
+			w.due.gone[p] = struct{}{}
+		} else {
+			w.due.names[p] = struct{}{}
+		}
+	case gone:
 		w.due.lost[p] = struct{}{}
 		w.due.dirs[p] = struct{}{}
+		w.due.dirs[path.Dir(p)] = struct{}{}
+	default:
+		w.due.dirs[path.Dir(p)] = struct{}{}
 	}
-	w.due.dirs[path.Dir(p)] = struct{}{}
 	w.boundLocked()
 	w.mu.Unlock()
 	w.poke()
@@ -84,14 +95,17 @@ func (w *Watcher) markDirty(d string) {
 // every folder, but the names whose watches may be gone are kept for it
 // unless every watch is set afresh anyway.
 func (w *Watcher) boundLocked() {
-	if len(w.due.dirs)+len(w.due.lost) > w.opts.MaxPending {
+	if len(w.due.dirs)+len(w.due.lost)+len(w.due.names)+len(w.due.gone)+len(w.due.again) > w.opts.MaxPending {
 		w.due.full, w.due.reset = true, true
 	}
 	if w.due.full {
 		clear(w.due.dirs)
+		clear(w.due.names)
+		clear(w.due.again)
 	}
 	if w.due.reset {
 		clear(w.due.lost)
+		clear(w.due.gone)
 	}
 }
 

@@ -110,6 +110,18 @@ func (f *fakeIndex) IndexChildren(ctx context.Context, dir string, fn func(stora
 }
 
 // snapshot is every view the index holds, by path.
+// IndexEntry is the fake's view of p, as storage.Journal's.
+func (f *fakeIndex) IndexEntry(ctx context.Context, p string) (storage.Change, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.kids[path.Dir(p)][path.Base(p)]
+	return c, ok, nil
+}
+
+// folderOnly hides IndexEntry: the watcher then rescans the folder of
+// every event, as with an index that cannot look one path up.
+type folderOnly struct{ Index }
+
 func (f *fakeIndex) snapshot() map[string]storage.Change {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
@@ -63,6 +64,9 @@ type Watcher struct {
 
 	mu  sync.Mutex
 	due round // guarded by mu; what the next rescan is to do
+	// point is the index when it can look one path up; nil: events
+	// rescan whole folders.
+	point pointIndex
 
 	// Owned by the scanning goroutine.
 	watched   map[string]uint64   // folders with a watch, and their inodes
@@ -84,12 +88,13 @@ func New(fsys *localfs.FS, idx Index, opts Options) *Watcher {
 		fsys:    fsys,
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
-		due:     round{dirs: map[string]struct{}{}, lost: map[string]struct{}{}},
+		due:     newRound(),
 		watched: make(map[string]uint64),
 		byIno:   make(map[uint64]string),
 		stale:   make(map[string]struct{}),
 	}
 	w.sc = scanner{fsys: fsys, idx: idx, batch: opts.Batch, dir: w.watchDir, gone: w.dropWatches, vanished: w.parentDirty}
+	w.point, _ = idx.(pointIndex)
 	return w
 }
 
@@ -216,6 +221,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // round is what one rescan is to do.
 type round struct {
 	dirs  map[string]struct{} // folders to rescan
+	names map[string]struct{} // paths created or written (point index): see settle
+	gone  map[string]struct{} // paths removed or renamed (point index): see settle
+	again map[string]struct{} // paths not settled in the last round, looked at once more
 	lost  map[string]struct{} // names removed or renamed: watches fsnotify may have dropped
 	full  bool                // rescan the whole share
 	reset bool                // events were lost: set every watch afresh
@@ -225,6 +233,7 @@ type round struct {
 // (only it, and the folders below it that are new); a folder that is
 // gone is looked for in its parent.
 func (w *Watcher) rescan(ctx context.Context, r round) error {
+	w.settle(ctx, r)
 	if w.fsw != nil {
 		if r.reset {
 			w.resetWatches()
@@ -257,12 +266,90 @@ func (w *Watcher) rescan(ctx context.Context, r round) error {
 	return nil
 }
 
+func newRound() round {
+	return round{dirs: map[string]struct{}{}, lost: map[string]struct{}{}, names: map[string]struct{}{},
+		gone: map[string]struct{}{}, again: map[string]struct{}{}}
+}
+
+// pointIndex is an Index that can look one path up (storage.Journal).
+type pointIndex interface {
+	IndexEntry(ctx context.Context, p string) (storage.Change, bool, error)
+}
+
+// settle turns the paths events named into folders to rescan, leaving
+// out those whose state on disk the index already has: atomdav's own
+// writes are journaled (a new file with its inode, size and mtime)
+// before the rename or removal the event reports, so an upload into, or
+// a DELETE from, a folder of many files costs a stat and a lookup, not
+// a listing of the folder. A path not settled is looked at once more in
+// the next round before its folder is rescanned: the event of a new
+// file's rename may come before the commit that journals it. A removed
+// or renamed path that was a watched folder is handled as without a
+// point index (its watch may be gone).
+func (w *Watcher) settle(ctx context.Context, r round) {
+	for p := range r.gone {
+		if _, watched := w.watched[p]; watched {
+			r.lost[p] = struct{}{} // a full rescan needs these too
+			r.dirs[p] = struct{}{}
+			r.dirs[path.Dir(p)] = struct{}{}
+			continue
+		}
+		r.names[p] = struct{}{}
+	}
+	if r.full {
+		return
+	}
+	var later []string
+	for p := range r.names {
+		if _, due := r.dirs[path.Dir(p)]; !due && !w.settled(ctx, p) {
+			later = append(later, p)
+		}
+	}
+	for p := range r.again {
+		if _, due := r.dirs[path.Dir(p)]; !due && !w.settled(ctx, p) {
+			r.dirs[path.Dir(p)] = struct{}{}
+		}
+	}
+	if len(later) > 0 {
+		w.mu.Lock()
+		for _, p := range later {
+			w.due.again[p] = struct{}{}
+		}
+		w.boundLocked()
+		w.mu.Unlock()
+		w.poke()
+	}
+}
+
+// settled reports whether the path p is on disk as the index has it: a
+// file with the same inode, size and mtime, or absent from both. A
+// folder is never settled (a new one needs a watch, which only a scan of
+// its parent sets), nor is anything in doubt.
+func (w *Watcher) settled(ctx context.Context, p string) bool {
+	c, known, err := w.point.IndexEntry(ctx, p)
+	if err != nil || known && c.Dir {
+		return false
+	}
+	fi, err := w.fsys.Stat(ctx, p)
+	switch {
+	case err != nil:
+		return !known && vanished(err)
+	case !known || fi.IsDir():
+		return false
+	}
+	e := entry{size: fi.Size(), mtimeNs: fi.ModTime().UnixNano()}
+	if st, ok := localfs.StampOf(fi); ok {
+		e.inode = st.Ino
+	}
+	return same(c, e.change(p))
+}
+
 // take returns what the next rescan is to do, and starts a new round.
 func (w *Watcher) take() round {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r := w.due
-	w.due = round{dirs: map[string]struct{}{}, lost: map[string]struct{}{}}
+	w.due = newRound()
 	return r
 }
 

@@ -136,10 +136,34 @@ func (p *Process) waitReady(opts StartOptions) error {
 		default:
 		}
 		if ready(p.url) == nil {
-			return nil
+			return p.stillOurs()
 		}
 	}
 	return errors.New("testbin: atomdav did not answer in time")
+}
+
+// bindGrace is how long a server that answered is watched for an exit:
+// the answer may have come from another test's server that took the
+// port first, while this one fails to bind it.
+const bindGrace = 100 * time.Millisecond
+
+// stillOurs checks, once the address answered, that this server did not
+// exit meanwhile (a port taken by another server: "address already in
+// use", which Start retries on another port).
+func (p *Process) stillOurs() error {
+	select {
+	case <-p.done:
+	case <-time.After(bindGrace):
+	}
+	select {
+	case <-p.done:
+		return fmt.Errorf("testbin: atomdav exited although its address answered (another server's?): %v", p.err)
+	default:
+	}
+	if strings.Contains(p.Output(), "address already in use") {
+		return errors.New("testbin: address already in use")
+	}
+	return nil
 }
 
 // optionsProbe sends OPTIONS / and accepts any answer: under --prefix, or

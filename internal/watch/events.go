@@ -143,8 +143,14 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 		return
 	}
 	known, ok := w.watched[p]
-	if _, stale := w.stale[p]; ok && !stale {
+	if _, stale := w.stale[p]; ok && !stale && (ino == 0 || known == 0 || ino == known) {
 		return
+	}
+	if ok && ino != 0 && known != 0 && ino != known {
+		// Another folder under the name: the watch held for it is the old
+		// folder's, which inotify follows wherever it was moved.
+		w.dropWatches(p)
+		known, ok = 0, false
 	}
 	if ino == 0 {
 		ino = known

@@ -1135,26 +1135,31 @@ func (h *harness) propfind(l *life, dir string) ([]*resource, error) {
 			return nil, fmt.Errorf("PROPFIND %s: href %q: %w", dir, resp.Href, err)
 		}
 		r := &resource{path: path.Clean("/" + u.Path), props: map[string]string{}}
-		for _, ps := range resp.Propstat {
-			if statusCode(ps.Status) != http.StatusOK {
-				continue
-			}
-			for _, p := range ps.Prop.Any {
-				switch {
-				case p.XMLName.Space == "DAV:" && p.XMLName.Local == "resourcetype":
-					r.coll = p.Collection != nil
-				case p.XMLName.Space == "DAV:" && p.XMLName.Local == "getetag":
-					r.etag = p.Text
-				case p.XMLName.Space == ns:
-					r.props[p.XMLName.Local] = p.Text
-				case p.XMLName.Space == "http://owncloud.org/ns" && p.XMLName.Local == "checksums":
-					r.checksums = p.Inner
-				}
-			}
-		}
+		r.read(resp)
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// read fills r from the properties resp answers with 200.
+func (r *resource) read(resp msResponse) {
+	for _, ps := range resp.Propstat {
+		if statusCode(ps.Status) != http.StatusOK {
+			continue
+		}
+		for _, p := range ps.Prop.Any {
+			switch {
+			case p.XMLName.Space == "DAV:" && p.XMLName.Local == "resourcetype":
+				r.coll = p.Collection != nil
+			case p.XMLName.Space == "DAV:" && p.XMLName.Local == "getetag":
+				r.etag = p.Text
+			case p.XMLName.Space == ns:
+				r.props[p.XMLName.Local] = p.Text
+			case p.XMLName.Space == "http://owncloud.org/ns" && p.XMLName.Local == "checksums":
+				r.checksums = p.Inner
+			}
+		}
+	}
 }
 
 // propstatCodes returns the status of every property in a PROPPATCH 207.

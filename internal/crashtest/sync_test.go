@@ -143,20 +143,6 @@ func syncMember(resp msResponse) (*resource, int, error) {
 	if resp.Status != "" {
 		return r, statusCode(resp.Status), nil
 	}
-	for _, ps := range resp.Propstat {
-		if statusCode(ps.Status) != http.StatusOK {
-			continue
-		}
-		for _, p := range ps.Prop.Any {
-			switch {
-			case p.XMLName.Space == "DAV:" && p.XMLName.Local == "resourcetype":
-				r.coll = p.Collection != nil
-			case p.XMLName.Space == "DAV:" && p.XMLName.Local == "getetag":
-				r.etag = p.Text
-			case p.XMLName.Space == ns:
-				r.props[p.XMLName.Local] = p.Text
-			}
-		}
-	}
+	r.read(resp)
 	return r, http.StatusOK, nil
 }

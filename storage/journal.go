@@ -62,7 +62,14 @@ type Journal interface {
 	// It returns the sync point after the changes. A removal is followed
 	// by a removal entry for each member the index knew below it (so is
 	// the source of a completed move), so that a folder removed and made
-	// again is answered with its former members gone.
+	// again is answered with its former members gone. The index is always
+	// a tree: the folders above an upsert that it does not hold are indexed
+	// with it, as folders of unknown inode (no entry of their own), so a
+	// removal of one of them takes every path below it, and a scan that
+	// compares the disk with the index folder by folder finds them all.
+	// (Atomdav journals a change before making it: a PUT into a folder
+	// made on disk that the watcher has not indexed yet, or a scan that
+	// listed a folder just before a DELETE of it was journaled.)
 	RecordChanges(ctx context.Context, changes []Change) (uint64, error)
 	// IndexChildren calls fn, in name order, for each direct child of dir the
 	// index knows (Kind ChangeUpsert), streaming (no whole-folder map needed).

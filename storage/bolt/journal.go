@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -205,6 +206,9 @@ func indexChange(ib, cb *bbolt.Bucket, c storage.Change) error {
 		}
 		return deleteKeys(cb, subtreeKeys(cb, c.Path)) // none for a file: no page rewritten
 	}
+	if err := indexAncestors(ib, c.Path); err != nil {
+		return err
+	}
 	old := ib.Get(k)
 	if c.Subtree && old != nil {
 		return nil // moved or copied in by applyIntent, with its members
@@ -215,6 +219,21 @@ func indexChange(ib, cb *bbolt.Bucket, c storage.Change) error {
 		return nil
 	}
 	return ib.Put(k, v)
+}
+
+// indexAncestors indexes the folders above p that the index does not
+// hold, as folders of unknown inode (see storage.Journal.RecordChanges).
+func indexAncestors(ib *bbolt.Bucket, p string) error {
+	for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+		k := []byte(ownPrefix(d))
+		if ib.Get(k) != nil {
+			return nil
+		}
+		if err := ib.Put(k, storage.EncodeChange(storage.Change{Path: d, Kind: storage.ChangeUpsert, Dir: true})); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // journalIntent moves the index and ctags of an intent's tree change and

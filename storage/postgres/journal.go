@@ -68,7 +68,7 @@ func queueJournal(b *pgx.Batch, changes []storage.Change) {
 	n := len(changes)
 	paths, kinds, dirs, subs := make([][]byte, n), make([]int16, n), make([]bool, n), make([]bool, n)
 	sizes, mtimes, inodes := make([]int64, n), make([]int64, n), make([]int64, n)
-	tags := map[string]bool{}
+	tags, above := map[string]bool{}, map[string]bool{}
 	var removed [][]byte
 	for i, c := range changes {
 		paths[i], kinds[i], dirs[i], subs[i] = []byte(c.Path), int16(c.Kind), c.Dir, c.Subtree
@@ -78,7 +78,11 @@ func queueJournal(b *pgx.Batch, changes []storage.Change) {
 		} else if c.Dir {
 			tags[c.Path] = true
 		}
-		storage.Ancestors(c.Path, func(d string) { tags[d] = true })
+		upsert := c.Kind == storage.ChangeUpsert
+		storage.Ancestors(c.Path, func(d string) {
+			tags[d] = true
+			above[d] = above[d] || upsert && d != "/"
+		})
 	}
 	b.Queue(`WITH m AS (UPDATE atomdav_journal_meta SET seq = seq + $8::bigint RETURNING seq - $8::bigint AS base)
 		INSERT INTO atomdav_journal (seq, path, kind, dir, subtree, size, mtime_ns, inode, unix_ns)
@@ -92,6 +96,20 @@ func queueJournal(b *pgx.Batch, changes []storage.Change) {
 		queueExpand(b, string(p))
 		b.Queue(`DELETE FROM atomdav_index WHERE path = $1 OR (path >= $2 AND path < $3)`, st.own, st.lo, st.hi)
 		b.Queue(`DELETE FROM atomdav_ctags WHERE path = $1 OR (path >= $2 AND path < $3)`, st.own, st.lo, st.hi)
+	}
+	// The folders above an upsert that the index does not hold are
+	// indexed, of unknown inode (see storage.Journal.RecordChanges).
+	var abovePaths [][]byte
+	var aboveDepths []int32
+	for d, ok := range above {
+		if ok {
+			abovePaths, aboveDepths = append(abovePaths, []byte(d)), append(aboveDepths, int32(depth(d)))
+		}
+	}
+	if len(abovePaths) > 0 {
+		b.Queue(`INSERT INTO atomdav_index (path, depth, dir, size, mtime_ns, inode)
+			SELECT u.path, u.depth, true, 0, 0, 0 FROM unnest($1::bytea[], $2::integer[]) AS u(path, depth)
+			ON CONFLICT (path) DO NOTHING`, abovePaths, aboveDepths)
 	}
 	// The last upsert of a path wins; a Subtree one keeps the row the
 	// intent moved or copied in.

@@ -20,6 +20,7 @@ func testJournal(t *testing.T, open Opener) {
 	inParallel(t, open, map[string]func(*testing.T, Opener){
 		"RecordAndRead":  testJournalRecord,
 		"Index":          testJournalIndex,
+		"IndexIsATree":   testJournalIndexTree,
 		"Tags":           testJournalTags,
 		"SameCommit":     testJournalSameCommit,
 		"Intents":        testJournalIntents,
@@ -153,6 +154,38 @@ func testJournalIndex(t *testing.T, open Opener) {
 	record(t, j, many...)
 	if got := children(t, j, "/m"); len(got) != 1200 || got[1199] != "/m/1199" {
 		t.Errorf("IndexChildren of 1200 = %d, last %q", len(got), got[len(got)-1])
+	}
+}
+
+// testJournalIndexTree: an upsert below folders the index does not hold
+// indexes them too (of unknown inode, no entries of their own), so the
+// index stays a tree: listing from the root finds the path, and a
+// removal of a folder above takes it.
+func testJournalIndexTree(t *testing.T, open Opener) {
+	j := journalOf(t, open)
+	ctx := context.Background()
+	start := record(t, j, upsert("/a", true))
+	record(t, j, upsert("/a/b/c/f", false))
+	for _, d := range []string{"/a/b", "/a/b/c"} {
+		if c, ok, err := j.IndexEntry(ctx, d); err != nil || !ok || !c.Dir || c.Inode != 0 || c.Kind != storage.ChangeUpsert {
+			t.Errorf("IndexEntry(%s) = %+v, %v, %v; want a folder of unknown inode", d, c, ok, err)
+		}
+	}
+	if c, ok, err := j.IndexEntry(ctx, "/a"); err != nil || !ok || c.Inode != 9 {
+		t.Errorf("IndexEntry(/a) = %+v, %v, %v; want it as recorded", c, ok, err)
+	}
+	if got, _ := since(t, j, start); !slices.Equal(got, []string{"1 /a/b/c/f"}) {
+		t.Errorf("entries %q; the folders indexed with it have none", got)
+	}
+	record(t, j, removal("/a/b"))
+	if _, ok, err := j.IndexEntry(ctx, "/a/b/c/f"); err != nil || ok {
+		t.Errorf("IndexEntry(/a/b/c/f) after removing /a/b: %v, %v", ok, err)
+	}
+	// An upsert after a removal of its folder in one batch brings the
+	// folder back, as a folder of unknown inode.
+	record(t, j, removal("/a"), upsert("/a/x", false))
+	if c, ok, err := j.IndexEntry(ctx, "/a"); err != nil || !ok || c.Inode != 0 {
+		t.Errorf("IndexEntry(/a) = %+v, %v, %v; want a folder of unknown inode", c, ok, err)
 	}
 }
 

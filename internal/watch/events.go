@@ -142,10 +142,10 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 	if w.fsw == nil {
 		return
 	}
-	known, ok := w.watched[p]
-	if _, stale := w.stale[p]; ok && !stale && (ino == 0 || known == 0 || ino == known) {
+	if w.hasWatch(p, ino) {
 		return
 	}
+	known, ok := w.watched[p]
 	if ok && ino != 0 && known != 0 && ino != known {
 		// Another folder under the name: the watch held for it is the old
 		// folder's, which inotify follows wherever it was moved.
@@ -158,7 +158,7 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 	if old, ok := w.byIno[ino]; ok && ino != 0 && old != p {
 		w.dropWatches(old)
 	}
-	if w.limitHit || (w.limits.watches > 0 && len(w.watched) >= w.limits.watches) {
+	if w.watchesSpent() {
 		w.unwatched++
 		return
 	}
@@ -176,6 +176,27 @@ func (w *Watcher) watchDir(p string, ino uint64) {
 	default:
 		w.unwatched++ // gone meanwhile: the scan finds it so
 	}
+}
+
+// unwatchedDir is the scanner's hook for a folder the index holds as it
+// is on disk: true when no watch reports its changes but one could be
+// set (below the watch limit), so the scan lists it (and watches it).
+func (w *Watcher) unwatchedDir(p string, ino uint64) bool {
+	return w.fsw != nil && !w.watchesSpent() && !w.hasWatch(p, ino)
+}
+
+// watchesSpent reports whether the kernel's watch limit leaves no watch
+// to set.
+func (w *Watcher) watchesSpent() bool {
+	return w.limitHit || (w.limits.watches > 0 && len(w.watched) >= w.limits.watches)
+}
+
+// hasWatch reports whether the folder p (inode ino, 0 if unknown) has a
+// watch of its own that still reports on it.
+func (w *Watcher) hasWatch(p string, ino uint64) bool {
+	known, ok := w.watched[p]
+	_, stale := w.stale[p]
+	return ok && !stale && (ino == 0 || known == 0 || ino == known)
 }
 
 // forget marks the watch of the folder p, if it has one, as dropped:

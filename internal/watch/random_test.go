@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atomdav/atomdav/storage"
 )
 
 // TestRandomDiskChanges: random changes made directly on disk, some
@@ -23,8 +28,8 @@ func TestRandomDiskChanges(t *testing.T) {
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			root, fsys := newShare(t)
-			r := &randomTree{t: t, root: root, spare: t.TempDir(), rnd: rand.New(rand.NewPCG(seed, 17))}
 			idx := newFakeIndex()
+			r := &randomTree{t: t, root: root, spare: t.TempDir(), rnd: rand.New(rand.NewPCG(seed, 17)), idx: idx}
 			for round := 0; round < 4; round++ {
 				ctx, cancel := context.WithCancel(context.Background())
 				failed := make(chan error, 1)
@@ -80,6 +85,9 @@ type randomTree struct {
 	t           *testing.T
 	root, spare string
 	rnd         *rand.Rand
+	// idx, if set, gets some changes journaled before they are made on
+	// disk, as atomdav's own MKCOL, MOVE and DELETE are.
+	idx *fakeIndex
 }
 
 // members lists the tree's files and folders (the root among the
@@ -124,7 +132,11 @@ func (r *randomTree) content() []byte {
 func (r *randomTree) change() {
 	files, dirs := r.members()
 	f, d := r.pick(files), r.pick(dirs[1:])
-	switch op := r.rnd.IntN(11); {
+	ops := 11
+	if r.idx != nil {
+		ops = 16
+	}
+	switch op := r.rnd.IntN(ops); {
 	case op == 0 || op == 1 || f == "":
 		_ = os.WriteFile(r.name(dirs), r.content(), 0o644)
 	case op == 2:
@@ -149,5 +161,48 @@ func (r *randomTree) change() {
 	case op == 10 && d != "":
 		_ = os.RemoveAll(d) // a folder replaced by a file
 		_ = os.WriteFile(d, r.content(), 0o644)
+	case op == 11: // atomdav's MKCOL
+		if to := r.name(dirs); r.journal(storage.Change{Path: r.store(to), Kind: storage.ChangeUpsert, Dir: true}) {
+			_ = os.Mkdir(to, 0o755)
+		}
+	case op == 12 && d != "": // atomdav's DELETE
+		if r.journal(storage.Change{Path: r.store(d), Kind: storage.ChangeRemoved, Dir: true}) {
+			_ = os.RemoveAll(d)
+		}
+	case op >= 13 && d != "": // atomdav's MOVE of a folder: its members go with it
+		to := r.name(dirs)
+		if _, err := os.Lstat(to); err == nil || strings.HasPrefix(to+"/", d+"/") {
+			return
+		}
+		from, dst := r.store(d), r.store(to)
+		moved := []storage.Change{{Path: from, Kind: storage.ChangeRemoved, Dir: true}}
+		view := diskView(r.t, r.root)
+		for _, p := range slices.Sorted(maps.Keys(view)) {
+			if p == from || strings.HasPrefix(p, from+"/") {
+				c := view[p]
+				c.Path = dst + strings.TrimPrefix(p, from)
+				moved = append(moved, c)
+			}
+		}
+		if r.journal(moved...) {
+			_ = os.Rename(d, to)
+		}
 	}
+}
+
+// store is the store path of the local path p.
+func (r *randomTree) store(p string) string {
+	rel, err := filepath.Rel(r.root, p)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return path.Clean("/" + filepath.ToSlash(rel))
+}
+
+// journal records changes before the change of the disk they describe,
+// as atomdav does; false if the index refuses them (their folder is not
+// indexed yet), and then the change is not made.
+func (r *randomTree) journal(changes ...storage.Change) bool {
+	_, err := r.idx.RecordChanges(context.Background(), changes)
+	return err == nil
 }

@@ -48,9 +48,11 @@ type scanner struct {
 	// folder about to be listed, with its inode if known (to watch it),
 	// gone for each folder the scan removes from the index or finds
 	// replaced (to drop its watches), vanished for a folder found gone
-	// while it was listed.
+	// while it was listed, unwatched for a folder the index holds as it
+	// is that no watch reports on although one could (see compare).
 	dir            func(p string, ino uint64)
 	gone, vanished func(p string)
+	unwatched      func(p string, ino uint64) bool
 
 	pending []storage.Change
 	stats   Stats
@@ -165,7 +167,12 @@ func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []subdir) [
 	}
 	now := e.change(c.Path)
 	if same(c, now) {
-		if e.walk && deep {
+		// A folder unchanged for the index may still need a look: one
+		// atomdav moved is journaled with its members before the rename,
+		// and fsnotify drops the watch of a folder renamed, so nothing
+		// would report what happens in it from then on. Listing it sets
+		// the watch first, then catches up with what it missed.
+		if e.walk && (deep || s.unwatched != nil && s.unwatched(c.Path, e.inode)) {
 			sub = append(sub, subdir{e.name, e.inode})
 		}
 		return sub

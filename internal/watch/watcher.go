@@ -93,7 +93,8 @@ func New(fsys *localfs.FS, idx Index, opts Options) *Watcher {
 		byIno:   make(map[uint64]string),
 		stale:   make(map[string]struct{}),
 	}
-	w.sc = scanner{fsys: fsys, idx: idx, batch: opts.Batch, dir: w.watchDir, gone: w.dropWatches, vanished: w.parentDirty}
+	w.sc = scanner{fsys: fsys, idx: idx, batch: opts.Batch, dir: w.watchDir, gone: w.dropWatches, vanished: w.parentDirty,
+		unwatched: w.unwatchedDir}
 	w.point, _ = idx.(pointIndex)
 	return w
 }
@@ -261,6 +262,11 @@ func (w *Watcher) rescan(ctx context.Context, r round) error {
 				}
 				break
 			}
+			// Gone from the disk: its watches go too, whether or not the
+			// index still holds it (atomdav journals a DELETE or MOVE
+			// before it), so a folder later made or moved in under
+			// the name is watched afresh.
+			w.dropWatches(d)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/atomdav/atomdav/storage"
 	"github.com/atomdav/atomdav/storage/localfs"
 )
 
@@ -276,5 +277,38 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("waited in vain")
 		}
+	}
+}
+
+// TestWatchJournaledMove: a folder atomdav moves is journaled with its
+// members before the rename, so the rescan its events bring finds it
+// unchanged; fsnotify dropped its watch with the rename all the same.
+// The watcher lists and watches it again, so files made in it and in a
+// folder below it later are seen.
+func TestWatchJournaledMove(t *testing.T) {
+	root, fsys := newShare(t)
+	spare := t.TempDir()
+	write(t, root, "d/x/sub/a.txt", "a")
+	idx := newFakeIndex()
+	w, _ := startWatcher(t, fsys, idx, Options{})
+	var moved []storage.Change
+	for _, p := range []string{"/d/x", "/d/x/sub", "/d/x/sub/a.txt"} {
+		c := idx.snapshot()[p]
+		c.Path = "/d/y" + strings.TrimPrefix(p, "/d/x")
+		moved = append(moved, c)
+	}
+	if _, err := idx.RecordChanges(context.Background(), append([]storage.Change{{Path: "/d/x", Kind: storage.ChangeRemoved, Dir: true}}, moved...)); err != nil {
+		t.Fatal(err)
+	}
+	rounds := w.rounds.Load()
+	must(t, os.Rename(filepath.Join(root, "d", "x"), filepath.Join(root, "d", "y")))
+	waitFor(t, func() bool { return w.rounds.Load() > rounds })
+	waitQuiet(t, idx, root)
+	mark := idx.mark()
+	moveIn(t, spare, filepath.Join(root, "d", "y", "b.txt"), "b")
+	moveIn(t, spare, filepath.Join(root, "d", "y", "sub", "c.txt"), "c")
+	waitQuiet(t, idx, root)
+	if got := idx.since(mark); !slices.Equal(got, []string{"+ /d/y/b.txt", "+ /d/y/sub/c.txt"}) {
+		t.Errorf("recorded %v", got)
 	}
 }

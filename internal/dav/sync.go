@@ -155,9 +155,10 @@ func (s *syncer) run(r *http.Request, mw *multistatus) error {
 	return nil
 }
 
-// walk answers every member below dir, in name order, a folder's
-// properties read at once; for a later page of an initial sync, only those
-// after resume (depth-first order). It returns the last member answered.
+// walk answers every member below dir that is both on disk and in the
+// journal's index, in name order, a folder's properties read at once; for
+// a later page of an initial sync, only those after resume (depth-first
+// order). It returns the last member answered.
 func (s *syncer) walk(r *http.Request, mw *multistatus, dir, resume string) (string, error) {
 	h, ctx := s.h, r.Context()
 	entries, err := h.fs.ReadDir(dir)
@@ -175,6 +176,17 @@ func (s *syncer) walk(r *http.Request, mw *multistatus, dir, resume string) (str
 	if err := h.journal.FolderTags(ctx, dir, func(q string, t uint64) { d.tags[q] = t }); err != nil {
 		return "", err
 	}
+	// Only the members the journal's index holds are answered: one made
+	// on disk that the watcher has not recorded yet comes with a later
+	// token, as its removal would. Answered now, it could vanish before
+	// the watcher saw it, and no later sync would ever say so.
+	indexed := map[string]bool{}
+	if err := h.journal.IndexChildren(ctx, dir, func(c storage.Change) error {
+		indexed[path.Base(c.Path)] = true
+		return nil
+	}); err != nil {
+		return "", err
+	}
 	if slices.Contains(s.req.props.names, nameLockDiscovery) {
 		if d.locks, err = h.locks.Locks(ctx, dir); err != nil {
 			return "", err
@@ -183,7 +195,7 @@ func (s *syncer) walk(r *http.Request, mw *multistatus, dir, resume string) (str
 	var last string
 	for _, e := range entries {
 		child := path.Join(dir, e.Name())
-		if !h.listed(child) {
+		if !indexed[e.Name()] || !h.listed(child) {
 			continue
 		}
 		descendOnly, skip := resumeAt(child, resume)

@@ -423,3 +423,31 @@ func hrefs(body []byte) []string {
 	}
 	return slices.Compact(out)
 }
+
+// TestSyncInitialAnswersTheJournal checks that an initial sync answers
+// only the members the journal's index holds: one made on disk behind the
+// server's back (no watcher here) comes with a later token, once a scan
+// recorded it, and one that vanished before any scan saw it is never
+// answered, so no client holds it for good with nothing ever saying it
+// is gone.
+func TestSyncInitialAnswersTheJournal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir, "--watch=false")
+	s.put(t, "/web.txt", "w")
+	if err := os.WriteFile(filepath.Join(dir, "brief.txt"), []byte("b"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := s.sync(t, "/", "", "infinite", 0)
+	wantMembers(t, first, map[string]int{"/web.txt": 200}, "an initial sync with a file on disk no scan saw")
+	if err := os.Remove(filepath.Join(dir, "brief.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "later.txt"), []byte("l"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	s = startServer(t, dir, "--watch=false") // its start-up scan records later.txt
+	next := s.sync(t, "/", first.Token, "infinite", 0)
+	wantMembers(t, next, map[string]int{"/later.txt": 200}, "a sync after the start-up scan")
+}

@@ -20,6 +20,20 @@ import (
 // it); run with -sync-live-disk to reproduce.
 var flagLiveDisk = flag.Bool("sync-live-disk", false, "randomized sync tests: also change the disk while the server runs")
 
+// flagSyncSeed replays the randomized sync tests' changes from the seed a
+// failure logged (their timing, against the watcher, is not replayed).
+var flagSyncSeed = flag.Uint64("sync-seed", 0, "randomized sync tests: the seed (0: from the clock)")
+
+// syncSeed is the seed of a randomized sync test, logged.
+func syncSeed(t *testing.T) uint64 {
+	seed := *flagSyncSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d", seed)
+	return seed
+}
+
 // syncProps are what the randomized sync tests compare of each member:
 // its ETag (a folder's moves with its members), whether it is a folder,
 // and a dead property.
@@ -189,8 +203,7 @@ func randomChanges(t *testing.T, rng *rand.Rand, web *server, dir string, n int)
 // the disk is changed while it runs too (the watcher's part).
 func TestSyncRandomized(t *testing.T) {
 	t.Parallel()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := syncSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	dir := t.TempDir()
 	s := startServer(t, dir)
@@ -215,8 +228,7 @@ func TestSyncRandomized(t *testing.T) {
 // -sync-live-disk, on the disk), a client syncing through another.
 func TestSyncRandomizedCluster(t *testing.T) {
 	t.Parallel()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := syncSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 2))
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]

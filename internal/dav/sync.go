@@ -408,11 +408,23 @@ func (s *syncer) memberOf(c storage.Change) (storage.Change, bool) {
 }
 
 // answerPath writes the member p as it is now, or its 404 when it is gone
-// (only that when goneOnly); a tree moved or copied in is walked at
-// sync-level infinite.
+// from the disk or the journal's index (only that when goneOnly); a tree
+// moved or copied in is walked at sync-level infinite.
 func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, subtree, goneOnly bool) error {
 	h, ctx := s.h, r.Context()
 	fi, err := h.fs.Stat(ctx, p)
+	if err == nil {
+		// On disk but not in the journal's index (made on disk again
+		// since its removal was journaled, and the watcher has not seen it
+		// yet): gone for the client, as for walk.
+		_, indexed, ierr := h.journal.IndexEntry(ctx, p)
+		if ierr != nil {
+			return ierr
+		}
+		if !indexed {
+			err = fs.ErrNotExist
+		}
+	}
 	if err == nil && goneOnly {
 		return nil
 	}

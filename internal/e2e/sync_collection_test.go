@@ -451,3 +451,28 @@ func TestSyncInitialAnswersTheJournal(t *testing.T) {
 	next := s.sync(t, "/", first.Token, "infinite", 0)
 	wantMembers(t, next, map[string]int{"/later.txt": 200}, "a sync after the start-up scan")
 }
+
+// TestSyncChangesAnswerTheJournal checks that an incremental sync answers
+// a path whose removal it reports as gone even when a file of that name
+// is on disk again that no scan has recorded: answered as there, it could
+// vanish before any scan saw it, and no later sync would say so.
+func TestSyncChangesAnswerTheJournal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir, "--watch=false")
+	s.put(t, "/x.txt", "x")
+	tok := s.sync(t, "/", "", "infinite", 0).Token
+	want(t, s.do(t, "DELETE", "/x.txt", ""), http.StatusNoContent, "DELETE")
+	local := filepath.Join(dir, "x.txt")
+	if err := os.WriteFile(local, []byte("again"), 0o644); err != nil { // behind the server's back
+		t.Fatal(err)
+	}
+	next := s.sync(t, "/", tok, "infinite", 0)
+	wantMembers(t, next, map[string]int{"/x.txt": 404}, "a sync after the DELETE, with the name on disk again")
+	if err := os.Remove(local); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	s = startServer(t, dir, "--watch=false")
+	wantMembers(t, s.sync(t, "/", next.Token, "infinite", 0), map[string]int{}, "a sync after the start-up scan")
+}

@@ -14,11 +14,11 @@ import (
 	"time"
 )
 
-// flagLiveDisk adds changes made on disk while the server runs to the
-// randomized sync tests (the watcher's part). Off by default: on a busy
-// machine the watcher misses some of them for good (issue 17 is open for
-// it); run with -sync-live-disk to reproduce.
-var flagLiveDisk = flag.Bool("sync-live-disk", false, "randomized sync tests: also change the disk while the server runs")
+// flagLiveDisk mixes changes made on disk while the server runs into the
+// randomized sync tests (the watcher's part); -sync-live-disk=false leaves
+// only WebDAV changes while it runs, to tell a fault of the watcher from
+// one of the journal.
+var flagLiveDisk = flag.Bool("sync-live-disk", true, "randomized sync tests: also change the disk while the server runs")
 
 // flagSyncSeed replays the randomized sync tests' changes from the seed a
 // failure logged (their timing, against the watcher, is not replayed).
@@ -197,10 +197,10 @@ func randomChanges(t *testing.T, rng *rand.Rand, web *server, dir string, n int)
 
 // TestSyncRandomized: random WebDAV changes, in rounds; after each round
 // a client that syncs by tokens only must hold what a full walk sees
-// (names, kinds, ETags, properties). Between rounds the server is stopped
-// and the disk changed at random while it is down (the start-up scan's
-// part), or killed with kill -9 (the journal's). With -sync-live-disk
-// the disk is changed while it runs too (the watcher's part).
+// (names, kinds, ETags, properties). The disk is changed at random while
+// the server runs (the watcher's part, -sync-live-disk) and, between
+// rounds, while it is stopped (the start-up scan's part); or the server
+// is killed with kill -9 (the journal's).
 func TestSyncRandomized(t *testing.T) {
 	t.Parallel()
 	seed := syncSeed(t)

@@ -135,8 +135,13 @@
 // Its body is bounded like PROPFIND's (Config.MaxXMLBytes, MaxPropfindProps;
 // a fuzz target), an incremental answer holds at most Config.MaxSyncResults
 // members (the distinct paths it keeps in memory), and an initial one is
-// streamed a folder at a time, cut into pages at that bound. The tree of a
-// folder moved or copied in is walked, streamed, whatever the bound.
+// streamed a folder at a time, cut into pages at that bound; so is the
+// walk of a tree moved or copied in, whose token goes on inside the tree.
+// A limit too small for the folders above a change is 507
+// number-of-matches-within-limits, never a page that does not go on.
+// Both answer only what the journal's index holds (a file made on disk
+// comes once the watcher recorded it), so no client is told of a member
+// whose removal the journal could never record.
 //
 // A view's root (the share's, or the folder a user sees as "/") is never
 // deleted, moved, overwritten by a COPY or MOVE, replaced by a PUT (403,

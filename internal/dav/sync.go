@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -99,7 +100,7 @@ func (h *Handler) newSyncer(ctx context.Context, req *syncRequest, dir string) (
 		if s.since, err = parseToken(req.token, id, dir); err != nil {
 			return nil, err
 		}
-		s.initial = s.since.resume != "" // a later page of an initial sync
+		s.initial = s.since.resume != "" && s.since.tree == "" // a later page of an initial sync
 	}
 	if s.initial && s.since.resume != "" {
 		s.point = s.since.seq // the pages of one initial sync share its point
@@ -136,10 +137,10 @@ func (s *syncer) run(r *http.Request, mw *multistatus) error {
 			next.resume = last
 		}
 	} else {
-		var upto uint64
+		var upto syncToken
 		upto, err = s.changes(r, mw)
 		if errors.Is(err, errFull) {
-			next.seq = upto
+			next = upto
 		}
 	}
 	if err != nil && !errors.Is(err, errFull) {
@@ -271,13 +272,15 @@ func (s *syncer) answer(r *http.Request, mw *multistatus, p, real string, fi fs.
 }
 
 // changes answers the members changed since the client's token, each once
-// with its current state, and returns the sync point answered up to: the
-// client's point, moved past every entry read before the answer filled up.
-func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
+// with its current state; when the answer filled up (errFull), it returns
+// the token to go on from: the client's point moved past every entry read
+// before, or, when it stopped inside a tree moved or copied in, the point
+// before the tree's first entry and the last member its walk answered.
+func (s *syncer) changes(r *http.Request, mw *multistatus) (syncToken, error) {
 	g := &gathered{seen: map[string]*pendingMember{}}
 	full, err := s.gather(r.Context(), g)
 	if err != nil {
-		return 0, err
+		return syncToken{}, err
 	}
 	// A folder is walked when it came with its members (a move or copy
 	// in), or when the journal took it for a file (see answerPath).
@@ -287,19 +290,41 @@ func (s *syncer) changes(r *http.Request, mw *multistatus) (uint64, error) {
 			trees = append(trees, p)
 		}
 	}
-	for _, p := range g.order {
-		// A member of a tree walked is answered by the walk, if it is
-		// there; if gone, by its 404 here.
-		inTree := slices.ContainsFunc(trees, func(t string) bool { return within(p, t) })
-		if err := s.answerPath(r, mw, p, g.seen[p].dir, g.seen[p].subtree, inTree); err != nil {
-			return 0, err
+	order, resume := g.order, ""
+	if t := s.since.tree; t != "" {
+		// The page before stopped in t's walk: the journal is read again
+		// from t's first entry, so order is t's folders above it (answered
+		// then), t, and what came after.
+		if i := slices.Index(order, t); i >= 0 {
+			order, resume = order[i:], s.since.resume
 		}
 	}
-	if full {
-		return g.upto, errFull
+	for _, p := range order {
+		// A member of a tree walked is answered by the walk, if it is
+		// there; if gone, by its 404 here.
+		pm := g.seen[p]
+		inTree := slices.ContainsFunc(trees, func(t string) bool { return within(p, t) })
+		err := s.answerPath(r, mw, p, pm.dir, pm.subtree, inTree, resume)
+		var stop *treeFull
+		if errors.As(err, &stop) {
+			return syncToken{seq: pm.first - 1, resume: stop.last, tree: p}, errFull
+		}
+		if err != nil {
+			return syncToken{}, err
+		}
+		resume = ""
 	}
-	return s.point, nil
+	if full {
+		return syncToken{seq: g.upto}, errFull
+	}
+	return syncToken{seq: s.point}, nil
 }
+
+// treeFull says the answer filled up inside the walk of a tree moved or
+// copied in, after last (the tree itself when none of its members fit).
+type treeFull struct{ last string }
+
+func (e *treeFull) Error() string { return "sync: answer full inside a tree, after " + e.last }
 
 // gathered are the members an incremental sync answers, in the order
 // first seen, and the sync point read up to.
@@ -309,7 +334,12 @@ type gathered struct {
 	upto  uint64
 }
 
-type pendingMember struct{ dir, subtree bool }
+// pendingMember is a member to answer: a folder, one moved or copied in
+// with its members, and the sequence number of its first entry read.
+type pendingMember struct {
+	dir, subtree bool
+	first        uint64
+}
 
 // gather reads the journal from the client's token up to s.point into g,
 // until s.max members; full reports that it stopped there.
@@ -331,6 +361,11 @@ func (s *syncer) gather(ctx context.Context, g *gathered) (full bool, err error)
 		return nil
 	})
 	switch {
+	case errors.Is(err, errFull) && len(g.order) == 0:
+		// Not even the first change fits, with the folders above it: no
+		// page could go on (RFC 5323 §5.17, which RFC 6578 §3.7 follows).
+		return false, &Error{Status: http.StatusInsufficientStorage, Condition: "number-of-matches-within-limits",
+			Err: fmt.Errorf("sync: DAV:limit %d is below the depth of a change", s.max)}
 	case errors.Is(err, errFull):
 		return true, nil
 	case err == nil || errors.Is(err, errStopRead):
@@ -348,7 +383,7 @@ func (g *gathered) add(s *syncer, m storage.Change) bool {
 	if s.req.infinite {
 		for q := path.Dir(m.Path); q != s.dir && within(q, s.dir); q = path.Dir(q) {
 			if g.seen[q] == nil {
-				members = append(members, storage.Change{Path: q, Kind: storage.ChangeUpsert, Dir: true})
+				members = append(members, storage.Change{Path: q, Kind: storage.ChangeUpsert, Dir: true, Seq: m.Seq})
 			}
 		}
 		slices.Reverse(members)
@@ -360,7 +395,7 @@ func (g *gathered) add(s *syncer, m storage.Change) bool {
 		return false
 	}
 	for _, n := range members {
-		g.seen[n.Path] = &pendingMember{dir: n.Dir}
+		g.seen[n.Path] = &pendingMember{dir: n.Dir, first: n.Seq}
 		g.order = append(g.order, n.Path)
 	}
 	pm := g.seen[m.Path]
@@ -409,8 +444,10 @@ func (s *syncer) memberOf(c storage.Change) (storage.Change, bool) {
 
 // answerPath writes the member p as it is now, or its 404 when it is gone
 // from the disk or the journal's index (only that when goneOnly); a tree
-// moved or copied in is walked at sync-level infinite.
-func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, subtree, goneOnly bool) error {
+// moved or copied in is walked at sync-level infinite, after resume when
+// a page before stopped in it (p itself, present, was answered then). A
+// walk that fills the answer returns a *treeFull.
+func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, subtree, goneOnly bool, resume string) error {
 	h, ctx := s.h, r.Context()
 	fi, err := h.fs.Stat(ctx, p)
 	if err == nil {
@@ -438,6 +475,32 @@ func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, sub
 		s.n++
 		return nil
 	}
+	if resume == "" {
+		if err := s.answerPresent(r, mw, p, fi); err != nil {
+			return err
+		}
+	}
+	// A folder the journal took for a file was not made by MKCOL: one
+	// the server had not seen, moved or copied in with its members.
+	subtree = subtree || !dir
+	if subtree && fi.IsDir() && s.req.infinite {
+		if resume == p {
+			resume = "" // none of its members answered yet
+		}
+		last, err := s.walk(r, mw, p, resume)
+		if errors.Is(err, errFull) {
+			return &treeFull{last: cmp.Or(last, resume, p)}
+		}
+		if err != nil {
+			return fmt.Errorf("sync: walk %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// answerPresent writes the member p, present on disk as fi.
+func (s *syncer) answerPresent(r *http.Request, mw *multistatus, p string, fi fs.FileInfo) error {
+	h, ctx := s.h, r.Context()
 	props, err := h.props.Props(ctx, p)
 	if err != nil {
 		return err
@@ -456,22 +519,5 @@ func (s *syncer) answerPath(r *http.Request, mw *multistatus, p string, dir, sub
 		}
 	}
 	s.n++
-	if err := mw.response(s.req.props, h.member(p, fi, props, &d)); err != nil {
-		return err
-	}
-	// A folder the journal took for a file was not made by MKCOL: one
-	// the server had not seen, moved or copied in with its members.
-	subtree = subtree || !dir
-	if subtree && fi.IsDir() && s.req.infinite {
-		// Not bounded by s.max: the tree has no entries of its own to
-		// continue from. It is streamed, a folder at a time.
-		max := s.max
-		s.max = int(^uint(0) >> 1)
-		_, err := s.walk(r, mw, p, "")
-		s.max = max
-		if err != nil {
-			return fmt.Errorf("sync: walk %s: %w", p, err)
-		}
-	}
-	return nil
+	return mw.response(s.req.props, h.member(p, fi, props, &d))
 }

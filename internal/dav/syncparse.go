@@ -170,15 +170,22 @@ func (n *nsDecoder) text(max int) (string, error) {
 }
 
 // Sync tokens (RFC 6578 §3.2: opaque URIs) name the journal and a point
-// in it, and for the pages of an initial sync the last member answered:
+// in it; for the pages of an initial sync, the last member answered; for
+// the pages of an incremental sync that stopped inside a tree moved or
+// copied in, also that tree:
 //
-//	urn:x-atomdav:sync:<journal id>:<seq>[:<hex of the last path>]
+//	urn:x-atomdav:sync:<journal id>:<seq>[:<hex of the last path>[:<hex of the tree>]]
 const tokenPrefix = "urn:x-atomdav:sync:"
 
 // syncToken is a parsed token.
 type syncToken struct {
-	seq    uint64
-	resume string // an initial sync's last member answered; "" otherwise
+	seq uint64
+	// resume is the last member answered by the page before: of an
+	// initial sync, or (tree set) of the walk of tree; "" otherwise.
+	resume string
+	// tree is the folder moved or copied in whose walk the page before
+	// stopped in; seq is then the point before its first entry.
+	tree string
 }
 
 // formatToken renders a token of the journal id.
@@ -186,6 +193,9 @@ func formatToken(id string, t syncToken) string {
 	s := tokenPrefix + id + ":" + strconv.FormatUint(t.seq, 10)
 	if t.resume != "" {
 		s += ":" + hex.EncodeToString([]byte(t.resume))
+	}
+	if t.tree != "" {
+		s += ":" + hex.EncodeToString([]byte(t.tree))
 	}
 	return s
 }
@@ -203,20 +213,36 @@ func parseToken(s, id, dir string) (syncToken, error) {
 	if !ok || id == "" {
 		return syncToken{}, errInvalidToken(errors.New("sync-token of another store, or malformed"))
 	}
-	seqPart, resumePart, hasResume := strings.Cut(rest, ":")
-	seq, err := strconv.ParseUint(seqPart, 10, 64)
-	if err != nil || strconv.FormatUint(seq, 10) != seqPart {
-		return syncToken{}, errInvalidToken(errors.New("malformed sync-token"))
+	parts := strings.Split(rest, ":")
+	malformed := errInvalidToken(errors.New("malformed sync-token"))
+	seq, err := strconv.ParseUint(parts[0], 10, 64)
+	if err != nil || strconv.FormatUint(seq, 10) != parts[0] || len(parts) > 3 {
+		return syncToken{}, malformed
 	}
 	t := syncToken{seq: seq}
-	if hasResume {
-		b, err := hex.DecodeString(resumePart)
-		if err != nil || len(b) == 0 || !within(string(b), dir) || string(b) == dir {
-			return syncToken{}, errInvalidToken(errors.New("malformed sync-token"))
+	if len(parts) > 1 {
+		if t.resume, err = tokenPath(parts[1], dir); err != nil {
+			return syncToken{}, malformed
 		}
-		t.resume = string(b)
+	}
+	if len(parts) > 2 {
+		// A tree's walk resumes at or below the tree (at it: the walk
+		// had answered none of its members).
+		t.tree, err = tokenPath(parts[2], dir)
+		if err != nil || t.resume != t.tree && !within(t.resume, t.tree) {
+			return syncToken{}, malformed
+		}
 	}
 	return t, nil
+}
+
+// tokenPath decodes a path of a token, which must lie strictly below dir.
+func tokenPath(part, dir string) (string, error) {
+	b, err := hex.DecodeString(part)
+	if err != nil || len(b) == 0 || !within(string(b), dir) || string(b) == dir {
+		return "", errors.New("malformed")
+	}
+	return string(b), nil
 }
 
 // FormatSyncToken is the sync-token of point seq of the journal id, as
@@ -231,7 +257,7 @@ func FormatSyncToken(id string, seq uint64) string {
 func ParseSyncToken(tok, id string) (uint64, error) {
 	t, err := parseToken(tok, id, "/")
 	if err == nil && t.resume != "" {
-		err = errors.New("the sync-token of a page of an initial sync names no point to read changes from")
+		err = errors.New("the sync-token of a page of a sync names no point to read changes from")
 	}
 	return t.seq, err
 }

@@ -3,6 +3,7 @@ package dav
 import (
 	"bytes"
 	"errors"
+	"path"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,55 @@ func FuzzParseSyncCollection(f *testing.F) {
 			if !errors.As(err, &de) || de.Condition != "valid-sync-token" {
 				t.Fatalf("parseToken: %v", err)
 			}
+		}
+	})
+}
+
+// tokenSeeds are sync-tokens: a point, a page of an initial sync, a page
+// that stopped inside a tree moved in, and malformed ones;
+// testdata/fuzz/FuzzParseSyncToken holds them too.
+var tokenSeeds = []string{
+	"urn:x-atomdav:sync:0123456789abcdef:42",
+	"urn:x-atomdav:sync:0123456789abcdef:0:2f612f62",
+	"urn:x-atomdav:sync:0123456789abcdef:7:2f612f622f63:2f612f62",
+	"urn:x-atomdav:sync:0123456789abcdef:7:2f78:2f612f62",
+	"urn:x-atomdav:sync:0123456789abcdef:007",
+	"urn:x-atomdav:sync:0123456789abcdef:1:2f:2f",
+	"urn:x-atomdav:sync:0123456789abcdef:1:zz",
+	"urn:x-atomdav:sync:fedcba9876543210:1",
+}
+
+// FuzzParseSyncToken checks that parseToken never panics, refuses only
+// with valid-sync-token, and that a token it accepts is one formatToken
+// gives (nothing else reaches the syncer) whose paths lie below the
+// folder synced: a resume point at or below its tree.
+func FuzzParseSyncToken(f *testing.F) {
+	for _, s := range tokenSeeds {
+		f.Add(s, "/")
+		f.Add(s, "/a")
+	}
+	f.Fuzz(func(t *testing.T, tok, dir string) {
+		if !strings.HasPrefix(dir, "/") || path.Clean(dir) != dir {
+			return
+		}
+		st, err := parseToken(tok, "0123456789abcdef", dir)
+		if err != nil {
+			var de *Error
+			if !errors.As(err, &de) || de.Condition != "valid-sync-token" {
+				t.Fatalf("parseToken: %v", err)
+			}
+			return
+		}
+		if got := formatToken("0123456789abcdef", st); got != tok {
+			t.Fatalf("accepted %q, which formats as %q", tok, got)
+		}
+		for _, p := range []string{st.resume, st.tree} {
+			if p != "" && (p == dir || !within(p, dir)) {
+				t.Fatalf("path %q of %q not below %q", p, tok, dir)
+			}
+		}
+		if st.tree != "" && st.resume != st.tree && !within(st.resume, st.tree) {
+			t.Fatalf("resume %q not at or below the tree %q", st.resume, st.tree)
 		}
 	})
 }

@@ -476,3 +476,51 @@ func TestSyncChangesAnswerTheJournal(t *testing.T) {
 	s = startServer(t, dir, "--watch=false")
 	wantMembers(t, s.sync(t, "/", next.Token, "infinite", 0), map[string]int{}, "a sync after the start-up scan")
 }
+
+// TestSyncCollectionLimitTreeMovedIn checks that DAV:limit bounds the
+// walk of a tree moved in too: its members come in pages of at most the
+// limit, each with a token that goes on inside the tree, together every
+// member once present, with the source's removal.
+func TestSyncCollectionLimitTreeMovedIn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	s.mkcol(t, "/src")
+	expect := map[string]int{"/src/": 404, "/dst/": 200}
+	for _, d := range []string{"a", "b", "c"} {
+		s.mkcol(t, "/src/"+d)
+		expect["/src/"+d+"/"], expect["/dst/"+d+"/"] = 404, 200
+		for i := range 4 {
+			f := fmt.Sprintf("/%s/f%d", d, i)
+			s.put(t, "/src"+f, "x")
+			expect["/src"+f], expect["/dst"+f] = 404, 200
+		}
+	}
+	tok := s.sync(t, "/", "", "infinite", 0).Token
+	if r := s.do(t, "MOVE", "/src", "", "Destination", s.URL+"/dst"); r.Status != http.StatusCreated {
+		t.Fatalf("MOVE: %s", r)
+	}
+	got, pages := s.syncAll(t, "/", tok, "infinite", 4)
+	wantMembers(t, got, expect, "a tree moved in, by pages of 4")
+	seen := map[string]bool{}
+	for _, h := range got.Order {
+		if seen[h] && got.Members[h].Status == http.StatusOK {
+			t.Errorf("%s answered on two pages", h)
+		}
+		seen[h] = true
+	}
+	if pages < 8 {
+		t.Errorf("%d pages for %d members by 4", pages, len(expect))
+	}
+	if next := s.sync(t, "/", got.Token, "infinite", 0); len(next.Members) != 0 {
+		t.Errorf("after the last page: %v", next.Order)
+	}
+	// A limit below the folders a change comes with: no page could go
+	// on, so the REPORT fails (RFC 5323 §5.17) rather than answer none
+	// with the same token for ever.
+	s.put(t, "/dst/a/new", "n")
+	r := s.do(t, "REPORT", "/", syncBody(got.Token, "infinite", 2), "Depth", "0")
+	if r.Status != http.StatusInsufficientStorage || !strings.Contains(string(r.Body), "number-of-matches-within-limits") {
+		t.Errorf("a limit of 2 for a change 3 deep: %s, want 507 number-of-matches-within-limits", r)
+	}
+}

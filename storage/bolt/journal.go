@@ -260,6 +260,18 @@ func (s *Store) journalIntent(b *bbolt.Bucket, rec intentRecord) error {
 		if err := s.persistUnder(tx, rec.Src); err != nil {
 			return err
 		}
+		// What the index still holds at the destination (gone from the
+		// disk before the watcher saw it) is replaced by the tree coming
+		// in: journaled as removed, not dropped unsaid.
+		if v := ib.Get([]byte(ownPrefix(rec.Dst))); v != nil && rec.Dst != rec.Src {
+			c, err := storage.DecodeChange(0, v)
+			if err != nil {
+				return err
+			}
+			if _, err := s.jw.record(tx, []storage.Change{{Path: rec.Dst, Kind: storage.ChangeRemoved, Dir: c.Dir}}); err != nil {
+				return err
+			}
+		}
 		for _, bk := range []*bbolt.Bucket{ib, cb} {
 			if err := copyTree(bk, rec.Src, rec.Dst, rec.Op == storage.OpMove); err != nil {
 				return err

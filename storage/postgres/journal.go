@@ -200,13 +200,28 @@ func journalIntent(ctx context.Context, tx pgx.Tx, in storage.Intent) error {
 	if err != nil && err != pgx.ErrNoRows {
 		return err
 	}
+	copies := in.Op != storage.OpDelete && in.Src != in.Dst && !inside(in.Dst, in.Src) && !inside(in.Src, in.Dst)
+	var dstDir, dstIndexed bool
+	if copies {
+		err := tx.QueryRow(ctx, `SELECT dir FROM atomdav_index WHERE path = $1`, []byte(in.Dst)).Scan(&dstDir)
+		if err != nil && err != pgx.ErrNoRows {
+			return err
+		}
+		dstIndexed = err == nil
+	}
 	b := &pgx.Batch{}
 	// Take the meta row before touching index or ctag rows (see above).
 	b.Queue(`SELECT 1 FROM atomdav_journal_meta FOR UPDATE`)
 	if in.Op == storage.OpMove {
 		queueExpand(b, in.Src) // the source's members, read before they move
 	}
-	if in.Op != storage.OpDelete && in.Src != in.Dst && !inside(in.Dst, in.Src) && !inside(in.Src, in.Dst) {
+	if dstIndexed {
+		// What the index still holds at the destination (gone from the
+		// disk before the watcher saw it) is replaced by the tree coming
+		// in: journaled as removed, not dropped unsaid.
+		queueJournal(b, []storage.Change{{Path: in.Dst, Kind: storage.ChangeRemoved, Dir: dstDir}})
+	}
+	if copies {
 		for _, t := range []string{"atomdav_index", "atomdav_ctags"} {
 			queueTreeCopy(b, t, in.Src, in.Dst, in.Op == storage.OpMove)
 		}

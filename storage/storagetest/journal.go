@@ -24,6 +24,7 @@ func testJournal(t *testing.T, open Opener) {
 		"Tags":           testJournalTags,
 		"SameCommit":     testJournalSameCommit,
 		"Intents":        testJournalIntents,
+		"IntentOverOld":  testJournalIntentOverOld,
 		"Compact":        testJournalCompact,
 		"Persistence":    testJournalPersistence,
 		"ConcurrentSeqs": func(t *testing.T, open Opener) { s := journalOf(t, open); JournalOrder(t, s, s) },
@@ -275,6 +276,33 @@ func testJournalIntents(t *testing.T, open Opener) {
 	j.ChangesSince(ctx, start+2, func(c storage.Change) error { sub = c.Subtree && c.Dir; return nil })
 	if !sub {
 		t.Errorf("the destination of a folder's move is not a Subtree upsert")
+	}
+}
+
+// testJournalIntentOverOld: a move or copy onto a destination the index
+// still holds (gone from the disk before a watcher saw it) journals the
+// removal of what the index held there, so no client keeps it for good.
+func testJournalIntentOverOld(t *testing.T, open Opener) {
+	j := journalOf(t, open)
+	ctx := context.Background()
+	record(t, j, upsert("/src", true), upsert("/src/f", false), upsert("/dst", true), upsert("/dst/old", false),
+		upsert("/cp", true), upsert("/cp/old", false))
+	for _, in := range []storage.Intent{{Op: storage.OpMove, Src: "/src", Dst: "/dst"}, {Op: storage.OpCopy, Src: "/dst", Dst: "/cp"}} {
+		start, _ := j.SyncPoint(ctx)
+		bi, err := j.BeginIntent(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.CompleteIntent(ctx, bi.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := since(t, j, start)
+		if !slices.Contains(got, "2 "+in.Dst+"/old") {
+			t.Errorf("%v onto an indexed %s journaled %q: no removal of %s/old", in.Op, in.Dst, got, in.Dst)
+		}
+		if got := children(t, j, in.Dst); !slices.Equal(got, []string{in.Dst + "/f"}) {
+			t.Errorf("index under %s after %v: %q", in.Dst, in.Op, got)
+		}
 	}
 }
 

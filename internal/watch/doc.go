@@ -24,7 +24,11 @@
 // schedule a full rescan, as does Options.RescanInterval. Events during
 // a rescan schedule another, so once the tree is quiet the index
 // describes it. Watches follow the folders: added as the scan lists a
-// folder, dropped when it leaves the index. The kernel's watch limit
+// folder, dropped when it leaves the index or the disk. A folder the
+// index already holds as it is but that has no watch (one atomdav moved
+// is journaled with its members before the rename, and fsnotify drops a
+// renamed folder's watch) is listed, and so watched, when its parent is
+// rescanned. The kernel's watch limit
 // (fs.inotify.max_user_watches) may leave folders unwatched: Report says
 // how many, and each full rescan tries again. Without inotify (another
 // platform, no instance left) the watcher scans only.
@@ -32,7 +36,11 @@
 // Atomdav's own writes are in the index before they reach the disk (the
 // journal records them first), so a scan running between the two records
 // at most a spurious change, never a wrong final state: the event of the
-// write brings a rescan after it.
+// write brings a rescan after it. A scan's record that lands after the
+// journaled removal of its folder cannot leave an orphan: the store
+// indexes the folders above every upsert (storage.Journal), so the
+// folder is back in the index, and the rescan the removal's events bring
+// finds it gone, with all below it.
 //
 // # Concurrency
 //

@@ -36,11 +36,16 @@
 // Atomdav's own writes are in the index before they reach the disk (the
 // journal records them first), so a scan running between the two records
 // at most a spurious change, never a wrong final state: the event of the
-// write brings a rescan after it. A scan's record that lands after the
-// journaled removal of its folder cannot leave an orphan: the store
-// indexes the folders above every upsert (storage.Journal), so the
-// folder is back in the index, and the rescan the removal's events bring
-// finds it gone, with all below it.
+// write brings a rescan after it. A new upload is journaled just after its
+// rename instead; a member the index holds that a folder's listing lacks
+// is looked at once more before it is recorded removed, so an upload
+// landing while its folder is listed costs no spurious removal (and no
+// rescan of the folder for its event, during which the next uploads would
+// land the same way). A scan's record that lands after the journaled
+// removal of its folder cannot leave an orphan: the store indexes the
+// folders above every upsert (storage.Journal), so the folder is back in
+// the index, and the rescan the removal's events bring finds it gone,
+// with all below it.
 //
 // # Concurrency
 //

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // events turns the watcher's events into folders to rescan until ctx
@@ -51,6 +53,9 @@ func (w *Watcher) events(ctx context.Context) {
 // folder moved away and back is no change to the index, but needs a
 // new watch).
 func (w *Watcher) event(ev fsnotify.Event) {
+	if isTemp(filepath.Base(ev.Name)) {
+		return // most events of an upload, dropped before any work
+	}
 	rel, err := filepath.Rel(w.fsys.Root(), ev.Name)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return
@@ -78,6 +83,15 @@ func (w *Watcher) event(ev fsnotify.Event) {
 	w.boundLocked()
 	w.mu.Unlock()
 	w.poke()
+}
+
+// isTemp reports whether name is that of an upload's temp file, which
+// localfs.IsHidden reports hidden wherever it lies (compared as it
+// compares, without regard to case): four of the five events of a new
+// upload name one (its creation, write, mode and rename away).
+func isTemp(name string) bool {
+	n := len(localfs.TempPrefix)
+	return len(name) >= n && strings.EqualFold(name[:n], localfs.TempPrefix)
 }
 
 // markDirty asks for a rescan of the folder d.

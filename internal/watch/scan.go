@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 
 	"github.com/atomdav/atomdav/storage"
@@ -134,7 +135,7 @@ func (s *scanner) merge(ctx context.Context, p string, disk []entry, deep bool) 
 			i++
 			return nil
 		}
-		s.removed(c)
+		sub = s.missing(ctx, c, deep, sub)
 		return nil
 	})
 	if err != nil {
@@ -192,6 +193,43 @@ func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []subdir) [
 		sub = append(sub, subdir{e.name, e.inode})
 	}
 	return sub
+}
+
+// missing handles c, a member the index holds that the folder's listing
+// lacks: it is looked at once more before it is recorded removed. A file
+// renamed into the folder while it was listed, and journaled before the
+// index was read (atomdav journals a new upload beside the folder's
+// fsync, after the rename), is no removal: recording one made the event
+// of that rename find the index wrong and rescan the folder again, during
+// which the next uploads did the same, so a stream of uploads into a
+// large folder kept it rescanned for ever.
+func (s *scanner) missing(ctx context.Context, c storage.Change, deep bool, sub []subdir) []subdir {
+	e, present := s.lookAgain(ctx, c.Path)
+	if !present {
+		s.removed(c)
+		return sub
+	}
+	return s.compare(c, &e, deep, sub)
+}
+
+// lookAgain is the member p as list would read it now, present false if
+// it is not there. A member reached through a symlink (or one on the way)
+// is read as unknown: the index's view of it is kept, and the event of
+// whatever made it brings another look.
+func (s *scanner) lookAgain(ctx context.Context, p string) (e entry, present bool) {
+	_, fi, err := s.fsys.RealStat(p)
+	switch {
+	case err == nil && fi != nil:
+		return s.member(ctx, p, fs.FileInfoToDirEntry(fi))
+	case err == nil:
+		if _, err = s.fsys.Stat(ctx, p); err == nil {
+			return entry{name: path.Base(p), unknown: true}, true
+		}
+	}
+	if vanished(err) {
+		return entry{}, false
+	}
+	return entry{name: path.Base(p), unknown: true}, true
 }
 
 // removed records that c, known to the index, is no longer on disk.

@@ -292,3 +292,47 @@ func TestScanRefusesUnorderedIndex(t *testing.T) {
 		t.Errorf("recorded %v", got)
 	}
 }
+
+// landing is an Index into which, just before the folder dir is first
+// read from it, an upload lands as atomdav makes one: the file renamed
+// into place on disk, then journaled.
+type landing struct {
+	*fakeIndex
+	t         *testing.T
+	root, dir string
+	done      bool
+}
+
+func (l *landing) IndexChildren(ctx context.Context, dir string, fn func(storage.Change) error) error {
+	if dir == l.dir && !l.done {
+		l.done = true
+		write(l.t, l.root, strings.TrimPrefix(dir, "/")+"/new.txt", "new")
+		fi, err := os.Stat(filepath.Join(l.root, filepath.FromSlash(dir), "new.txt"))
+		must(l.t, err)
+		st, _ := localfs.StampOf(fi)
+		_, err = l.fakeIndex.RecordChanges(ctx, []storage.Change{{Path: dir + "/new.txt", Kind: storage.ChangeUpsert,
+			Size: st.Size, MtimeNs: st.Mtime, Inode: st.Ino}})
+		must(l.t, err)
+	}
+	return l.fakeIndex.IndexChildren(ctx, dir, fn)
+}
+
+// TestScanUploadLanding: a file that lands in a folder after the scan
+// listed it but before the index was read (so the index holds it and
+// the listing does not) is not recorded removed: its event would then
+// find the index wrong and rescan the folder again, where the next
+// upload could land the same way.
+func TestScanUploadLanding(t *testing.T) {
+	root, fsys := newShare(t)
+	write(t, root, "d/a.txt", "a")
+	idx := &landing{fakeIndex: newFakeIndex(), t: t, root: root, dir: "/d"}
+	scanOnce(t, fsys, idx, Options{})
+	if d := diffViews(idx.indexView(), diskView(t, root)); d != "" {
+		t.Fatalf("after the scan: %s", d)
+	}
+	for _, c := range idx.since(0) {
+		if strings.HasPrefix(c, "- ") {
+			t.Errorf("the scan recorded %s", c)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"slices"
 	"sync"
@@ -80,6 +81,27 @@ func (h *Handler) record(ctx context.Context, changes ...storage.Change) error {
 	}
 	_, err := h.journal.RecordChanges(ctx, changes)
 	return err
+}
+
+// restate journals what the disk holds at p after a tree change
+// journaled before it was made failed (something made p on disk in
+// between, or the disk refused): the entry claimed a change that never
+// happened, and no event of the watcher would follow to correct it. A
+// path that cannot be read is left to the next rescan.
+func (h *Handler) restate(ctx context.Context, p string, dir bool) {
+	if h.journal == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	c := storage.Change{Path: p, Kind: storage.ChangeRemoved, Dir: dir}
+	fi, err := h.fs.Stat(ctx, p)
+	switch {
+	case err == nil:
+		c = upsertOf(p, fi, fi.IsDir())
+	case !errors.Is(err, fs.ErrNotExist):
+		return
+	}
+	_ = h.record(ctx, c) // failing, the journal is as wrong as before: the rescan's
 }
 
 // upsertOf is the journal entry of p, described by fi (nil: a new empty

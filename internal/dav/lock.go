@@ -93,7 +93,9 @@ func (h *Handler) createLock(w http.ResponseWriter, r *http.Request, l storage.L
 		defer h.enter(r.Context())()
 		err := h.record(r.Context(), upsertOf(l.Root, nil, false))
 		if err == nil {
-			err = h.createEmpty(l.Root)
+			if err = h.createEmpty(l.Root); err != nil {
+				h.restate(r.Context(), l.Root, false)
+			}
 		}
 		if err != nil {
 			_ = h.locks.DeleteLock(r.Context(), l.Token)

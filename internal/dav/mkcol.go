@@ -38,6 +38,7 @@ func (h *Handler) handleMkcol(w http.ResponseWriter, r *http.Request, p string) 
 		return statusOf(err), err
 	}
 	if err := h.fs.Mkdir(r.Context(), p, 0o755); err != nil {
+		h.restate(r.Context(), p, true)
 		return statusOf(err), err
 	}
 	w.WriteHeader(http.StatusCreated)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/atomdav/atomdav/storage"
+	"github.com/atomdav/atomdav/storage/localfs"
 )
 
 // TestRandomDiskChanges: random changes made directly on disk, some
@@ -85,8 +86,8 @@ type randomTree struct {
 	t           *testing.T
 	root, spare string
 	rnd         *rand.Rand
-	// idx, if set, gets some changes journaled before they are made on
-	// disk, as atomdav's own MKCOL, MOVE and DELETE are.
+	// idx, if set, gets some changes journaled as atomdav journals its
+	// own: a MKCOL before the folder is made, a MOVE or DELETE once done.
 	idx *fakeIndex
 }
 
@@ -161,15 +162,17 @@ func (r *randomTree) change() {
 	case op == 10 && d != "":
 		_ = os.RemoveAll(d) // a folder replaced by a file
 		_ = os.WriteFile(d, r.content(), 0o644)
-	case op == 11: // atomdav's MKCOL
+	case op == 11: // atomdav's MKCOL: journaled first, restated if refused
 		if to := r.name(dirs); r.journal(storage.Change{Path: r.store(to), Kind: storage.ChangeUpsert, Dir: true}) {
-			_ = os.Mkdir(to, 0o755)
+			if err := os.Mkdir(to, 0o755); err != nil {
+				r.restate(to)
+			}
 		}
-	case op == 12 && d != "": // atomdav's DELETE
-		if r.journal(storage.Change{Path: r.store(d), Kind: storage.ChangeRemoved, Dir: true}) {
-			_ = os.RemoveAll(d)
+	case op == 12 && d != "": // atomdav's DELETE: journaled once done
+		if os.RemoveAll(d) == nil {
+			r.journal(storage.Change{Path: r.store(d), Kind: storage.ChangeRemoved, Dir: true})
 		}
-	case op >= 13 && d != "": // atomdav's MOVE of a folder: its members go with it
+	case op >= 13 && d != "": // atomdav's MOVE of a folder, journaled once done: its members go with it
 		to := r.name(dirs)
 		if _, err := os.Lstat(to); err == nil || strings.HasPrefix(to+"/", d+"/") {
 			return
@@ -184,10 +187,24 @@ func (r *randomTree) change() {
 				moved = append(moved, c)
 			}
 		}
-		if r.journal(moved...) {
-			_ = os.Rename(d, to)
+		if os.Rename(d, to) == nil {
+			r.journal(moved...)
 		}
 	}
+}
+
+// restate journals what the disk holds at the local path p, as atomdav
+// does when a change it journaled first is refused by the disk.
+func (r *randomTree) restate(p string) {
+	c := storage.Change{Path: r.store(p), Kind: storage.ChangeRemoved}
+	if fi, err := os.Lstat(p); err == nil {
+		st, _ := localfs.StampOf(fi)
+		c = storage.Change{Path: c.Path, Kind: storage.ChangeUpsert, Dir: fi.IsDir(), Inode: st.Ino, MtimeNs: fi.ModTime().UnixNano()}
+		if !c.Dir {
+			c.Size = fi.Size()
+		}
+	}
+	r.journal(c)
 }
 
 // store is the store path of the local path p.

@@ -26,8 +26,8 @@
 // describes it. Watches follow the folders: added as the scan lists a
 // folder, dropped when it leaves the index or the disk. A folder the
 // index already holds as it is but that has no watch (one atomdav moved
-// is journaled with its members before the rename, and fsnotify drops a
-// renamed folder's watch) is listed, and so watched, when its parent is
+// is journaled with its members as it is renamed, before the rescan its
+// events bring, and fsnotify drops a renamed folder's watch) is listed, and so watched, when its parent is
 // rescanned. The kernel's watch limit
 // (fs.inotify.max_user_watches) may leave folders unwatched: Report says
 // how many, and each full rescan tries again. Without inotify (another

@@ -169,8 +169,9 @@ func (s *scanner) compare(c storage.Change, e *entry, deep bool, sub []subdir) [
 	now := e.change(c.Path)
 	if same(c, now) {
 		// A folder unchanged for the index may still need a look: one
-		// atomdav moved is journaled with its members before the rename,
-		// and fsnotify drops the watch of a folder renamed, so nothing
+		// atomdav moved is journaled with its members as it is renamed,
+		// before the rescan its events bring, and fsnotify drops the
+		// watch of a folder renamed, so nothing
 		// would report what happens in it from then on. Listing it sets
 		// the watch first, then catches up with what it missed.
 		if e.walk && (deep || s.unwatched != nil && s.unwatched(c.Path, e.inode)) {

@@ -263,9 +263,9 @@ func (w *Watcher) rescan(ctx context.Context, r round) error {
 				break
 			}
 			// Gone from the disk: its watches go too, whether or not the
-			// index still holds it (atomdav journals a DELETE or MOVE
-			// before it), so a folder later made or moved in under
-			// the name is watched afresh.
+			// index still holds it (atomdav journals its DELETE or MOVE
+			// with the tree change, before this rescan), so a folder
+			// later made or moved in under the name is watched afresh.
 			w.dropWatches(d)
 		}
 	}

@@ -281,7 +281,8 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // TestWatchJournaledMove: a folder atomdav moves is journaled with its
-// members before the rename, so the rescan its events bring finds it
+// members before the rescan its events bring (here, even before the
+// rename, the test's stand-in for the intent's commit), which finds it
 // unchanged; fsnotify dropped its watch with the rename all the same.
 // The watcher lists and watches it again, so files made in it and in a
 // folder below it later are seen.
